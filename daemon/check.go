@@ -1,0 +1,141 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// ErrProblems is returned by Check when the config is valid but a source,
+// a target or some of their items could not be read.
+var ErrProblems = errors.New("problems found")
+
+// Check loads the config at configPath, builds every source and target it
+// names, reads each source once and lists each target, and writes to w
+// what it found. It changes nothing but creating missing target folders.
+// The error is the config's when it does not load, and wraps ErrProblems
+// when anything else is wrong (each problem is written to w).
+func Check(ctx context.Context, configPath string, w io.Writer, log *slog.Logger) error {
+	cfg, err := LoadConfig(configPath)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "config %s: valid: %d sources, %d targets, sync every %s\n",
+		configPath, len(cfg.Sources), len(cfg.Targets), cfg.Interval.Duration)
+	fmt.Fprintf(w, "state %s: %s\n", cfg.StateDir, stateStatus(cfg.StateDir))
+	r, err := NewRunner(cfg, log)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrProblems, err)
+	}
+	problems := 0
+	for i, src := range r.sources {
+		sc := cfg.Sources[i]
+		where := fmt.Sprintf("source %q (%s %s)", sc.Name, sc.Kind, sc.Path)
+		files := ""
+		if n, err := countFiles(sc.Path); err == nil {
+			files = fmt.Sprintf("%d files, ", n)
+		}
+		snap, err := src.Read(ctx, "")
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			problems++
+			fmt.Fprintf(w, "%s: FAILED: %v\n", where, err)
+			continue
+		}
+		fmt.Fprintf(w, "%s: %s%d cards, %d unreadable\n", where, files, len(snap.Records), len(snap.Problems))
+		for _, p := range snap.Problems {
+			problems++
+			fmt.Fprintf(w, "  %s: %v\n", p.ID, p.Err)
+		}
+	}
+	for i, t := range r.targets {
+		tc := cfg.Targets[i]
+		where := fmt.Sprintf("target %q (%s %s)", tc.Name, tc.Kind, tc.Path)
+		entries, err := t.List(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			problems++
+			fmt.Fprintf(w, "%s: FAILED: %v\n", where, err)
+			continue
+		}
+		fmt.Fprintf(w, "%s: %d cards\n", where, len(entries))
+	}
+	if problems > 0 {
+		return fmt.Errorf("%w: %d (listed above)", ErrProblems, problems)
+	}
+	fmt.Fprintln(w, "everything looks fine")
+	return nil
+}
+
+// stateStatus describes the state folder without changing it.
+func stateStatus(dir string) string {
+	if _, err := os.Stat(dir); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return "does not exist yet; the first sync creates it"
+		}
+		return err.Error()
+	}
+	var parts []string
+	if _, err := os.Stat(filepath.Join(dir, "kith.db")); err == nil {
+		parts = append(parts, "has a state database")
+	} else {
+		parts = append(parts, "no state database yet")
+	}
+	if holder := lockHolder(dir); holder != "" {
+		parts = append(parts, "in use by "+holder)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// lockHolder names the process holding the state folder's lock, or returns
+// "" when none does. It tests the lock with a shared flock and writes
+// nothing.
+func lockHolder(dir string) string {
+	path := filepath.Join(dir, LockFileName)
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_SH|unix.LOCK_NB); err != nil {
+		return readHolder(path)
+	}
+	unix.Flock(int(f.Fd()), unix.LOCK_UN)
+	return ""
+}
+
+// countFiles counts the card and CSV files under dir that a source reads.
+func countFiles(dir string) (int, error) {
+	n := 0
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if p != dir && skipTemp(d.Name()) {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !d.IsDir() {
+			switch strings.ToLower(filepath.Ext(p)) {
+			case ".vcf", ".vcard", ".csv":
+				n++
+			}
+		}
+		return nil
+	})
+	return n, err
+}

@@ -1,0 +1,285 @@
+package daemon
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+
+	"kith/sync/normalize"
+)
+
+// Config is kith's configuration file, decoded from TOML. Every key is
+// described in config.example.toml.
+type Config struct {
+	// StateDir holds the state database and, by default, the report.
+	StateDir string `toml:"state_dir"`
+	// DefaultRegion is the ISO 3166 region for phone numbers written without
+	// a country code.
+	DefaultRegion string `toml:"default_region"`
+	// Interval is the daemon's sync period.
+	Interval Duration `toml:"interval"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `toml:"log_level"`
+	// Sources are read, never written.
+	Sources []SourceConfig `toml:"source"`
+	// Targets receive the merged set.
+	Targets []TargetConfig `toml:"target"`
+	// Report says where the report goes.
+	Report ReportConfig `toml:"report"`
+
+	// path is the file the config was read from, for messages.
+	path string
+}
+
+// SourceConfig is one [[source]] table.
+type SourceConfig struct {
+	Name string `toml:"name"`
+	Kind string `toml:"kind"`
+	// Path is the folder of a vdir or scans source.
+	Path string `toml:"path"`
+	DAV
+	// Addressbooks picks CardDAV address books by display name or path
+	// segment; empty means all.
+	Addressbooks []string `toml:"addressbooks"`
+}
+
+// TargetConfig is one [[target]] table.
+type TargetConfig struct {
+	Name string `toml:"name"`
+	Kind string `toml:"kind"`
+	// Path is the folder of a vdir target.
+	Path string `toml:"path"`
+	DAV
+}
+
+// DAV holds the keys of a CardDAV source or target. The password is never
+// in the config itself: it is read from a file, an environment variable or
+// a systemd credential.
+type DAV struct {
+	// URL is a collection URL or a server URL to discover address books from.
+	URL      string `toml:"url"`
+	Username string `toml:"username"`
+	// PasswordFile is a file holding the password (trailing newline ignored).
+	PasswordFile string `toml:"password_file"`
+	// PasswordEnv names an environment variable holding the password.
+	PasswordEnv string `toml:"password_env"`
+	// PasswordCredential names a systemd credential (LoadCredential=) in
+	// $CREDENTIALS_DIRECTORY holding the password.
+	PasswordCredential string `toml:"password_credential"`
+}
+
+// ReportConfig is the [report] table.
+type ReportConfig struct {
+	// Dir is where report.json is written; default <state_dir>/report.
+	Dir string `toml:"dir"`
+}
+
+// Duration is a time.Duration written as a string such as "15m" in TOML.
+type Duration struct{ time.Duration }
+
+// UnmarshalText parses a Go duration string.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return err
+	}
+	d.Duration = v
+	return nil
+}
+
+// MarshalText writes the duration in Go's notation.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// Defaults for keys left out of the config file.
+const (
+	DefaultStateDir = "/var/lib/kith"
+	DefaultInterval = 15 * time.Minute
+)
+
+// Source and target kinds this build knows.
+var (
+	sourceKinds = []string{"vdir", "scans"}
+	targetKinds = []string{"vdir"}
+)
+
+// LoadConfig reads, decodes, completes and validates the config at path.
+// Relative paths in it are taken relative to the config file's folder.
+func LoadConfig(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading config: %w", err)
+	}
+	cfg, err := ParseConfig(data, filepath.Dir(path))
+	if err == nil {
+		err = cfg.CheckPaths()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	cfg.path = path
+	return cfg, nil
+}
+
+// ParseConfig decodes TOML config data, resolves relative paths against
+// baseDir, applies defaults and validates the result.
+func ParseConfig(data []byte, baseDir string) (*Config, error) {
+	var cfg Config
+	md, err := toml.Decode(string(data), &cfg)
+	if err != nil {
+		return nil, err
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		keys := make([]string, len(und))
+		for i, k := range und {
+			keys[i] = k.String()
+		}
+		return nil, fmt.Errorf("unknown key %s", strings.Join(keys, ", "))
+	}
+	cfg.applyDefaults(baseDir)
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &cfg, nil
+}
+
+func (c *Config) applyDefaults(baseDir string) {
+	abs := func(p string) string {
+		if p == "" || filepath.IsAbs(p) {
+			return p
+		}
+		return filepath.Join(baseDir, p)
+	}
+	if c.StateDir == "" {
+		c.StateDir = DefaultStateDir
+	}
+	c.StateDir = abs(c.StateDir)
+	if c.Interval.Duration == 0 {
+		c.Interval.Duration = DefaultInterval
+	}
+	if c.LogLevel == "" {
+		c.LogLevel = "info"
+	}
+	for i := range c.Sources {
+		c.Sources[i].Path = abs(c.Sources[i].Path)
+	}
+	for i := range c.Targets {
+		c.Targets[i].Path = abs(c.Targets[i].Path)
+	}
+	if c.Report.Dir == "" {
+		c.Report.Dir = filepath.Join(c.StateDir, "report")
+	}
+	c.Report.Dir = abs(c.Report.Dir)
+}
+
+// Validate checks the config's values (not the file system: see
+// CheckPaths) and returns every problem found, each naming its key.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+	}
+	if c.Interval.Duration < time.Minute {
+		bad("interval", "%s is shorter than the minimum of 1m", c.Interval.Duration)
+	}
+	if _, err := normalize.New(c.DefaultRegion); err != nil {
+		bad("default_region", "%q is not an ISO 3166 region code", c.DefaultRegion)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log_level", "%q is not one of debug, info, warn, error", c.LogLevel)
+	}
+	if len(c.Sources) == 0 {
+		bad("source", "no [[source]] configured")
+	}
+	names := map[string]string{}
+	checkName := func(table string, i int, name string) string {
+		key := fmt.Sprintf("%s[%d]", table, i)
+		if name == "" {
+			bad(key+".name", "missing")
+			return key
+		}
+		key = fmt.Sprintf("%s %q", table, name)
+		if prev, dup := names[name]; dup {
+			bad(key+".name", "duplicate name (also used by a %s)", prev)
+		}
+		names[name] = table
+		return key
+	}
+	for i, s := range c.Sources {
+		key := checkName("source", i, s.Name)
+		if !slices.Contains(sourceKinds, s.Kind) {
+			bad(key+".kind", "%q is not one of %s", s.Kind, strings.Join(sourceKinds, ", "))
+		}
+		if s.Path == "" {
+			bad(key+".path", "missing")
+		}
+	}
+	for i, t := range c.Targets {
+		key := checkName("target", i, t.Name)
+		if !slices.Contains(targetKinds, t.Kind) {
+			bad(key+".kind", "%q is not one of %s", t.Kind, strings.Join(targetKinds, ", "))
+		}
+		if t.Path == "" {
+			bad(key+".path", "missing")
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// CheckPaths checks that every source folder exists and can be read and
+// that every target folder exists or can be made.
+func (c *Config) CheckPaths() error {
+	var errs []error
+	for _, s := range c.Sources {
+		if err := checkDir(s.Path, false); err != nil {
+			errs = append(errs, fmt.Errorf("source %q.path: %w", s.Name, err))
+		}
+	}
+	for _, t := range c.Targets {
+		if err := checkDir(t.Path, true); err != nil {
+			errs = append(errs, fmt.Errorf("target %q.path: %w", t.Name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// checkDir reports whether path names a readable folder; when mayCreate is
+// set a missing folder is fine as long as its parent exists.
+func checkDir(path string, mayCreate bool) error {
+	if path == "" {
+		return errors.New("missing")
+	}
+	fi, err := os.Stat(path)
+	if errors.Is(err, os.ErrNotExist) && mayCreate {
+		if _, perr := os.Stat(filepath.Dir(path)); perr == nil {
+			return nil
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, unwrapPath(err))
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%s: not a folder", path)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, unwrapPath(err))
+	}
+	f.Close()
+	return nil
+}
+
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}

@@ -1,0 +1,217 @@
+package daemon
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"kith/internal/atomicfile"
+	"kith/internal/state"
+	"kith/sources/scans"
+	"kith/sources/vdir"
+	ksync "kith/sync"
+	"kith/sync/report"
+)
+
+// Runner runs syncs for one configuration: read every source, merge, write
+// every target, save the state, write the report.
+type Runner struct {
+	cfg     *Config
+	log     *slog.Logger
+	engine  *ksync.Engine
+	sources []ksync.Source
+	targets []ksync.Target
+	// Now is the clock; tests set it.
+	Now func() time.Time
+}
+
+// NewRunner builds the sources and targets cfg names.
+func NewRunner(cfg *Config, log *slog.Logger) (*Runner, error) {
+	eng, err := ksync.NewEngine(cfg.DefaultRegion)
+	if err != nil {
+		return nil, fmt.Errorf("default_region: %w", err)
+	}
+	r := &Runner{cfg: cfg, log: log, engine: eng, Now: time.Now}
+	for _, sc := range cfg.Sources {
+		var src ksync.Source
+		switch sc.Kind {
+		case "vdir":
+			src, err = vdir.NewSource(sc.Name, sc.Path, log)
+		case "scans":
+			src, err = scans.New(sc.Name, sc.Path, log)
+		default:
+			err = fmt.Errorf("kind %q is not supported", sc.Kind)
+		}
+		if err != nil {
+			// A source that cannot be set up now (its folder is gone, its
+			// server unreachable) fails its reads: its contacts stay and the
+			// other sources sync on.
+			src = brokenSource{name: sc.Name, err: err}
+		}
+		r.sources = append(r.sources, src)
+	}
+	for _, tc := range cfg.Targets {
+		var t ksync.Target
+		switch tc.Kind {
+		case "vdir":
+			t, err = vdir.NewTarget(tc.Name, tc.Path)
+		default:
+			err = fmt.Errorf("kind %q is not supported", tc.Kind)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("target %q: %w", tc.Name, err)
+		}
+		r.targets = append(r.targets, t)
+	}
+	return r, nil
+}
+
+// Summary is what one sync did; String gives the one-line form logged after
+// every sync.
+type Summary struct {
+	Started  time.Time     `json:"started"`
+	Duration time.Duration `json:"duration_ns"`
+	Sources  int           `json:"sources"`
+	Records  int           `json:"records"`
+	Contacts int           `json:"contacts"`
+	Created  int           `json:"created"`
+	Updated  int           `json:"updated"`
+	Removed  int           `json:"removed"`
+	// UserEdits counts target cards the user edited; their edits were kept.
+	UserEdits int `json:"user_edits"`
+	// Skipped lists the items that could not be read, "source: id: reason".
+	Skipped []string `json:"skipped"`
+	// Errors lists sources and targets that failed as a whole.
+	Errors []string `json:"errors"`
+}
+
+// Complete reports whether every source was read and every target written.
+// Skipped items do not make a sync incomplete: they are reported and read
+// again when they change.
+func (s *Summary) Complete() bool { return len(s.Errors) == 0 }
+
+// String returns the one-line summary.
+func (s *Summary) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d sources, %d records, %d contacts, %d cards written (%d new), %d removed",
+		s.Sources, s.Records, s.Contacts, s.Created+s.Updated, s.Created, s.Removed)
+	if s.UserEdits > 0 {
+		fmt.Fprintf(&b, ", %d user edits kept", s.UserEdits)
+	}
+	if n := len(s.Skipped); n > 0 {
+		fmt.Fprintf(&b, ", %d skipped (%s", n, s.Skipped[0])
+		if n > 1 {
+			fmt.Fprintf(&b, "; and %d more", n-1)
+		}
+		b.WriteString(")")
+	}
+	if n := len(s.Errors); n > 0 {
+		fmt.Fprintf(&b, ", %d errors (%s)", n, strings.Join(s.Errors, "; "))
+	}
+	fmt.Fprintf(&b, ", %s", s.Duration.Round(time.Millisecond))
+	return b.String()
+}
+
+// Sync runs one sync against the state in st. It returns an error only when
+// nothing could be saved (state unreadable, merge failed); failing sources
+// and targets are in Summary.Errors and the rest still syncs.
+func (r *Runner) Sync(ctx context.Context, st *state.Store) (*Summary, error) {
+	start := r.Now()
+	sum := &Summary{Started: start, Sources: len(r.sources)}
+	prev, err := st.Load(ctx)
+	if err != nil {
+		return sum, err
+	}
+	in := ksync.Input{Prev: prev, Now: start}
+	for _, src := range r.sources {
+		in.Priority = append(in.Priority, src.Name())
+		snap, err := src.Read(ctx, prev.Cursors[src.Name()])
+		if err != nil {
+			if ctx.Err() != nil {
+				return sum, ctx.Err()
+			}
+			in.Failed = append(in.Failed, src.Name())
+			sum.Errors = append(sum.Errors, fmt.Sprintf("source %q: %v", src.Name(), err))
+			r.log.Warn("source failed; its records stay as they were", "source", src.Name(), "err", err)
+			continue
+		}
+		snap.Source = src.Name()
+		in.Snapshots = append(in.Snapshots, snap)
+	}
+	out, err := r.engine.Merge(ctx, in)
+	if err != nil {
+		return sum, err
+	}
+	for _, p := range out.Problems {
+		sum.Skipped = append(sum.Skipped, fmt.Sprintf("%s: %s: %v", p.Source, p.ID, p.Err))
+		r.log.Warn("skipped", "source", p.Source, "item", p.ID, "reason", p.Err)
+	}
+	sum.Records, sum.Contacts = len(out.State.Records), len(out.Contacts)
+
+	targets := map[string]map[string]*ksync.TargetEntry{}
+	for _, t := range r.targets {
+		entries, ts, err := r.engine.SyncTarget(ctx, t, out.Contacts, prev.GoldenOf, prev.Targets[t.Name()], r.log)
+		targets[t.Name()] = entries
+		sum.Created += ts.Created
+		sum.Updated += ts.Updated
+		sum.Removed += ts.Removed
+		sum.UserEdits += ts.UserEdits
+		if err != nil {
+			if ctx.Err() != nil {
+				return sum, ctx.Err()
+			}
+			sum.Errors = append(sum.Errors, err.Error())
+			r.log.Warn("target failed", "target", t.Name(), "err", err)
+		}
+	}
+	out.State.Targets = targets
+
+	sum.Duration = r.Now().Sub(start)
+	if err := st.Save(ctx, prev, out.State, state.Run{Started: start, Finished: r.Now(), Summary: sum}); err != nil {
+		return sum, err
+	}
+	if err := r.writeReport(out, start); err != nil {
+		sum.Errors = append(sum.Errors, err.Error())
+	}
+	sum.Duration = r.Now().Sub(start)
+	return sum, nil
+}
+
+// writeReport writes report.json for the merged set.
+func (r *Runner) writeReport(out *ksync.Outcome, now time.Time) error {
+	rep := report.Report{GeneratedAt: now.UTC().Truncate(time.Second)}
+	for _, c := range out.Contacts {
+		rep.Contacts = append(rep.Contacts, report.Contact{UID: c.UID, Name: c.Name(), Members: c.Members})
+	}
+	report.Sort(rep.Contacts)
+	var buf bytes.Buffer
+	if err := rep.WriteJSON(&buf); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	if err := os.MkdirAll(r.cfg.Report.Dir, 0o750); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	if err := atomicfile.Write(filepath.Join(r.cfg.Report.Dir, "report.json"), buf.Bytes(), 0o640); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	return nil
+}
+
+// ErrIncomplete is returned by Once when the sync ran but a source or target failed.
+var ErrIncomplete = errors.New("sync incomplete")
+
+// brokenSource stands in for a source that could not be set up.
+type brokenSource struct {
+	name string
+	err  error
+}
+
+func (b brokenSource) Name() string { return b.name }
+
+func (b brokenSource) Read(context.Context, string) (ksync.Snapshot, error) { return ksync.Snapshot{}, b.err }

@@ -1,0 +1,296 @@
+package daemon
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+)
+
+// watchTiming says how long the watcher waits before it calls a change
+// settled. Tests shorten it.
+type watchTiming struct {
+	// Debounce is the quiet time after a path's last event before the
+	// path is looked at.
+	Debounce time.Duration
+	// Settle is the time between two looks at a file: its size and
+	// modification time must not change between them.
+	Settle time.Duration
+	// MaxWait is the longest a file that never looks whole (a .vcf that
+	// does not end with END:VCARD, a file still growing) holds back a sync.
+	MaxWait time.Duration
+}
+
+// defaultWatchTiming is the daemon's timing: a new scan is synced about
+// 2.5 s after the scanner app stops writing it.
+var defaultWatchTiming = watchTiming{Debounce: 2 * time.Second, Settle: 500 * time.Millisecond, MaxWait: time.Minute}
+
+// pendingPath is a path with events not yet handed on.
+type pendingPath struct {
+	first, last time.Time // first and last event
+	looked      bool      // size and mtime hold the last look
+	size        int64
+	mtime       time.Time
+}
+
+// watcher watches the folders of the vdir and scans sources, subfolders
+// included, and sends on changes once the files that changed look whole. It
+// never reads a file's cards: the sync does that.
+type watcher struct {
+	fs      *fsnotify.Watcher
+	roots   []string
+	log     *slog.Logger
+	timing  watchTiming
+	pending map[string]*pendingPath
+	changed bool // a path was handed on since the last send
+	// busy counts the pending paths, so that the server can hold back a
+	// scheduled sync while a file is being written.
+	busy atomic.Int32
+	// changes gets a value when a sync is wanted; capacity 1, so that a
+	// burst of changes asks for one sync.
+	changes chan struct{}
+}
+
+// newWatcher watches roots and every subfolder in them. A folder that cannot
+// be watched is logged and left to the periodic sync.
+func newWatcher(roots []string, timing watchTiming, log *slog.Logger) (*watcher, error) {
+	fw, err := fsnotify.NewWatcher()
+	if err != nil {
+		return nil, err
+	}
+	w := &watcher{
+		fs: fw, roots: roots, log: log, timing: timing,
+		pending: map[string]*pendingPath{},
+		changes: make(chan struct{}, 1),
+	}
+	for _, r := range roots {
+		w.addTree(r, false, time.Now())
+	}
+	return w, nil
+}
+
+// watchRoots returns the folders of cfg's sources that can be watched.
+func watchRoots(cfg *Config) []string {
+	var roots []string
+	for _, s := range cfg.Sources {
+		if (s.Kind == "vdir" || s.Kind == "scans") && s.Path != "" {
+			roots = append(roots, s.Path)
+		}
+	}
+	return roots
+}
+
+// Busy reports whether a changed file has not settled yet.
+func (w *watcher) Busy() bool { return w.busy.Load() > 0 }
+
+// Serve handles events until ctx is done, then closes the watcher.
+func (w *watcher) Serve(ctx context.Context) error {
+	defer w.fs.Close()
+	var timer *time.Timer
+	var tick <-chan time.Time
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev, ok := <-w.fs.Events:
+			if !ok {
+				return nil
+			}
+			w.event(ev, time.Now())
+		case err, ok := <-w.fs.Errors:
+			if !ok {
+				return nil
+			}
+			if errors.Is(err, fsnotify.ErrEventOverflow) {
+				w.log.Warn("too many folder events at once; rescanning every source folder")
+				for _, r := range w.roots {
+					w.addTree(r, false, time.Now())
+				}
+				w.send()
+			} else {
+				w.log.Warn("watching folders", "err", err)
+			}
+		case now := <-tick:
+			tick = nil
+			w.look(now)
+		}
+		if tick == nil && len(w.pending) > 0 {
+			if timer == nil {
+				timer = time.NewTimer(w.timing.Settle)
+			} else {
+				timer.Reset(w.timing.Settle)
+			}
+			tick = timer.C
+		}
+		w.busy.Store(int32(len(w.pending)))
+	}
+}
+
+// event notes one fsnotify event.
+func (w *watcher) event(ev fsnotify.Event, now time.Time) {
+	if ev.Op == fsnotify.Chmod || skipTemp(filepath.Base(ev.Name)) {
+		return
+	}
+	if ev.Has(fsnotify.Create) {
+		if fi, err := os.Lstat(ev.Name); err == nil && fi.IsDir() {
+			// Files may land in a new folder before its watch is added:
+			// look at whatever it holds already.
+			w.addTree(ev.Name, true, now)
+		}
+	}
+	w.mark(ev.Name, now)
+}
+
+func (w *watcher) mark(path string, now time.Time) {
+	p := w.pending[path]
+	if p == nil {
+		p = &pendingPath{first: now}
+		w.pending[path] = p
+	}
+	p.last = now
+}
+
+// addTree watches dir and its subfolders; with mark set the files found are
+// marked as changed.
+func (w *watcher) addTree(dir string, mark bool, now time.Time) {
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			w.log.Warn("cannot watch folder", "dir", p, "err", err)
+			if d != nil && d.IsDir() && p != dir {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if p != dir && skipTemp(d.Name()) {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			if err := w.fs.Add(p); err != nil {
+				// ENOSPC here means fs.inotify.max_user_watches is too low.
+				w.log.Warn("cannot watch folder; changes in it wait for the next scheduled sync", "dir", p, "err", err)
+			}
+			return nil
+		}
+		if mark {
+			w.mark(p, now)
+		}
+		return nil
+	})
+	if err != nil {
+		w.log.Warn("cannot watch folder", "dir", dir, "err", err)
+	}
+}
+
+// look checks the pending paths whose events have gone quiet and sends on
+// changes when every pending path has settled.
+func (w *watcher) look(now time.Time) {
+	hold := false
+	for path, p := range w.pending {
+		if now.Sub(p.last) < w.timing.Debounce {
+			hold = true
+			continue
+		}
+		if !w.settled(path, p) {
+			if now.Sub(p.first) < w.timing.MaxWait {
+				hold = true
+				continue
+			}
+			w.log.Warn("file still looks incomplete; syncing anyway", "path", path, "waited", w.timing.MaxWait)
+		}
+		delete(w.pending, path)
+		w.changed = true
+	}
+	if w.changed && !hold {
+		w.changed = false
+		w.send()
+	}
+}
+
+// settled reports whether path looks whole: gone (a removal to sync), a
+// folder, or a file whose size and mtime did not change since the last look
+// and which, for a vCard file, ends with END:VCARD.
+func (w *watcher) settled(path string, p *pendingPath) bool {
+	fi, err := os.Lstat(path)
+	if err != nil || fi.IsDir() {
+		return true
+	}
+	if !p.looked || fi.Size() != p.size || !fi.ModTime().Equal(p.mtime) {
+		p.looked, p.size, p.mtime = true, fi.Size(), fi.ModTime()
+		return false
+	}
+	if isVCardFile(path) && !endsWithEndVCard(path) {
+		return false
+	}
+	return true
+}
+
+func (w *watcher) send() {
+	select {
+	case w.changes <- struct{}{}:
+	default:
+	}
+}
+
+// skipTemp reports whether name is a hidden file or one of the names
+// editors, browsers and scanner apps give files they are still writing.
+func skipTemp(name string) bool {
+	if strings.HasPrefix(name, ".") || strings.HasSuffix(name, "~") {
+		return true
+	}
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".swp", ".swx", ".part", ".tmp", ".crdownload":
+		return true
+	}
+	return false
+}
+
+func isVCardFile(path string) bool {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".vcf", ".vcard":
+		return true
+	}
+	return false
+}
+
+// endsWithEndVCard reports whether the file's last non-blank line is
+// END:VCARD. A UTF-16 file (with a byte order mark) is taken as whole: its
+// end cannot be read as text here.
+func endsWithEndVCard(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return true // gone or unreadable: the sync will say
+	}
+	defer f.Close()
+	head := make([]byte, 2)
+	if n, _ := io.ReadFull(f, head); n == 2 && (bytes.Equal(head, []byte{0xFF, 0xFE}) || bytes.Equal(head, []byte{0xFE, 0xFF})) {
+		return true
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		return true
+	}
+	const tail = 4096
+	off := max(fi.Size()-tail, 0)
+	buf := make([]byte, fi.Size()-off)
+	n, _ := f.ReadAt(buf, off)
+	data := bytes.TrimRight(buf[:n], " \t\r\n\x00")
+	i := bytes.LastIndexAny(data, "\r\n")
+	return bytes.EqualFold(bytes.TrimSpace(data[i+1:]), []byte("END:VCARD"))
+}

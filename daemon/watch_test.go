@@ -1,0 +1,185 @@
+package daemon
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// fastTiming keeps the watcher's waits short in tests.
+var fastTiming = watchTiming{Debounce: 50 * time.Millisecond, Settle: 20 * time.Millisecond, MaxWait: 10 * time.Second}
+
+// startWatcher watches dir until the test ends.
+func startWatcher(t *testing.T, dir string, timing watchTiming) *watcher {
+	t.Helper()
+	w, err := newWatcher([]string{dir}, timing, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		w.Serve(ctx)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	return w
+}
+
+// waitChange waits up to d for the watcher to ask for a sync.
+func waitChange(w *watcher, d time.Duration) bool {
+	select {
+	case <-w.changes:
+		return true
+	case <-time.After(d):
+		return false
+	}
+}
+
+const testCard = "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ada Lovelace\r\nN:Lovelace;Ada;;;\r\nEND:VCARD\r\n"
+
+func TestWatcherAsksForSyncOnceAFileIsWhole(t *testing.T) {
+	tests := []struct {
+		name  string
+		write func(t *testing.T, dir string)
+	}{
+		{"new card", func(t *testing.T, dir string) {
+			os.WriteFile(filepath.Join(dir, "ada.vcf"), []byte(testCard), 0o600)
+		}},
+		{"card in a new subfolder", func(t *testing.T, dir string) {
+			sub := filepath.Join(dir, "2026", "11")
+			os.MkdirAll(sub, 0o700)
+			os.WriteFile(filepath.Join(sub, "ada.vcf"), []byte(testCard), 0o600)
+		}},
+		{"removed card", func(t *testing.T, dir string) {
+			os.Remove(filepath.Join(dir, "old.vcf"))
+		}},
+		{"renamed into place", func(t *testing.T, dir string) {
+			tmp := filepath.Join(dir, ".ada.vcf.tmp")
+			os.WriteFile(tmp, []byte(testCard), 0o600)
+			os.Rename(tmp, filepath.Join(dir, "ada.vcf"))
+		}},
+		{"csv export", func(t *testing.T, dir string) {
+			os.WriteFile(filepath.Join(dir, "export.csv"), []byte("Name,E-mail\nAda,ada@example.org\n"), 0o600)
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			os.WriteFile(filepath.Join(dir, "old.vcf"), []byte(testCard), 0o600)
+			w := startWatcher(t, dir, fastTiming)
+			tc.write(t, dir)
+			if !waitChange(w, 5*time.Second) {
+				t.Fatal("no sync asked for within 5s")
+			}
+		})
+	}
+}
+
+func TestWatcherWaitsForAHalfWrittenCard(t *testing.T) {
+	dir := t.TempDir()
+	w := startWatcher(t, dir, fastTiming)
+	f, err := os.Create(filepath.Join(dir, "scan.vcf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	half := len(testCard) / 2
+	f.WriteString(testCard[:half])
+	// Well past Debounce+Settle: the file is quiet but does not end with
+	// END:VCARD, so no sync may be asked for.
+	if waitChange(w, 20*fastTiming.Debounce) {
+		t.Fatal("sync asked for while the card was half written")
+	}
+	if !w.Busy() {
+		t.Error("watcher not busy while a card is half written")
+	}
+	f.WriteString(testCard[half:])
+	if !waitChange(w, 5*time.Second) {
+		t.Fatal("no sync asked for after the card was finished")
+	}
+	if w.Busy() {
+		t.Error("watcher still busy after the card was finished")
+	}
+}
+
+func TestWatcherGivesUpWaitingAfterMaxWait(t *testing.T) {
+	dir := t.TempDir()
+	timing := fastTiming
+	timing.MaxWait = 300 * time.Millisecond
+	w := startWatcher(t, dir, timing)
+	os.WriteFile(filepath.Join(dir, "broken.vcf"), []byte("BEGIN:VCARD\r\nFN:never finished\r\n"), 0o600)
+	if !waitChange(w, 5*time.Second) {
+		t.Fatal("a card that never ends held back the sync for good")
+	}
+}
+
+func TestWatcherIgnoresTempFiles(t *testing.T) {
+	dir := t.TempDir()
+	w := startWatcher(t, dir, fastTiming)
+	for _, name := range []string{".hidden.vcf", "ada.vcf~", "ada.vcf.swp", "scan.vcf.part", "x.tmp", "export.csv.crdownload"} {
+		os.WriteFile(filepath.Join(dir, name), []byte("BEGIN:VCARD\r\n"), 0o600)
+	}
+	os.Mkdir(filepath.Join(dir, ".git"), 0o700)
+	os.WriteFile(filepath.Join(dir, ".git", "index"), []byte("x"), 0o600)
+	if waitChange(w, 20*fastTiming.Debounce) {
+		t.Fatal("temporary or hidden files asked for a sync")
+	}
+}
+
+func TestSkipTemp(t *testing.T) {
+	for name, want := range map[string]bool{
+		"ada.vcf": false, "export.csv": false, "2026": false,
+		".ada.vcf": true, "ada.vcf~": true, ".ada.vcf.swp": true, "a.swp": true, "a.PART": true,
+		"a.tmp": true, "a.crdownload": true, ".": true,
+	} {
+		if got := skipTemp(name); got != want {
+			t.Errorf("skipTemp(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
+
+func TestEndsWithEndVCard(t *testing.T) {
+	tests := []struct {
+		name, data string
+		want       bool
+	}{
+		{"whole", testCard, true},
+		{"lower case and trailing blank lines", "begin:vcard\nend:vcard\n\n\n", true},
+		{"half", testCard[:20], false},
+		{"cut inside END", testCard[:len(testCard)-5], false},
+		{"empty", "", false},
+		{"utf-16 is not judged", "\xff\xfeB\x00", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "c.vcf")
+			os.WriteFile(p, []byte(tc.data), 0o600)
+			if got := endsWithEndVCard(p); got != tc.want {
+				t.Errorf("endsWithEndVCard(%q) = %v, want %v", tc.data, got, tc.want)
+			}
+		})
+	}
+}
+
+func BenchmarkWatcherLatency(b *testing.B) {
+	dir := b.TempDir()
+	w, err := newWatcher([]string{dir}, fastTiming, slog.New(slog.DiscardHandler))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go w.Serve(ctx)
+	for i := 0; b.Loop(); i++ {
+		os.WriteFile(filepath.Join(dir, "c.vcf"), []byte(testCard), 0o600)
+		<-w.changes
+	}
+}

@@ -1,0 +1,98 @@
+package state
+
+// migrations[i] takes the schema from version i to i+1. Append only: a
+// released migration is never edited.
+var migrations = []string{
+	// 1: the foundation.
+	`
+CREATE TABLE records (
+	source     TEXT NOT NULL,
+	id         TEXT NOT NULL,          -- path, path#N, or href
+	hash       TEXT NOT NULL,          -- card.Hash of the card
+	card       BLOB NOT NULL,          -- the card, vCard text
+	seen       INTEGER NOT NULL,       -- REV or file time, unix seconds (0 = unknown)
+	scanned    INTEGER NOT NULL DEFAULT 0,
+	first_seen INTEGER NOT NULL,       -- when kith first read it, unix seconds
+	uid        TEXT NOT NULL,          -- the contact it belongs to
+	PRIMARY KEY (source, id)
+) WITHOUT ROWID;
+CREATE INDEX records_uid ON records(uid);
+
+CREATE TABLE contacts (
+	uid      TEXT PRIMARY KEY,
+	name     TEXT NOT NULL,
+	hash     TEXT NOT NULL,            -- card.Hash of the golden card
+	card     BLOB NOT NULL,            -- golden card from the sources, before user edits
+	created  INTEGER NOT NULL,
+	reasons  TEXT NOT NULL DEFAULT '[]' -- JSON array: why the members were joined
+) WITHOUT ROWID;
+
+CREATE TABLE target_entries (
+	target  TEXT NOT NULL,
+	href    TEXT NOT NULL,
+	uid     TEXT NOT NULL,
+	etag    TEXT NOT NULL,
+	hash    TEXT NOT NULL,
+	card    BLOB,                      -- the card at etag: the base for three-way merges
+	deleted INTEGER NOT NULL DEFAULT 0, -- the user deleted it: never re-created
+	PRIMARY KEY (target, href)
+) WITHOUT ROWID;
+
+CREATE TABLE cursors (
+	source TEXT PRIMARY KEY,
+	cursor TEXT NOT NULL               -- opaque: sync tokens, ctags (never secrets)
+) WITHOUT ROWID;
+
+CREATE TABLE decisions (
+	id       INTEGER PRIMARY KEY,
+	kind     TEXT NOT NULL CHECK (kind IN ('apart', 'together')),
+	a        TEXT NOT NULL,            -- record key "source:id"
+	b        TEXT NOT NULL,
+	made     INTEGER NOT NULL,
+	undone   INTEGER                   -- set by undo; the decision no longer applies
+);
+
+CREATE TABLE interactions (
+	uid     TEXT NOT NULL,
+	day     TEXT NOT NULL,             -- YYYY-MM-DD
+	kind    TEXT NOT NULL,
+	source  TEXT NOT NULL,
+	ref     TEXT NOT NULL,
+	people  INTEGER NOT NULL DEFAULT 1,
+	PRIMARY KEY (uid, source, ref)
+) WITHOUT ROWID;
+
+CREATE TABLE report_history (
+	week   TEXT NOT NULL,              -- ISO week, e.g. 2026-W48
+	state  TEXT NOT NULL,
+	count  INTEGER NOT NULL,
+	PRIMARY KEY (week, state)
+) WITHOUT ROWID;
+
+CREATE TABLE runs (
+	id       INTEGER PRIMARY KEY,
+	started  INTEGER NOT NULL,
+	finished INTEGER NOT NULL,
+	summary  TEXT NOT NULL             -- JSON
+);
+`,
+	// 2: the embedded CardDAV server's address book (package davserver).
+	`
+CREATE TABLE dav_cards (
+	href     TEXT PRIMARY KEY,         -- the card's name inside the book, e.g. "<uid>.vcf"
+	uid      TEXT NOT NULL,            -- the card's UID ("href:" + href when it has none)
+	etag     TEXT NOT NULL,            -- content hash of data; '' for a tombstone
+	data     BLOB,                     -- the vCard text as stored; NULL for a tombstone
+	rev      INTEGER NOT NULL,         -- book revision of the last change (sync tokens)
+	modified INTEGER NOT NULL,         -- unix seconds of the last change
+	deleted  INTEGER NOT NULL DEFAULT 0 -- tombstone, kept so sync-collection can report it
+) WITHOUT ROWID;
+CREATE INDEX dav_cards_rev ON dav_cards(rev);
+CREATE UNIQUE INDEX dav_cards_uid ON dav_cards(uid) WHERE deleted = 0;
+
+CREATE TABLE dav_meta (
+	key   TEXT PRIMARY KEY,            -- 'epoch', 'rev', 'floor'
+	value TEXT NOT NULL
+) WITHOUT ROWID;
+`,
+}

@@ -1,0 +1,373 @@
+package state
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	_ "modernc.org/sqlite" // the database/sql driver "sqlite"
+
+	ksync "kith/sync"
+	"kith/sync/card"
+)
+
+// FileName is the database's name inside the state folder.
+const FileName = "kith.db"
+
+// Store is the state database. Its methods are safe for concurrent use, but
+// kith runs one sync at a time (the daemon's lock).
+type Store struct {
+	db   *sql.DB
+	path string
+}
+
+// Open opens (creating if needed) the database in dir and migrates its
+// schema to the newest version.
+func Open(ctx context.Context, dir string) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("state: creating %s: %w", dir, err)
+	}
+	path := filepath.Join(dir, FileName)
+	q := url.Values{}
+	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "synchronous(FULL)", "foreign_keys(1)"} {
+		q.Add("_pragma", p)
+	}
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("state: opening %s: %w", path, err)
+	}
+	s := &Store{db: db, path: path}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("state: %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// Path returns the database file's path.
+func (s *Store) Path() string { return s.path }
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// DB returns the database handle, for the packages that keep their own
+// tables in it (decisions, interactions, report history).
+func (s *Store) DB() *sql.DB { return s.db }
+
+func (s *Store) migrate(ctx context.Context) error {
+	var version int
+	if err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return fmt.Errorf("reading schema version: %w", err)
+	}
+	if version > len(migrations) {
+		return fmt.Errorf("schema version %d is newer than this kith knows (%d): upgrade kith", version, len(migrations))
+	}
+	for v := version; v < len(migrations); v++ {
+		tx, err := s.db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migrating schema to version %d: %w", v+1, err)
+		}
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v+1)); err != nil {
+			tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("migrating schema to version %d: %w", v+1, err)
+		}
+	}
+	return nil
+}
+
+// Version returns the schema version.
+func (s *Store) Version(ctx context.Context) (int, error) {
+	var v int
+	err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v)
+	return v, err
+}
+
+// Load reads the whole state.
+func (s *Store) Load(ctx context.Context) (*ksync.State, error) {
+	st := ksync.NewState()
+	if err := s.loadRecords(ctx, st); err != nil {
+		return nil, fmt.Errorf("state: loading records: %w", err)
+	}
+	if err := s.loadContacts(ctx, st); err != nil {
+		return nil, fmt.Errorf("state: loading contacts: %w", err)
+	}
+	if err := s.loadTargets(ctx, st); err != nil {
+		return nil, fmt.Errorf("state: loading target entries: %w", err)
+	}
+	rows, err := s.db.QueryContext(ctx, "SELECT source, cursor FROM cursors")
+	if err != nil {
+		return nil, fmt.Errorf("state: loading cursors: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var src, cur string
+		if err := rows.Scan(&src, &cur); err != nil {
+			return nil, err
+		}
+		st.Cursors[src] = cur
+	}
+	return st, rows.Err()
+}
+
+func (s *Store) loadRecords(ctx context.Context, st *ksync.State) error {
+	rows, err := s.db.QueryContext(ctx, "SELECT source, id, hash, card, seen, scanned, first_seen, uid FROM records")
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r ksync.StoredRecord
+		var data []byte
+		var seen, first int64
+		if err := rows.Scan(&r.Source, &r.ID, &r.Hash, &data, &seen, &r.Scanned, &first, &r.UID); err != nil {
+			return err
+		}
+		c, err := card.Decode(data)
+		if err != nil {
+			return fmt.Errorf("record %s:%s: %w", r.Source, r.ID, err)
+		}
+		r.Card, r.Seen, r.FirstSeen = c, fromUnix(seen), fromUnix(first)
+		st.Records[r.Key()] = &r
+	}
+	return rows.Err()
+}
+
+func (s *Store) loadContacts(ctx context.Context, st *ksync.State) error {
+	rows, err := s.db.QueryContext(ctx, "SELECT uid, hash, card, created, reasons FROM contacts")
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c ksync.StoredContact
+		var data []byte
+		var created int64
+		var reasons string
+		if err := rows.Scan(&c.UID, &c.Hash, &data, &created, &reasons); err != nil {
+			return err
+		}
+		if c.Card, err = card.Decode(data); err != nil {
+			return fmt.Errorf("contact %s: %w", c.UID, err)
+		}
+		c.Created = fromUnix(created)
+		if err := json.Unmarshal([]byte(reasons), &c.Reasons); err != nil {
+			return fmt.Errorf("contact %s: reasons: %w", c.UID, err)
+		}
+		st.Contacts[c.UID] = &c
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for k, r := range st.Records {
+		if c := st.Contacts[r.UID]; c != nil {
+			c.Members = append(c.Members, k)
+		}
+	}
+	for _, c := range st.Contacts {
+		slices.SortFunc(c.Members, func(a, b ksync.RecordKey) int {
+			return cmp.Or(cmp.Compare(a.Source, b.Source), cmp.Compare(a.ID, b.ID))
+		})
+	}
+	return nil
+}
+
+func (s *Store) loadTargets(ctx context.Context, st *ksync.State) error {
+	rows, err := s.db.QueryContext(ctx, "SELECT target, href, uid, etag, hash, card, deleted FROM target_entries")
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var target, href string
+		var e ksync.TargetEntry
+		var data []byte
+		if err := rows.Scan(&target, &href, &e.UID, &e.ETag, &e.Hash, &data, &e.Deleted); err != nil {
+			return err
+		}
+		if len(data) > 0 {
+			if e.Card, err = card.Decode(data); err != nil {
+				return fmt.Errorf("target %q: %s: %w", target, href, err)
+			}
+		}
+		if st.Targets[target] == nil {
+			st.Targets[target] = map[string]*ksync.TargetEntry{}
+		}
+		st.Targets[target][href] = &e
+	}
+	return rows.Err()
+}
+
+// Run is the summary of one sync, kept in the runs table.
+type Run struct {
+	Started, Finished time.Time
+	// Summary is stored as JSON.
+	Summary any
+}
+
+// Save writes next in one transaction, touching only the rows that differ
+// from prev (the state Load returned at the start of the run). Either all of
+// it is stored or, on any error, nothing is.
+func (s *Store) Save(ctx context.Context, prev, next *ksync.State, run Run) (err error) {
+	if prev == nil {
+		prev = ksync.NewState()
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("state: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			tx.Rollback()
+			err = fmt.Errorf("state: saving: %w", err)
+		}
+	}()
+	if err = saveRecords(ctx, tx, prev, next); err != nil {
+		return err
+	}
+	if err = saveContacts(ctx, tx, prev, next); err != nil {
+		return err
+	}
+	if err = saveTargets(ctx, tx, prev, next); err != nil {
+		return err
+	}
+	for src, cur := range next.Cursors {
+		if old, ok := prev.Cursors[src]; ok && old == cur {
+			continue
+		}
+		if _, err = tx.ExecContext(ctx, "INSERT OR REPLACE INTO cursors(source, cursor) VALUES (?, ?)", src, cur); err != nil {
+			return err
+		}
+	}
+	for src := range prev.Cursors {
+		if _, ok := next.Cursors[src]; !ok {
+			if _, err = tx.ExecContext(ctx, "DELETE FROM cursors WHERE source = ?", src); err != nil {
+				return err
+			}
+		}
+	}
+	summary, err := json.Marshal(run.Summary)
+	if err != nil {
+		return err
+	}
+	if _, err = tx.ExecContext(ctx, "INSERT INTO runs(started, finished, summary) VALUES (?, ?, ?)",
+		run.Started.Unix(), run.Finished.Unix(), string(summary)); err != nil {
+		return err
+	}
+	// Keep the run log bounded: a year of 15-minute runs.
+	if _, err = tx.ExecContext(ctx, "DELETE FROM runs WHERE id <= (SELECT MAX(id) FROM runs) - 35040"); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+func saveRecords(ctx context.Context, tx *sql.Tx, prev, next *ksync.State) error {
+	for k, r := range next.Records {
+		if p := prev.Records[k]; p != nil && p.Hash == r.Hash && p.UID == r.UID && p.Seen.Equal(r.Seen) &&
+			p.FirstSeen.Equal(r.FirstSeen) && p.Scanned == r.Scanned {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO records(source, id, hash, card, seen, scanned, first_seen, uid)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, k.Source, k.ID, r.Hash, card.EncodeBytes(r.Card), toUnix(r.Seen), r.Scanned,
+			toUnix(r.FirstSeen), r.UID); err != nil {
+			return fmt.Errorf("record %s: %w", k, err)
+		}
+	}
+	for k := range prev.Records {
+		if _, ok := next.Records[k]; !ok {
+			if _, err := tx.ExecContext(ctx, "DELETE FROM records WHERE source = ? AND id = ?", k.Source, k.ID); err != nil {
+				return fmt.Errorf("record %s: %w", k, err)
+			}
+		}
+	}
+	return nil
+}
+
+func saveContacts(ctx context.Context, tx *sql.Tx, prev, next *ksync.State) error {
+	for uid, c := range next.Contacts {
+		reasons, err := json.Marshal(c.Reasons)
+		if err != nil {
+			return err
+		}
+		if c.Reasons == nil {
+			reasons = []byte("[]")
+		}
+		if p := prev.Contacts[uid]; p != nil && p.Hash == c.Hash && p.Created.Equal(c.Created) && slices.Equal(p.Reasons, c.Reasons) {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO contacts(uid, name, hash, card, created, reasons)
+			VALUES (?, ?, ?, ?, ?, ?)`, uid, ksync.DisplayName(c.Card), c.Hash, card.EncodeBytes(c.Card), toUnix(c.Created),
+			string(reasons)); err != nil {
+			return fmt.Errorf("contact %s: %w", uid, err)
+		}
+	}
+	for uid := range prev.Contacts {
+		if _, ok := next.Contacts[uid]; !ok {
+			if _, err := tx.ExecContext(ctx, "DELETE FROM contacts WHERE uid = ?", uid); err != nil {
+				return fmt.Errorf("contact %s: %w", uid, err)
+			}
+		}
+	}
+	return nil
+}
+
+func saveTargets(ctx context.Context, tx *sql.Tx, prev, next *ksync.State) error {
+	for target, entries := range next.Targets {
+		old := prev.Targets[target]
+		for href, e := range entries {
+			if p := old[href]; p != nil && p.UID == e.UID && p.ETag == e.ETag && p.Hash == e.Hash && p.Deleted == e.Deleted {
+				continue
+			}
+			var data []byte
+			if e.Card != nil {
+				data = card.EncodeBytes(e.Card)
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO target_entries(target, href, uid, etag, hash, card, deleted)
+				VALUES (?, ?, ?, ?, ?, ?, ?)`, target, href, e.UID, e.ETag, e.Hash, data, e.Deleted); err != nil {
+				return fmt.Errorf("target %q: %s: %w", target, href, err)
+			}
+		}
+		for href := range old {
+			if _, ok := entries[href]; !ok {
+				if _, err := tx.ExecContext(ctx, "DELETE FROM target_entries WHERE target = ? AND href = ?", target, href); err != nil {
+					return fmt.Errorf("target %q: %s: %w", target, href, err)
+				}
+			}
+		}
+	}
+	for target := range prev.Targets {
+		if _, ok := next.Targets[target]; !ok {
+			if _, err := tx.ExecContext(ctx, "DELETE FROM target_entries WHERE target = ?", target); err != nil {
+				return fmt.Errorf("target %q: %w", target, err)
+			}
+		}
+	}
+	return nil
+}
+
+func toUnix(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.Unix()
+}
+
+func fromUnix(s int64) time.Time {
+	if s == 0 {
+		return time.Time{}
+	}
+	return time.Unix(s, 0).UTC()
+}

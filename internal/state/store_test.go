@@ -1,0 +1,138 @@
+package state
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-vcard"
+
+	ksync "kith/sync"
+	"kith/sync/card"
+)
+
+func testCard(fn string) vcard.Card {
+	c := vcard.Card{}
+	c.Add("VERSION", &vcard.Field{Value: "3.0"})
+	c.Add("FN", &vcard.Field{Value: card.EscapeText(fn)})
+	c.Add("NOTE", &vcard.Field{Value: `line one\nline\, two\; with escapes`})
+	return c
+}
+
+func sampleState() *ksync.State {
+	s := ksync.NewState()
+	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	r := ksync.Record{Source: "book", ID: "anna.vcf", Card: testCard("Anna Schmidt"), Seen: now}
+	r.Hash = card.Hash(r.Card)
+	s.Records[r.Key()] = &ksync.StoredRecord{Record: r, UID: "kith-1", FirstSeen: now}
+	g := testCard("Anna Schmidt")
+	s.Contacts["kith-1"] = &ksync.StoredContact{UID: "kith-1", Card: g, Hash: card.Hash(g), Created: now, Reasons: []string{"same email"}}
+	s.Targets["people"] = map[string]*ksync.TargetEntry{"kith-1.vcf": {UID: "kith-1", ETag: `"e1"`, Card: g, Hash: card.Hash(g)}}
+	s.Cursors["book"] = "token-1"
+	return s
+}
+
+func TestSaveLoadRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := sampleState()
+	if err := st.Save(ctx, nil, want, Run{Started: time.Now(), Finished: time.Now(), Summary: map[string]int{"records": 1}}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	st, err = Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	got, err := st.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := got.Records[ksync.RecordKey{Source: "book", ID: "anna.vcf"}]
+	if r == nil || r.UID != "kith-1" || r.Hash != card.Hash(r.Card) || r.Card.Value("NOTE") != `line one\nline\, two\; with escapes` {
+		t.Fatalf("record did not survive: %+v", r)
+	}
+	c := got.Contacts["kith-1"]
+	if c == nil || len(c.Members) != 1 || c.Reasons[0] != "same email" || !c.Created.Equal(want.Contacts["kith-1"].Created) {
+		t.Fatalf("contact did not survive: %+v", c)
+	}
+	if e := got.Targets["people"]["kith-1.vcf"]; e == nil || e.ETag != `"e1"` || e.Card == nil {
+		t.Fatalf("target entry did not survive: %+v", e)
+	}
+	if got.Cursors["book"] != "token-1" {
+		t.Fatalf("cursor %q", got.Cursors["book"])
+	}
+	if v, _ := st.Version(ctx); v != len(migrations) {
+		t.Errorf("schema version %d, want %d", v, len(migrations))
+	}
+}
+
+func TestSaveRemovesWhatIsGone(t *testing.T) {
+	ctx := context.Background()
+	st, err := Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	first := sampleState()
+	if err := st.Save(ctx, nil, first, Run{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Save(ctx, first, ksync.NewState(), Run{}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := st.Load(ctx)
+	if len(got.Records)+len(got.Contacts)+len(got.Targets)+len(got.Cursors) != 0 {
+		t.Errorf("rows left after everything went: %+v", got)
+	}
+}
+
+// A save that fails half-way leaves the previous state whole.
+func TestFailedSaveLeavesPreviousState(t *testing.T) {
+	ctx := context.Background()
+	st, err := Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	first := sampleState()
+	if err := st.Save(ctx, nil, first, Run{}); err != nil {
+		t.Fatal(err)
+	}
+	next := sampleState()
+	next.Records[ksync.RecordKey{Source: "book", ID: "bob.vcf"}] = &ksync.StoredRecord{Record: ksync.Record{Source: "book", ID: "bob.vcf", Card: testCard("Bob"), Hash: "h"}, UID: "kith-2"}
+	delete(next.Contacts, "kith-1")
+	// The summary cannot be encoded: the save fails after the rows were written.
+	err = st.Save(ctx, first, next, Run{Summary: func() {}})
+	if err == nil {
+		t.Fatal("save with an unencodable summary succeeded")
+	}
+	got, _ := st.Load(ctx)
+	if len(got.Records) != 1 || got.Contacts["kith-1"] == nil {
+		t.Errorf("a failed save changed the state: %d records, contacts %v", len(got.Records), got.Contacts)
+	}
+}
+
+func TestNewerSchemaIsRefused(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := sql.Open("sqlite", filepath.Join(dir, FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Exec("PRAGMA user_version = 99")
+	db.Close()
+	_, err = Open(ctx, dir)
+	if err == nil || !strings.Contains(err.Error(), "newer than this kith knows") {
+		t.Fatalf("error %v, want a refusal of the newer schema", err)
+	}
+}

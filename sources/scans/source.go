@@ -1,0 +1,226 @@
+package scans
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-vcard"
+
+	ksync "kith/sync"
+	"kith/sync/card"
+)
+
+// Source reads a folder of card-scanner exports. It is read-only and safe
+// for concurrent use.
+type Source struct {
+	name string
+	dir  string
+	log  *slog.Logger
+}
+
+var _ ksync.Source = (*Source)(nil)
+
+// New returns a source named name that reads the scan folder dir. It fails
+// when dir does not exist or is not a directory.
+func New(name, dir string, log *slog.Logger) (*Source, error) {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("source %q: scan folder %s: %w", name, dir, err)
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("source %q: scan folder %s: not a directory", name, dir)
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Source{name: name, dir: dir, log: log.With("source", name)}, nil
+}
+
+// Name returns the source's configured name.
+func (s *Source) Name() string { return s.name }
+
+// Read returns every card in every ".vcf", ".vcard" and ".csv" file of the
+// folder and its subfolders as a Full snapshot; cursor is ignored. Hidden
+// files and folders and temporary names are skipped.
+//
+// Record IDs are paths relative to the folder, slash-separated, with "#N"
+// for the Nth card of a vCard file holding several and for the Nth data row
+// of a CSV file. Every record is Scanned; its Seen is the card's REV, else the
+// row's scan date, else the file's modification time. A file, card or row
+// that cannot be read becomes a Problem and the rest are still read. Read
+// fails only when the folder itself cannot be read or ctx is done.
+func (s *Source) Read(ctx context.Context, cursor string) (ksync.Snapshot, error) {
+	snap := ksync.Snapshot{Source: s.name, Full: true}
+	err := filepath.WalkDir(s.dir, func(path string, d fs.DirEntry, err error) error {
+		if cerr := ctx.Err(); cerr != nil {
+			return cerr
+		}
+		if path == s.dir {
+			return err
+		}
+		rel, rerr := filepath.Rel(s.dir, path)
+		if rerr != nil {
+			return rerr
+		}
+		id := filepath.ToSlash(rel)
+		if skipName(d.Name()) {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if err != nil {
+			s.problem(&snap, id, fmt.Errorf("reading folder: %w", err))
+			if d != nil && d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			return nil
+		}
+		switch strings.ToLower(filepath.Ext(d.Name())) {
+		case ".vcf", ".vcard":
+			s.readVCF(&snap, path, id)
+		case ".csv":
+			s.readCSV(&snap, path, id)
+		}
+		return nil
+	})
+	if err != nil {
+		return ksync.Snapshot{}, fmt.Errorf("source %q: reading scan folder %s: %w", s.name, s.dir, err)
+	}
+	// Problems are returned, not logged: the caller reports them once.
+	s.log.Debug("scan folder read", "dir", s.dir, "records", len(snap.Records), "problems", len(snap.Problems))
+	return snap, nil
+}
+
+func (s *Source) problem(snap *ksync.Snapshot, id string, err error) {
+	snap.Problems = append(snap.Problems, ksync.Problem{Source: s.name, ID: id, Err: err})
+}
+
+func (s *Source) record(snap *ksync.Snapshot, id string, c vcard.Card, seen time.Time) {
+	snap.Records = append(snap.Records, ksync.Record{
+		Source: s.name, ID: id, Card: c, Hash: card.Hash(c), Seen: seen, Scanned: true,
+	})
+}
+
+// readFile returns a file's bytes and modification time.
+func readFile(path string) ([]byte, time.Time, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("opening: %w", unwrapPath(err))
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("reading: %w", unwrapPath(err))
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, time.Time{}, errors.New("not a regular file")
+	}
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("reading: %w", unwrapPath(err))
+	}
+	return data, fi.ModTime().UTC(), nil
+}
+
+func (s *Source) readVCF(snap *ksync.Snapshot, path, id string) {
+	data, mtime, err := readFile(path)
+	if err != nil {
+		s.problem(snap, id, err)
+		return
+	}
+	// UTF-16 is the one encoding a vCard's CHARSET parameters cannot
+	// describe; Windows tools write it with a BOM.
+	if bytes.HasPrefix(data, []byte{0xFF, 0xFE}) || bytes.HasPrefix(data, []byte{0xFE, 0xFF}) {
+		text, err := decodeText(data)
+		if err != nil {
+			s.problem(snap, id, err)
+			return
+		}
+		data = []byte(text)
+	}
+	if !complete(data) {
+		s.problem(snap, id, errors.New("incomplete (still being written?): last line is not END:VCARD"))
+		return
+	}
+	entries, err := card.DecodeAll(data)
+	if err != nil {
+		s.problem(snap, id, fmt.Errorf("decoding: %w", err))
+		return
+	}
+	for _, e := range entries {
+		eid := id
+		if len(entries) > 1 {
+			eid = id + "#" + strconv.Itoa(e.Index)
+		}
+		if e.Err != nil {
+			s.problem(snap, eid, fmt.Errorf("card %d: %w", e.Index, e.Err))
+			continue
+		}
+		seen := revision(e.Card)
+		if seen.IsZero() {
+			seen = mtime
+		}
+		s.record(snap, eid, e.Card, seen)
+	}
+}
+
+// complete reports whether the last non-blank line of data is END:VCARD: a
+// file that a scanner app is still writing ends elsewhere.
+func complete(data []byte) bool {
+	data = bytes.TrimRight(data, " \t\r\n\x00")
+	i := bytes.LastIndexAny(data, "\r\n")
+	last := bytes.TrimSpace(data[i+1:])
+	return bytes.EqualFold(last, []byte("END:VCARD"))
+}
+
+func (s *Source) readCSV(snap *ksync.Snapshot, path, id string) {
+	data, mtime, err := readFile(path)
+	if err != nil {
+		s.problem(snap, id, err)
+		return
+	}
+	rows, err := parseCSV(data)
+	if err != nil {
+		s.problem(snap, id, err)
+		// Rows read before a read error are still good.
+	}
+	for _, r := range rows {
+		rid := id + "#" + strconv.Itoa(r.Row)
+		if r.Err != nil {
+			s.problem(snap, rid, r.Err)
+			continue
+		}
+		seen := revision(r.Card)
+		if seen.IsZero() {
+			seen = r.Scanned
+		}
+		if seen.IsZero() {
+			seen = mtime
+		}
+		s.record(snap, rid, r.Card, seen)
+	}
+}
+
+// unwrapPath drops the *fs.PathError wrapper, whose path the Problem's ID
+// already gives.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}

@@ -1,0 +1,83 @@
+package scans
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/unicode"
+)
+
+var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+
+// decodeText turns the bytes of a text export into UTF-8: a UTF-8 BOM is
+// stripped, UTF-16 is decoded (with a BOM, or without one when the NUL bytes
+// give it away, as some Windows tools write it), and bytes that are not UTF-8
+// are read as windows-1252, the code page of most Windows exports.
+func decodeText(data []byte) (string, error) {
+	switch {
+	case bytes.HasPrefix(data, utf8BOM):
+		return strings.ToValidUTF8(string(data[len(utf8BOM):]), "\uFFFD"), nil
+	case bytes.HasPrefix(data, []byte{0xFF, 0xFE}):
+		return decodeUTF16(data, unicode.LittleEndian)
+	case bytes.HasPrefix(data, []byte{0xFE, 0xFF}):
+		return decodeUTF16(data, unicode.BigEndian)
+	case len(data) >= 4 && data[0] != 0 && data[1] == 0 && data[2] != 0 && data[3] == 0:
+		return decodeUTF16(data, unicode.LittleEndian)
+	case len(data) >= 4 && data[0] == 0 && data[1] != 0 && data[2] == 0 && data[3] != 0:
+		return decodeUTF16(data, unicode.BigEndian)
+	case utf8.Valid(data):
+		return string(data), nil
+	}
+	out, err := charmap.Windows1252.NewDecoder().Bytes(data)
+	if err != nil {
+		return "", fmt.Errorf("decoding windows-1252: %w", err)
+	}
+	return string(out), nil
+}
+
+func decodeUTF16(data []byte, order unicode.Endianness) (string, error) {
+	out, err := unicode.UTF16(order, unicode.UseBOM).NewDecoder().Bytes(data)
+	if err != nil {
+		return "", fmt.Errorf("decoding UTF-16: %w", err)
+	}
+	return string(out), nil
+}
+
+// detectDelimiter guesses the field separator of a CSV text from its first
+// line: the one of comma, semicolon and tab that occurs most often outside
+// quotes. Ties and a line with none go to the comma.
+func detectDelimiter(text string) rune {
+	var comma, semi, tab int
+	quoted := false
+	for _, r := range text {
+		if r == '\n' && !quoted {
+			break
+		}
+		switch r {
+		case '"':
+			quoted = !quoted
+		case ',':
+			if !quoted {
+				comma++
+			}
+		case ';':
+			if !quoted {
+				semi++
+			}
+		case '\t':
+			if !quoted {
+				tab++
+			}
+		}
+	}
+	switch {
+	case tab > comma && tab > semi:
+		return '\t'
+	case semi > comma:
+		return ';'
+	}
+	return ','
+}

@@ -1,0 +1,136 @@
+package vdir
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	ksync "kith/sync"
+	"kith/sync/card"
+)
+
+// Source reads a vdir as a kith source. It is read-only and safe for
+// concurrent use.
+type Source struct {
+	name string
+	dir  string
+	log  *slog.Logger
+}
+
+var _ ksync.Source = (*Source)(nil)
+
+// NewSource returns a source named name that reads the vdir at dir. It fails
+// when dir does not exist or is not a directory.
+func NewSource(name, dir string, log *slog.Logger) (*Source, error) {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("source %q: vdir %s: %w", name, dir, err)
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("source %q: vdir %s: not a directory", name, dir)
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Source{name: name, dir: dir, log: log.With("source", name)}, nil
+}
+
+// Name returns the source's configured name.
+func (s *Source) Name() string { return s.name }
+
+// Read returns every card in the vdir as a Full snapshot; cursor is ignored.
+// Record IDs are paths relative to the folder, slash-separated. Hidden files
+// and folders and temporary names are skipped. A file that cannot be read or
+// decoded becomes a Problem and the others are still read. Read fails only
+// when the folder itself cannot be read or ctx is done.
+func (s *Source) Read(ctx context.Context, cursor string) (ksync.Snapshot, error) {
+	snap := ksync.Snapshot{Source: s.name, Full: true}
+	err := filepath.WalkDir(s.dir, func(path string, d fs.DirEntry, err error) error {
+		if cerr := ctx.Err(); cerr != nil {
+			return cerr
+		}
+		if path == s.dir {
+			return err // the folder itself: unreadable means the source is.
+		}
+		rel, rerr := filepath.Rel(s.dir, path)
+		if rerr != nil {
+			return rerr
+		}
+		id := filepath.ToSlash(rel)
+		if skipName(d.Name()) {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if err != nil {
+			// An unreadable subfolder: report it and go on with the rest.
+			snap.Problems = append(snap.Problems, ksync.Problem{Source: s.name, ID: id, Err: fmt.Errorf("reading folder: %w", err)})
+			if d != nil && d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() || !isVCF(d.Name()) {
+			return nil
+		}
+		rec, err := s.readFile(path, id)
+		if err != nil {
+			snap.Problems = append(snap.Problems, ksync.Problem{Source: s.name, ID: id, Err: err})
+			return nil
+		}
+		snap.Records = append(snap.Records, rec)
+		return nil
+	})
+	if err != nil {
+		return ksync.Snapshot{}, fmt.Errorf("source %q: reading vdir %s: %w", s.name, s.dir, err)
+	}
+	// Problems are returned, not logged: the caller reports them once.
+	s.log.Debug("vdir read", "dir", s.dir, "records", len(snap.Records), "problems", len(snap.Problems))
+	return snap, nil
+}
+
+// readFile reads and decodes one card file. The error says what went wrong
+// without repeating the path, which the Problem carries.
+func (s *Source) readFile(path, id string) (ksync.Record, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return ksync.Record{}, fmt.Errorf("opening: %w", unwrapPath(err))
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return ksync.Record{}, fmt.Errorf("reading: %w", unwrapPath(err))
+	}
+	if !fi.Mode().IsRegular() {
+		return ksync.Record{}, errors.New("not a regular file")
+	}
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return ksync.Record{}, fmt.Errorf("reading: %w", unwrapPath(err))
+	}
+	c, err := card.Decode(data)
+	if err != nil {
+		return ksync.Record{}, fmt.Errorf("decoding: %w", err)
+	}
+	seen := revision(c)
+	if seen.IsZero() {
+		seen = fi.ModTime().UTC()
+	}
+	return ksync.Record{Source: s.name, ID: id, Card: c, Hash: card.Hash(c), Seen: seen}, nil
+}
+
+// unwrapPath drops the *fs.PathError wrapper, whose path the caller reports
+// as the record ID already.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}

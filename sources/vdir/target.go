@@ -1,0 +1,321 @@
+package vdir
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	gosync "sync"
+
+	"github.com/emersion/go-vcard"
+
+	ksync "kith/sync"
+	"kith/sync/card"
+)
+
+// Target keeps kith's merged set in a flat vdir, one "<uid>.vcf" file a card,
+// written as vCard 3.0. It is safe for concurrent use; writes from one Target
+// are serialised, and writes by other programs are caught by the ETag check.
+type Target struct {
+	name string
+	dir  string
+
+	// mu serialises writes so that the ETag check and the rename of one Put
+	// or Delete are not interleaved with another's from this process.
+	mu gosync.Mutex
+}
+
+var _ ksync.Target = (*Target)(nil)
+
+// NewTarget returns a target named name writing to the folder dir, which is
+// created (mode 0700, parents included) when it does not exist.
+func NewTarget(name, dir string) (*Target, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("target %q: creating vdir: %w", name, err)
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("target %q: vdir %s: %w", name, dir, err)
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("target %q: vdir %s: not a directory", name, dir)
+	}
+	return &Target{name: name, dir: dir}, nil
+}
+
+// Name returns the target's configured name.
+func (t *Target) Name() string { return t.name }
+
+// Dir returns the folder the target writes to.
+func (t *Target) Dir() string { return t.dir }
+
+// List returns every ".vcf" file directly in the folder with its ETag.
+// Hidden, temporary and unsafe names and subfolders are left out.
+func (t *Target) List(ctx context.Context) (map[string]string, error) {
+	entries, err := os.ReadDir(t.dir)
+	if err != nil {
+		return nil, fmt.Errorf("target %q: listing %s: %w", t.name, t.dir, err)
+	}
+	out := make(map[string]string, len(entries))
+	for _, e := range entries {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("target %q: listing %s: %w", t.name, t.dir, err)
+		}
+		name := e.Name()
+		if !isVCF(name) || checkHref(name) != nil || skipName(name) {
+			continue
+		}
+		fi, err := os.Stat(filepath.Join(t.dir, name))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // deleted while listing
+		}
+		if err != nil {
+			return nil, fmt.Errorf("target %q: %s: %w", t.name, name, unwrapPath(err))
+		}
+		if !fi.Mode().IsRegular() {
+			continue
+		}
+		out[name] = etagOf(fi)
+	}
+	return out, nil
+}
+
+// Get reads and decodes the files named by hrefs. A file that does not exist
+// is left out of the map; one that cannot be read or decoded is an error
+// naming it.
+func (t *Target) Get(ctx context.Context, hrefs []string) (map[string]ksync.Entry, error) {
+	out := make(map[string]ksync.Entry, len(hrefs))
+	for _, href := range hrefs {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("target %q: reading: %w", t.name, err)
+		}
+		if err := checkHref(href); err != nil {
+			return nil, fmt.Errorf("target %q: %w", t.name, err)
+		}
+		e, err := t.get(href)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("target %q: %s: %w", t.name, href, err)
+		}
+		out[href] = e
+	}
+	return out, nil
+}
+
+func (t *Target) get(href string) (ksync.Entry, error) {
+	f, err := os.Open(filepath.Join(t.dir, href))
+	if err != nil {
+		return ksync.Entry{}, unwrapPath(err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return ksync.Entry{}, fmt.Errorf("reading: %w", unwrapPath(err))
+	}
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return ksync.Entry{}, fmt.Errorf("reading: %w", unwrapPath(err))
+	}
+	c, err := card.Decode(data)
+	if err != nil {
+		return ksync.Entry{}, fmt.Errorf("decoding: %w", err)
+	}
+	return ksync.Entry{ETag: etagOf(fi), Card: c}, nil
+}
+
+// Put writes c, converted to vCard 3.0, to the file href. With etag "" the
+// file must not exist yet; an existing file is never replaced and the result
+// is ErrConflict. Otherwise the file must still have that ETag, else the
+// result is ErrConflict. The write is atomic: readers see the old file or the
+// new one, never a part. Put returns the file's new ETag.
+func (t *Target) Put(ctx context.Context, href string, c vcard.Card, etag string) (string, error) {
+	if err := checkHref(href); err != nil {
+		return "", fmt.Errorf("target %q: %w", t.name, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return "", fmt.Errorf("target %q: %s: %w", t.name, href, err)
+	}
+	data := card.EncodeBytes(card.ToV3(c))
+
+	t.mu.Lock()
+	defer t.mu.Unlock()
+
+	path := filepath.Join(t.dir, href)
+	if etag != "" {
+		if err := t.checkETag(path, etag); err != nil {
+			return "", fmt.Errorf("target %q: %s: %w", t.name, href, err)
+		}
+		// Rewriting a file with the bytes it holds would only change its
+		// ETag and make every client think it was edited.
+		if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, data) {
+			if err := t.checkETag(path, etag); err != nil {
+				return "", fmt.Errorf("target %q: %s: %w", t.name, href, err)
+			}
+			return etag, nil
+		}
+	}
+
+	tmp, newTag, err := t.writeTemp(data)
+	if err != nil {
+		return "", fmt.Errorf("target %q: %s: %w", t.name, href, err)
+	}
+	defer os.Remove(tmp) // a no-op once renamed; cleans up after a failure or a Link
+
+	if etag == "" {
+		// A hard link fails if the name exists, so a file someone else
+		// created since List is never replaced.
+		if err := os.Link(tmp, path); err != nil {
+			if errors.Is(err, fs.ErrExist) {
+				return "", fmt.Errorf("target %q: %s: exists: %w", t.name, href, ksync.ErrConflict)
+			}
+			return "", fmt.Errorf("target %q: %s: creating: %w", t.name, href, unwrapLink(err))
+		}
+	} else {
+		// Checked again just before the rename to keep the window in
+		// which another program's edit could be lost as short as it can be.
+		if err := t.checkETag(path, etag); err != nil {
+			return "", fmt.Errorf("target %q: %s: %w", t.name, href, err)
+		}
+		if err := os.Rename(tmp, path); err != nil {
+			return "", fmt.Errorf("target %q: %s: replacing: %w", t.name, href, unwrapLink(err))
+		}
+	}
+	if err := syncDir(t.dir); err != nil {
+		return "", fmt.Errorf("target %q: %s: %w", t.name, href, err)
+	}
+	return newTag, nil
+}
+
+// Delete removes the file href if it still has etag. A file that changed or
+// is gone gives ErrConflict. An empty etag is an error: kith never deletes a
+// file it has not seen.
+func (t *Target) Delete(ctx context.Context, href, etag string) error {
+	if err := checkHref(href); err != nil {
+		return fmt.Errorf("target %q: %w", t.name, err)
+	}
+	if etag == "" {
+		return fmt.Errorf("target %q: %s: delete without an etag", t.name, href)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("target %q: %s: %w", t.name, href, err)
+	}
+
+	t.mu.Lock()
+	defer t.mu.Unlock()
+
+	path := filepath.Join(t.dir, href)
+	if err := t.checkETag(path, etag); err != nil {
+		return fmt.Errorf("target %q: %s: %w", t.name, href, err)
+	}
+	if err := os.Remove(path); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("target %q: %s: gone: %w", t.name, href, ksync.ErrConflict)
+		}
+		return fmt.Errorf("target %q: %s: deleting: %w", t.name, href, unwrapPath(err))
+	}
+	if err := syncDir(t.dir); err != nil {
+		return fmt.Errorf("target %q: %s: %w", t.name, href, err)
+	}
+	return nil
+}
+
+// checkETag returns ErrConflict unless the file at path exists with etag.
+func (t *Target) checkETag(path, etag string) error {
+	fi, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("gone: %w", ksync.ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("checking etag: %w", unwrapPath(err))
+	}
+	if got := etagOf(fi); got != etag {
+		return fmt.Errorf("etag is %q, not %q: %w", got, etag, ksync.ErrConflict)
+	}
+	return nil
+}
+
+// writeTemp writes data to a new hidden temporary file in the target folder,
+// syncs it and returns its path and the ETag it will keep when renamed.
+func (t *Target) writeTemp(data []byte) (path, etag string, err error) {
+	f, err := os.CreateTemp(t.dir, ".kith-*.tmp")
+	if err != nil {
+		return "", "", fmt.Errorf("creating temporary file: %w", unwrapPath(err))
+	}
+	path = f.Name()
+	fail := func(op string, err error) (string, string, error) {
+		f.Close()
+		os.Remove(path)
+		return "", "", fmt.Errorf("%s temporary file: %w", op, unwrapPath(err))
+	}
+	if err := f.Chmod(0o600); err != nil {
+		return fail("setting mode of", err)
+	}
+	if _, err := f.Write(data); err != nil {
+		return fail("writing", err)
+	}
+	if err := f.Sync(); err != nil {
+		return fail("syncing", err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		return fail("reading", err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(path)
+		return "", "", fmt.Errorf("closing temporary file: %w", unwrapPath(err))
+	}
+	return path, etagOf(fi), nil
+}
+
+// syncDir makes a rename, link or removal in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("syncing folder: %w", unwrapPath(err))
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("syncing folder: %w", unwrapPath(err))
+	}
+	return nil
+}
+
+// checkHref accepts only a plain base name that is safe to join to the
+// folder: no separators, no "..", not hidden, no NUL or control characters.
+func checkHref(href string) error {
+	switch {
+	case href == "":
+		return errors.New("empty href")
+	case strings.ContainsAny(href, "/\\\x00"):
+		return fmt.Errorf("href %q: not a plain file name", href)
+	case strings.HasPrefix(href, "."):
+		return fmt.Errorf("href %q: hidden or relative name", href)
+	case strings.Contains(href, ".."):
+		return fmt.Errorf("href %q: contains \"..\"", href)
+	case len(href) > 255:
+		return fmt.Errorf("href %q: name too long", href)
+	}
+	for _, r := range href {
+		if r < 0x20 || r == 0x7f {
+			return fmt.Errorf("href %q: control character in name", href)
+		}
+	}
+	return nil
+}
+
+// unwrapLink drops the *os.LinkError wrapper, whose paths name the temporary
+// file and would only confuse.
+func unwrapLink(err error) error {
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		return le.Err
+	}
+	return unwrapPath(err)
+}

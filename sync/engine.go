@@ -1,0 +1,287 @@
+package sync
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-vcard"
+
+	"kith/sync/card"
+	"kith/sync/match"
+	"kith/sync/merge"
+	"kith/sync/normalize"
+)
+
+// Engine merges source records into contacts. It is safe for concurrent use.
+type Engine struct {
+	norm   *normalize.Normalizer
+	merger *merge.Merger
+}
+
+// NewEngine returns an Engine that reads phone numbers without a country
+// code as numbers of defaultRegion.
+func NewEngine(defaultRegion string) (*Engine, error) {
+	n, err := normalize.New(defaultRegion)
+	if err != nil {
+		return nil, err
+	}
+	return &Engine{norm: n, merger: merge.New(n)}, nil
+}
+
+// Input is everything one merge works from.
+type Input struct {
+	// Prev is the state after the last run (NewState on a first run).
+	Prev *State
+	// Snapshots are the reads that succeeded this run.
+	Snapshots []Snapshot
+	// Failed names the sources whose read failed: their records stay as they were.
+	Failed []string
+	// Priority lists source names, most trusted first; it orders a contact's
+	// members and so breaks ties in merging.
+	Priority []string
+	// Constraints are the user's split and join decisions.
+	Constraints []match.Constraint
+	// Now is the time of the run.
+	Now time.Time
+}
+
+// Outcome is the result of a merge.
+type Outcome struct {
+	// State is the new state: records and contacts replaced, targets and
+	// cursors carried over (cursors updated from the snapshots).
+	State *State
+	// Contacts are the merged contacts, sorted by UID.
+	Contacts []*Contact
+	// Problems are the items the sources could not read.
+	Problems []Problem
+	// Stale counts records kept from the last run because their item could
+	// not be read now or their source failed.
+	Stale int
+	// Possible are doubtful pairs of contacts, for the user to decide.
+	Possible []PossibleDuplicate
+}
+
+// PossibleDuplicate is a pair of contacts that might be one person.
+type PossibleDuplicate struct {
+	A, B   string // contact UIDs
+	Score  float64
+	Reason string
+}
+
+// Merge applies the snapshots to the previous records, clusters the records
+// into people, keeps every contact's UID stable and builds the golden cards.
+func (e *Engine) Merge(ctx context.Context, in Input) (*Outcome, error) {
+	prev := in.Prev
+	if prev == nil {
+		prev = NewState()
+	}
+	next := NewState()
+	next.Targets = prev.Targets
+	for k, v := range prev.Cursors {
+		next.Cursors[k] = v
+	}
+	out := &Outcome{State: next}
+
+	e.applySnapshots(prev, next, in, out)
+
+	keys := make([]RecordKey, 0, len(next.Records))
+	for k := range next.Records {
+		keys = append(keys, k)
+	}
+	rank := map[string]int{}
+	for i, s := range in.Priority {
+		rank[s] = i + 1
+	}
+	slices.SortFunc(keys, func(a, b RecordKey) int {
+		ra, rb := rankOf(rank, a.Source), rankOf(rank, b.Source)
+		return cmp.Or(cmp.Compare(ra, rb), cmp.Compare(a.Source, b.Source), cmp.Compare(a.ID, b.ID))
+	})
+
+	ev := make([]match.Evidence, len(keys))
+	for i, k := range keys {
+		r := next.Records[k]
+		ev[i] = match.FromCard(k.String(), r.Card, r.Scanned)
+	}
+	res, err := match.Cluster(ctx, ev, in.Constraints, match.Options{Normalizer: e.norm})
+	if err != nil {
+		return nil, fmt.Errorf("matching: %w", err)
+	}
+
+	uids := assignUIDs(prev, keys, res.Groups)
+	groupOf := make([]int, len(keys))
+	for gi, g := range res.Groups {
+		uid := uids[gi]
+		members := make([]merge.Member, len(g.Members))
+		memberKeys := make([]RecordKey, len(g.Members))
+		for j, idx := range g.Members {
+			groupOf[idx] = gi
+			r := next.Records[keys[idx]]
+			r.UID = uid
+			members[j] = merge.Member{Card: card.ToV3(r.Card), Scanned: r.Scanned, Seen: r.Seen}
+			memberKeys[j] = keys[idx]
+		}
+		golden := e.merger.Golden(uid, members)
+		hash := card.Hash(golden)
+		created := in.Now
+		if p := prev.Contacts[uid]; p != nil {
+			created = p.Created
+		}
+		slices.SortFunc(memberKeys, compareKeys)
+		next.Contacts[uid] = &StoredContact{UID: uid, Card: golden, Hash: hash, Created: created, Members: memberKeys, Reasons: g.Reasons}
+		out.Contacts = append(out.Contacts, &Contact{UID: uid, Card: golden, Hash: hash, Members: memberKeys, Reasons: g.Reasons})
+	}
+	slices.SortFunc(out.Contacts, func(a, b *Contact) int { return cmp.Compare(a.UID, b.UID) })
+	for _, p := range res.Possible {
+		a, b := uids[groupOf[p.A]], uids[groupOf[p.B]]
+		if a != b {
+			out.Possible = append(out.Possible, PossibleDuplicate{A: a, B: b, Score: p.Score, Reason: p.Reason})
+		}
+	}
+	return out, nil
+}
+
+// applySnapshots fills next.Records from the snapshots, keeping the last
+// good version of anything that could not be read now.
+func (e *Engine) applySnapshots(prev, next *State, in Input, out *Outcome) {
+	keep := func(k RecordKey) {
+		if r, ok := prev.Records[k]; ok {
+			c := *r
+			next.Records[k] = &c
+			out.Stale++
+		}
+	}
+	failed := map[string]bool{}
+	for _, s := range in.Failed {
+		failed[s] = true
+	}
+	bySource := map[string][]RecordKey{}
+	for k := range prev.Records {
+		bySource[k.Source] = append(bySource[k.Source], k)
+	}
+	for s := range failed {
+		for _, k := range bySource[s] {
+			keep(k)
+		}
+	}
+	for _, snap := range in.Snapshots {
+		if !snap.Full {
+			for _, k := range bySource[snap.Source] {
+				if r := prev.Records[k]; r != nil {
+					c := *r
+					next.Records[k] = &c
+				}
+			}
+			for _, id := range snap.Deleted {
+				delete(next.Records, RecordKey{snap.Source, id})
+			}
+		}
+		for _, r := range snap.Records {
+			k := r.Key()
+			sr := &StoredRecord{Record: r, FirstSeen: in.Now}
+			if p := prev.Records[k]; p != nil {
+				sr.FirstSeen = p.FirstSeen
+			}
+			next.Records[k] = sr
+		}
+		for _, p := range snap.Problems {
+			out.Problems = append(out.Problems, p)
+			// A problem with a file keeps its records: "path" and, for a
+			// multi-card file, every "path#N".
+			for _, k := range bySource[snap.Source] {
+				if k.ID != p.ID && !strings.HasPrefix(k.ID, p.ID+"#") {
+					continue
+				}
+				if _, fresh := next.Records[k]; !fresh {
+					keep(k)
+				}
+			}
+		}
+		next.Cursors[snap.Source] = snap.Cursor
+	}
+}
+
+// assignUIDs gives every group a UID. A group keeps the UID most of its
+// records had; when a contact splits, the part with most of its records
+// keeps the UID and the others get new ones; when contacts join, the UID
+// with most records (then the older contact) survives.
+func assignUIDs(prev *State, keys []RecordKey, groups []match.Group) []string {
+	type cand struct {
+		group int
+		uid   string
+		votes int
+	}
+	var cands []cand
+	for gi, g := range groups {
+		votes := map[string]int{}
+		for _, idx := range g.Members {
+			if r := prev.Records[keys[idx]]; r != nil && r.UID != "" {
+				votes[r.UID]++
+			}
+		}
+		for uid, n := range votes {
+			cands = append(cands, cand{gi, uid, n})
+		}
+	}
+	created := func(uid string) time.Time {
+		if c := prev.Contacts[uid]; c != nil {
+			return c.Created
+		}
+		return time.Time{}
+	}
+	slices.SortFunc(cands, func(a, b cand) int {
+		return cmp.Or(cmp.Compare(b.votes, a.votes), created(a.uid).Compare(created(b.uid)),
+			cmp.Compare(a.uid, b.uid), cmp.Compare(a.group, b.group))
+	})
+	uids := make([]string, len(groups))
+	taken := map[string]bool{}
+	for _, c := range cands {
+		if uids[c.group] == "" && !taken[c.uid] {
+			uids[c.group] = c.uid
+			taken[c.uid] = true
+		}
+	}
+	for gi, g := range groups {
+		if uids[gi] != "" {
+			continue
+		}
+		uid := newUID(keys[g.Members[0]])
+		for n := 2; taken[uid] || prev.Contacts[uid] != nil; n++ {
+			uid = fmt.Sprintf("%s-%d", newUID(keys[g.Members[0]]), n)
+		}
+		uids[gi] = uid
+		taken[uid] = true
+	}
+	return uids
+}
+
+// newUID derives a UID from the record that founds a contact, so that the
+// same data gives the same UIDs on a fresh state.
+func newUID(k RecordKey) string {
+	sum := sha256.Sum256([]byte(k.Source + "\x00" + k.ID))
+	return "kith-" + hex.EncodeToString(sum[:10])
+}
+
+func rankOf(rank map[string]int, source string) int {
+	if r, ok := rank[source]; ok {
+		return r
+	}
+	return len(rank) + 1
+}
+
+func compareKeys(a, b RecordKey) int {
+	return cmp.Or(cmp.Compare(a.Source, b.Source), cmp.Compare(a.ID, b.ID))
+}
+
+// GoldenOf returns the golden card of uid in s, or nil.
+func (s *State) GoldenOf(uid string) vcard.Card {
+	if c := s.Contacts[uid]; c != nil {
+		return c.Card
+	}
+	return nil
+}

@@ -1,0 +1,374 @@
+package match
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"slices"
+	"strings"
+	gosync "sync"
+
+	"kith/sync/normalize"
+)
+
+// Constraint is a user's decision about two records, named by their keys:
+// keep them apart, or join them (Together). Together is transitive. Apart
+// always wins: over automatic evidence, and over a Together that would join
+// records kept apart.
+type Constraint struct {
+	A, B     string
+	Together bool
+}
+
+// Options configure Cluster.
+type Options struct {
+	// Normalizer normalises emails and phones; nil reads phone numbers
+	// without a country code as having none.
+	Normalizer *normalize.Normalizer
+}
+
+// Group is one person: the records that describe them.
+type Group struct {
+	// Members are indexes into Cluster's input, ascending.
+	Members []int
+	// Reasons say in words why the members were joined, one line a join,
+	// e.g. "work:ann.vcf + home:ann.vcf: same email ann@example.com; names
+	// agree (Ann Lee / Anne Lee)".
+	Reasons []string
+}
+
+// Pair is a doubtful pair of records: some evidence says they are one
+// person, not enough to join them.
+type Pair struct {
+	// A and B are indexes into Cluster's input, A < B.
+	A, B int
+	// Score is between 0 and 1: higher is more likely the same person.
+	Score float64
+	// Reason says in words what agrees and what is missing.
+	Reason string
+}
+
+// Result is the outcome of Cluster.
+type Result struct {
+	// Groups hold every input index in exactly one group, ordered by first member.
+	Groups []Group
+	// Possible are doubtful pairs in different groups, most likely first:
+	// possible duplicates for the user to decide, never joined.
+	Possible []Pair
+}
+
+// Tuning. Blocks larger than maxBlock are not compared all pairs; each
+// member is compared with its window neighbours in name order instead.
+const (
+	maxBlock = 48
+	window   = 12
+	maxReps  = 16
+)
+
+// Cluster groups the records in ev that describe the same person, keeping
+// the user's decisions in cons. Constraints naming unknown keys are ignored
+// (their records may be gone). It returns ctx's error if ctx ends first.
+func Cluster(ctx context.Context, ev []Evidence, cons []Constraint, opts Options) (Result, error) {
+	m, pairs, err := newMatcher(ctx, ev, opts)
+	if err != nil {
+		return Result{}, err
+	}
+	joins, possible, err := m.judgeAll(ctx, pairs)
+	if err != nil {
+		return Result{}, fmt.Errorf("match: scoring: %w", err)
+	}
+	return m.union(joins, possible, cons), nil
+}
+
+// newMatcher normalises ev and returns the candidate pairs.
+func newMatcher(ctx context.Context, ev []Evidence, opts Options) (*matcher, []uint64, error) {
+	m := &matcher{ev: ev, recs: make([]rec, len(ev))}
+	if err := parallel(ctx, len(ev), func(i int) {
+		m.recs[i] = prepare(&ev[i], opts.Normalizer)
+	}); err != nil {
+		return nil, nil, fmt.Errorf("match: normalising: %w", err)
+	}
+	for i := range m.recs {
+		if m.recs[i].scanned {
+			m.anyScanned = true
+			break
+		}
+	}
+	pairs, err := m.candidates(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("match: blocking: %w", err)
+	}
+	return m, pairs, nil
+}
+
+type matcher struct {
+	ev         []Evidence
+	recs       []rec
+	anyScanned bool
+	shared     map[uint64]bool // identifier hashes carried by clearly different people
+}
+
+// parallel runs f(0..n-1) on all CPUs in contiguous chunks.
+func parallel(ctx context.Context, n int, f func(i int)) error {
+	workers := runtime.GOMAXPROCS(0)
+	if n < 1024 || workers == 1 {
+		for i := 0; i < n; i++ {
+			if i%1024 == 0 && ctx.Err() != nil {
+				return ctx.Err()
+			}
+			f(i)
+		}
+		return ctx.Err()
+	}
+	var wg gosync.WaitGroup
+	chunk := (n + workers - 1) / workers
+	for w := 0; w < workers; w++ {
+		lo, hi := w*chunk, min((w+1)*chunk, n)
+		wg.Go(func() {
+			for i := lo; i < hi; i++ {
+				if (i-lo)%1024 == 0 && ctx.Err() != nil {
+					return
+				}
+				f(i)
+			}
+		})
+	}
+	wg.Wait()
+	return ctx.Err()
+}
+
+// key kinds.
+const (
+	keyEmail uint8 = iota + 1
+	keyPhone
+	keyAddr
+	keyEmailOCR
+	keyName
+	keyOrg
+)
+
+type keyEntry struct {
+	h    uint64
+	i    int32
+	kind uint8
+}
+
+func hashKey(kind uint8, parts ...string) uint64 {
+	h := uint64(14695981039346656037)
+	h ^= uint64(kind)
+	h *= 1099511628211
+	for _, p := range parts {
+		for i := 0; i < len(p); i++ {
+			h ^= uint64(p[i])
+			h *= 1099511628211
+		}
+		h ^= 0xff
+		h *= 1099511628211
+	}
+	return h
+}
+
+// keys returns the blocking keys of record i.
+func (m *matcher) keys(i int, out []keyEntry) []keyEntry {
+	r := &m.recs[i]
+	add := func(kind uint8, parts ...string) {
+		h := hashKey(kind, parts...)
+		for _, e := range out {
+			if e.h == h {
+				return
+			}
+		}
+		out = append(out, keyEntry{h: h, i: int32(i), kind: kind})
+	}
+	for _, e := range r.emails {
+		add(keyEmail, e.full)
+		if m.anyScanned {
+			add(keyEmailOCR, ocrFold(e.full))
+		}
+	}
+	for _, p := range r.phones {
+		add(keyPhone, p.e164)
+	}
+	for _, a := range r.addrs {
+		add(keyAddr, a)
+	}
+	n := &r.nm
+	if n.org != "" {
+		add(keyOrg, n.org)
+	}
+	if fam := strings.ReplaceAll(n.family, " ", ""); fam != "" {
+		ofam := ocrFold(fam)
+		pfam := phonetic(fam)
+		for _, g := range n.given {
+			for _, ini := range initials(g) {
+				add(keyName, "n", ofam, ini)
+				add(keyName, "s", pfam, ini)
+			}
+		}
+		if g := n.first(); g != "" {
+			// Swapped order: this record's given name as the other's family name.
+			add(keyName, "n", ocrFold(strings.ReplaceAll(g, " ", "")), fam[:1])
+		}
+	}
+	return out
+}
+
+// initials returns the first letters a given name can be known by: its own
+// and those of the names in its nickname groups (Bob: b and r).
+func initials(g string) []string {
+	if g == "" {
+		return nil
+	}
+	out := []string{g[:1]}
+	nicknames.members(strings.ReplaceAll(g, " ", ""), func(n string) {
+		if !contains(out, n[:1]) {
+			out = append(out, n[:1])
+		}
+	})
+	return out
+}
+
+// phonetic returns a rough sound key of a folded family name: first letter
+// kept, vowels and h, w, y dropped, similar consonants merged, repeats
+// collapsed (Meyer and Maier, Schmidt and Schmitt agree).
+func phonetic(s string) string {
+	if s == "" {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteByte(s[0])
+	prev := byte(0)
+	for i := 1; i < len(s); i++ {
+		c := s[i]
+		switch c {
+		case 'a', 'e', 'i', 'o', 'u', 'h', 'w', 'y':
+			prev = 0
+			continue
+		case 'c', 'k', 'q', 'g':
+			c = 'k'
+		case 'z', 's', 'x':
+			c = 's'
+		case 'v', 'f':
+			c = 'f'
+		case 'd', 't':
+			c = 't'
+		case 'b', 'p':
+			c = 'p'
+		case 'n', 'm':
+			c = 'n'
+		}
+		if c != prev {
+			b.WriteByte(c)
+		}
+		prev = c
+	}
+	return b.String()
+}
+
+// candidates returns the pairs (i<<32 | j, i < j) that share a blocking key,
+// deduplicated, and records which identifiers are shared.
+func (m *matcher) candidates(ctx context.Context) ([]uint64, error) {
+	entries := make([]keyEntry, 0, len(m.recs)*8)
+	var buf []keyEntry
+	for i := range m.recs {
+		buf = m.keys(i, buf[:0])
+		entries = append(entries, buf...)
+	}
+	slices.SortFunc(entries, func(a, b keyEntry) int {
+		if a.h != b.h {
+			if a.h < b.h {
+				return -1
+			}
+			return 1
+		}
+		return int(a.i - b.i)
+	})
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.shared = map[uint64]bool{}
+	var pairs []uint64
+	var block []int32
+	for lo := 0; lo < len(entries); {
+		hi := lo + 1
+		for hi < len(entries) && entries[hi].h == entries[lo].h {
+			hi++
+		}
+		if hi-lo < 2 {
+			lo = hi
+			continue
+		}
+		block = block[:0]
+		for _, e := range entries[lo:hi] {
+			block = append(block, e.i)
+		}
+		switch entries[lo].kind {
+		case keyEmail, keyPhone, keyAddr:
+			if m.isShared(entries[lo], block) {
+				m.shared[entries[lo].h] = true
+			}
+		}
+		if len(block) <= maxBlock {
+			for a := 0; a < len(block); a++ {
+				for b := a + 1; b < len(block); b++ {
+					pairs = append(pairs, uint64(block[a])<<32|uint64(block[b]))
+				}
+			}
+		} else {
+			slices.SortStableFunc(block, func(x, y int32) int {
+				return strings.Compare(m.recs[x].sortKey, m.recs[y].sortKey)
+			})
+			for a := 0; a < len(block); a++ {
+				for b := a + 1; b < len(block) && b <= a+window; b++ {
+					x, y := block[a], block[b]
+					if x > y {
+						x, y = y, x
+					}
+					pairs = append(pairs, uint64(x)<<32|uint64(y))
+				}
+			}
+		}
+		lo = hi
+		if len(pairs)%4096 == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+	}
+	slices.Sort(pairs)
+	return slices.Compact(pairs), ctx.Err()
+}
+
+// isShared reports whether the identifier block is carried by clearly
+// different people, or is a role mailbox.
+func (m *matcher) isShared(e keyEntry, block []int32) bool {
+	if e.kind == keyEmail {
+		for _, pe := range m.recs[block[0]].emails {
+			if hashKey(keyEmail, pe.full) == e.h && roleLocal[pe.local] {
+				return true
+			}
+		}
+	}
+	var reps []int32
+	for _, i := range block {
+		n := &m.recs[i].nm
+		if n.empty() {
+			continue
+		}
+		same := false
+		for _, r := range reps {
+			if m.recs[r].disp == m.recs[i].disp {
+				same = true
+				break
+			}
+			if rl, _ := nameRel(&m.recs[r].nm, n); rl == relConflict {
+				return true
+			}
+		}
+		if !same {
+			if len(reps) == maxReps {
+				return true
+			}
+			reps = append(reps, i)
+		}
+	}
+	return false
+}

@@ -1,0 +1,429 @@
+package match
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"slices"
+	"strings"
+	gosync "sync"
+)
+
+// edge is a scored candidate pair.
+type edge struct {
+	a, b   int32
+	score  float64
+	reason string
+}
+
+// Evidence weights. A strong identifier (an email or phone no one else
+// carries) outweighs everything else; weak evidence adds up.
+const (
+	wStrong      = 10.0
+	wSharedID    = 1.0
+	wFax         = 0.5
+	wOrg         = 1.0
+	wTitle       = 0.5
+	wAddr        = 2.0
+	wSharedAddr  = 1.0
+	wMailboxName = 0.5
+	// mergeWeak is the weak evidence that, with the same full name, joins two
+	// records without a strong identifier.
+	mergeWeak = 1.5
+)
+
+// judgeAll scores every candidate pair on all CPUs. Joins and possible pairs
+// come back in pair order, so the result does not depend on scheduling.
+func (m *matcher) judgeAll(ctx context.Context, pairs []uint64) (joins, possible []edge, err error) {
+	workers := runtime.GOMAXPROCS(0)
+	if len(pairs) < 4096 {
+		workers = 1
+	}
+	type out struct{ joins, possible []edge }
+	outs := make([]out, workers)
+	chunk := (len(pairs) + workers - 1) / workers
+	var wg gosync.WaitGroup
+	for w := 0; w < workers; w++ {
+		lo, hi := min(w*chunk, len(pairs)), min((w+1)*chunk, len(pairs))
+		wg.Go(func() {
+			o := &outs[w]
+			for k, p := range pairs[lo:hi] {
+				if k%4096 == 0 && ctx.Err() != nil {
+					return
+				}
+				e, join := m.judge(int32(p>>32), int32(p&0xffffffff))
+				switch {
+				case join:
+					o.joins = append(o.joins, e)
+				case e.score > 0:
+					o.possible = append(o.possible, e)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	for _, o := range outs {
+		joins = append(joins, o.joins...)
+		possible = append(possible, o.possible...)
+	}
+	return joins, possible, nil
+}
+
+// judge scores records a and b. join is true when the evidence is strong
+// enough to join them; otherwise a positive score marks a possible duplicate.
+func (m *matcher) judge(a, b int32) (e edge, join bool) {
+	e = edge{a: a, b: b}
+	ra, rb := &m.recs[a], &m.recs[b]
+	nr, how := nameRel(&ra.nm, &rb.nm)
+	if nr == relConflict {
+		return e, false
+	}
+	var why []string
+	strong, weak := 0, 0.0
+	for _, x := range ra.emails {
+		for _, y := range rb.emails {
+			if x.full == y.full {
+				if m.shared[hashKey(keyEmail, x.full)] {
+					weak += wSharedID
+					why = append(why, "shared email "+x.full)
+				} else {
+					strong++
+					why = append(why, "same email "+x.full)
+				}
+			}
+		}
+	}
+	for _, x := range ra.phones {
+		for _, y := range rb.phones {
+			if x.e164 != y.e164 {
+				continue
+			}
+			kind := x.kind
+			if kind == kindOther || kind == kindFax && y.kind != kindFax {
+				kind = y.kind
+			}
+			switch {
+			case x.kind == kindFax || y.kind == kindFax:
+				weak += wFax
+				why = append(why, "same fax "+x.e164)
+			case m.shared[hashKey(keyPhone, x.e164)]:
+				weak += wSharedID
+				why = append(why, "shared "+kindNames[kind]+" "+x.e164)
+			case kind == kindHome && nr == relWeak:
+				// A landline belongs to a household: with only an initial
+				// or part of a name agreeing it may be another member.
+				weak += wSharedID
+				why = append(why, "same "+kindNames[kind]+" "+x.e164)
+			default:
+				strong++
+				why = append(why, "same "+kindNames[kind]+" "+x.e164)
+			}
+		}
+	}
+	if strong == 0 && (ra.scanned || rb.scanned) && nr >= relWeak {
+		// An OCR slip in a scanned email counts when the names agree.
+		for _, x := range ra.emails {
+			for _, y := range rb.emails {
+				if x.full != y.full && ocrFold(x.full) == ocrFold(y.full) &&
+					!m.shared[hashKey(keyEmail, x.full)] && !m.shared[hashKey(keyEmail, y.full)] {
+					strong++
+					why = append(why, fmt.Sprintf("email %s matches %s allowing for OCR slips", x.full, y.full))
+				}
+			}
+		}
+	}
+	if ra.org != "" && ra.org == rb.org && ra.nm.org == "" {
+		weak += wOrg
+		why = append(why, "same organisation")
+	}
+	if ra.title != "" && ra.title == rb.title {
+		weak += wTitle
+		why = append(why, "same title")
+	}
+	for _, x := range ra.addrs {
+		for _, y := range rb.addrs {
+			if x == y {
+				if m.shared[hashKey(keyAddr, x)] {
+					weak += wSharedAddr
+					why = append(why, "shared address")
+				} else {
+					weak += wAddr
+					why = append(why, "same address")
+				}
+			}
+		}
+	}
+	if strong == 0 {
+	mailbox:
+		for _, x := range ra.emails {
+			for _, y := range rb.emails {
+				if x.domain != y.domain && x.local == y.local && len(x.local) >= 6 && !roleLocal[x.local] {
+					// Mailbox names are mostly made of the name: a hint, not evidence.
+					weak += wMailboxName
+					why = append(why, "same mailbox name "+x.local+" at another domain")
+					break mailbox
+				}
+			}
+		}
+	}
+	e.score = float64(strong)*wStrong + weak + float64(nr)
+	names := m.nameReason(a, b, nr, how)
+	switch {
+	case strong > 0:
+		e.reason = strings.Join(append(why, names), "; ")
+		return e, true
+	case nr == relSame && ra.nm.full() && rb.nm.full() && weak >= mergeWeak:
+		e.reason = strings.Join(append(why, names), "; ")
+		return e, true
+	case nr == relSame && weak > 0, nr == relWeak && weak >= 1.5:
+		e.score = min(0.9, 0.3+0.15*weak+0.1*float64(nr-relWeak))
+		e.reason = strings.Join(append(why, names), "; ")
+	case nr == relSame && ra.nm.full() && rb.nm.full() && (ra.thin() || rb.thin()):
+		e.score = 0.2
+		e.reason = names + "; nothing else to compare"
+	default:
+		e.score = 0
+	}
+	return e, false
+}
+
+// full reports whether n has both a given and a family name, or names an
+// organisation.
+func (n *name) full() bool { return n.org != "" || len(n.given) > 0 && n.family != "" }
+
+// thin reports whether r has no email and no phone to compare.
+func (r *rec) thin() bool { return len(r.emails) == 0 && len(r.phones) == 0 }
+
+func (m *matcher) nameReason(a, b int32, nr rel, how string) string {
+	da, db := m.recs[a].disp, m.recs[b].disp
+	pair := da + " / " + db
+	if da == db {
+		pair = da
+	}
+	switch nr {
+	case relSame:
+		if how == "" {
+			if da == db {
+				return "same name (" + da + ")"
+			}
+			return "names agree (" + pair + ")"
+		}
+		return "names agree, " + how + " (" + pair + ")"
+	case relWeak:
+		return "names compatible, " + how + " (" + pair + ")"
+	}
+	return "no name to compare (" + pair + ")"
+}
+
+// union joins records: the user's Together decisions first, then the
+// automatic joins strongest first, each refused when it would put records
+// the user kept apart, or two clearly different names, into one group.
+func (m *matcher) union(joins, possible []edge, cons []Constraint) Result {
+	n := len(m.recs)
+	u := newUnionFind(n)
+	index := make(map[string]int32, n)
+	for i := range m.ev {
+		index[m.ev[i].Key] = int32(i)
+	}
+	apart := map[int32][]int32{}
+	isApart := map[uint64]bool{}
+	for _, c := range cons {
+		a, okA := index[c.A]
+		b, okB := index[c.B]
+		if !okA || !okB || a == b || c.Together {
+			continue
+		}
+		apart[a] = append(apart[a], b)
+		apart[b] = append(apart[b], a)
+		isApart[pairKey(a, b)] = true
+	}
+	for i := range apart {
+		u.aparts[i] = []int32{i}
+	}
+	for i := range m.recs {
+		if !m.recs[i].nm.empty() {
+			u.reps[i] = []int32{int32(i)}
+		}
+	}
+	reasons := make([][]string, n)
+	for _, c := range cons {
+		a, okA := index[c.A]
+		b, okB := index[c.B]
+		if !okA || !okB || a == b || !c.Together {
+			continue
+		}
+		ra, rb := u.find(a), u.find(b)
+		if ra == rb || m.apartBetween(u, ra, rb, apart) {
+			continue
+		}
+		r := u.join(ra, rb, m)
+		reasons[r] = append(append(reasons[r], reasons[ra^rb^r]...),
+			fmt.Sprintf("%s + %s: joined by the user", m.ev[a].Key, m.ev[b].Key))
+		reasons[ra^rb^r] = nil
+	}
+	slices.SortFunc(joins, func(x, y edge) int {
+		switch {
+		case x.score > y.score:
+			return -1
+		case x.score < y.score:
+			return 1
+		case x.a != y.a:
+			return int(x.a - y.a)
+		}
+		return int(x.b - y.b)
+	})
+	for _, e := range joins {
+		ra, rb := u.find(e.a), u.find(e.b)
+		if ra == rb || isApart[pairKey(e.a, e.b)] || m.apartBetween(u, ra, rb, apart) {
+			continue
+		}
+		if a, b, bad := m.namesClash(u, ra, rb); bad {
+			possible = append(possible, edge{a: e.a, b: e.b, score: 0.5,
+				reason: e.reason + "; but the group would hold different names (" + m.recs[a].disp + " / " + m.recs[b].disp + ")"})
+			continue
+		}
+		r := u.join(ra, rb, m)
+		reasons[r] = append(append(reasons[r], reasons[ra^rb^r]...),
+			fmt.Sprintf("%s + %s: %s", m.ev[e.a].Key, m.ev[e.b].Key, e.reason))
+		reasons[ra^rb^r] = nil
+	}
+
+	var res Result
+	groupOf := make([]int32, n)
+	for i := range groupOf {
+		groupOf[i] = -1
+	}
+	for i := 0; i < n; i++ {
+		r := u.find(int32(i))
+		if groupOf[r] < 0 {
+			groupOf[r] = int32(len(res.Groups))
+			res.Groups = append(res.Groups, Group{Reasons: reasons[r]})
+		}
+		g := &res.Groups[groupOf[r]]
+		g.Members = append(g.Members, i)
+	}
+	// One possible pair per two groups, the best.
+	best := map[uint64]int{}
+	for _, e := range possible {
+		ga, gb := groupOf[u.find(e.a)], groupOf[u.find(e.b)]
+		if ga == gb || isApart[pairKey(e.a, e.b)] {
+			continue
+		}
+		k := pairKey(ga, gb)
+		p := Pair{A: int(min(e.a, e.b)), B: int(max(e.a, e.b)), Score: e.score, Reason: e.reason}
+		if j, ok := best[k]; ok {
+			q := res.Possible[j]
+			if p.Score > q.Score || p.Score == q.Score && (p.A < q.A || p.A == q.A && p.B < q.B) {
+				res.Possible[j] = p
+			}
+			continue
+		}
+		best[k] = len(res.Possible)
+		res.Possible = append(res.Possible, p)
+	}
+	slices.SortFunc(res.Possible, func(x, y Pair) int {
+		switch {
+		case x.Score > y.Score:
+			return -1
+		case x.Score < y.Score:
+			return 1
+		case x.A != y.A:
+			return x.A - y.A
+		}
+		return x.B - y.B
+	})
+	return res
+}
+
+func pairKey(a, b int32) uint64 {
+	if a > b {
+		a, b = b, a
+	}
+	return uint64(a)<<32 | uint64(uint32(b))
+}
+
+// apartBetween reports whether a user decision keeps a record of group ra
+// apart from a record of group rb.
+func (m *matcher) apartBetween(u *unionFind, ra, rb int32, apart map[int32][]int32) bool {
+	xs, root := u.aparts[ra], rb
+	if len(u.aparts[rb]) < len(xs) {
+		xs, root = u.aparts[rb], ra
+	}
+	for _, x := range xs {
+		for _, p := range apart[x] {
+			if u.find(p) == root {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// namesClash reports whether groups ra and rb hold two clearly different
+// names, and which records carry them.
+func (m *matcher) namesClash(u *unionFind, ra, rb int32) (int32, int32, bool) {
+	for _, x := range u.reps[ra] {
+		for _, y := range u.reps[rb] {
+			if r, _ := nameRel(&m.recs[x].nm, &m.recs[y].nm); r == relConflict {
+				return x, y, true
+			}
+		}
+	}
+	return 0, 0, false
+}
+
+// unionFind is a disjoint-set forest that also keeps, per root, the
+// group's distinct names and its members under a user's Apart decision.
+type unionFind struct {
+	parent []int32
+	size   []int32
+	reps   [][]int32
+	aparts [][]int32
+}
+
+func newUnionFind(n int) *unionFind {
+	u := &unionFind{parent: make([]int32, n), size: make([]int32, n), reps: make([][]int32, n), aparts: make([][]int32, n)}
+	for i := range u.parent {
+		u.parent[i] = int32(i)
+		u.size[i] = 1
+	}
+	return u
+}
+
+func (u *unionFind) find(x int32) int32 {
+	for u.parent[x] != x {
+		u.parent[x] = u.parent[u.parent[x]]
+		x = u.parent[x]
+	}
+	return x
+}
+
+// join merges roots a and b and returns the new root.
+func (u *unionFind) join(a, b int32, m *matcher) int32 {
+	if u.size[a] < u.size[b] {
+		a, b = b, a
+	}
+	u.parent[b] = a
+	u.size[a] += u.size[b]
+	for _, y := range u.reps[b] {
+		dup := false
+		for _, x := range u.reps[a] {
+			if m.recs[x].disp == m.recs[y].disp {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			u.reps[a] = append(u.reps[a], y)
+		}
+	}
+	u.reps[b] = nil
+	if len(u.aparts[b]) > 0 {
+		u.aparts[a] = append(u.aparts[a], u.aparts[b]...)
+		u.aparts[b] = nil
+	}
+	return a
+}

@@ -1,0 +1,499 @@
+package match
+
+import (
+	"strings"
+
+	"kith/sync/normalize"
+)
+
+// name is a person's name in the form matching compares: every part
+// loose-folded (see loose), given names with their aliases.
+type name struct {
+	given  []string // first is the given name, then aliases (FN's form, nicknames)
+	middle string
+	family string
+	suffix string // "jr", "sr", "ii", ...
+	org    string // set only for a card that names an organisation and no person
+	scan   bool   // the text may carry OCR slips
+}
+
+func (n *name) empty() bool { return len(n.given) == 0 && n.family == "" && n.org == "" }
+
+// person reports whether n names a person (not an organisation, not empty).
+func (n *name) person() bool { return len(n.given) > 0 || n.family != "" }
+
+// first returns the given name, or "".
+func (n *name) first() string {
+	if len(n.given) == 0 {
+		return ""
+	}
+	return n.given[0]
+}
+
+// looseToken folds s for name comparison: Fold, then punctuation dropped,
+// German transliterations of umlauts folded (ue, oe, ae become u, o, a, so
+// Müller, Muller and Mueller agree), and white space removed.
+func looseToken(s string) string {
+	return strings.ReplaceAll(loose(s), " ", "")
+}
+
+// loose is looseToken keeping single spaces between words; hyphens become spaces.
+func loose(s string) string {
+	s = normalize.Fold(s)
+	var b strings.Builder
+	b.Grow(len(s))
+	space := false
+	for _, r := range s {
+		switch {
+		case r == '.' || r == '\'' || r == '’' || r == '`' || r == '"' || r == ',':
+			continue
+		case r == '-' || r == ' ' || r == '_' || r == '/':
+			space = b.Len() > 0
+			continue
+		}
+		if space {
+			b.WriteByte(' ')
+			space = false
+		}
+		b.WriteRune(r)
+	}
+	out := b.String()
+	if strings.Contains(out, "e") {
+		out = umlauts.Replace(out)
+	}
+	return out
+}
+
+var umlauts = strings.NewReplacer("ae", "a", "oe", "o", "ue", "u")
+
+// ocrFold maps the letters and digits a scanner confuses onto one form, so
+// that "Srnith" and "Smith", "A1ice" and "Alice", "R0se" and "Rose" agree.
+func ocrFold(s string) string {
+	if !strings.ContainsAny(s, "rn1l0|ce5vI") {
+		return s
+	}
+	return ocrReplacer.Replace(s)
+}
+
+var ocrReplacer = strings.NewReplacer("rn", "m", "vv", "w", "1", "l", "|", "l", "I", "l", "0", "o", "c", "e", "5", "s")
+
+var prefixes = setOf("mr mrs ms miss mx dr prof professor sir dame herr frau hr dipl ing mag mme mlle monsieur madame sra srta rev")
+
+var suffixes = setOf("jr junior sr senior ii iii iv phd md mba msc bsc esq dds jun sen")
+
+var particles = setOf("van von de der den del della dello da di du le la ten ter zu zum zur dos das do bin ibn al el st")
+
+func setOf(words string) map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(words) {
+		m[w] = true
+	}
+	return m
+}
+
+// normSuffix maps the spellings of a generational suffix to one; other
+// suffixes (degrees) are dropped because they do not tell people apart.
+func normSuffix(s string) string {
+	switch s {
+	case "jr", "junior", "jun", "ii":
+		if s == "ii" {
+			return "ii"
+		}
+		return "jr"
+	case "sr", "senior", "sen":
+		return "sr"
+	case "iii", "iv":
+		return s
+	}
+	return ""
+}
+
+// parseName builds the name of ev: N's components when it has a given or
+// family name, else FN parsed ("Smith, John", "Dr. John A. Smith Jr.",
+// "Ludwig van Beethoven"). A first name in FN that differs from N's (FN
+// "Bob Smith", N "Smith;Robert") and the nicknames become aliases.
+func parseName(ev *Evidence) name {
+	var n name
+	n.scan = ev.Scanned
+	fn := parseFN(ev.FN)
+	if strings.TrimSpace(ev.Given) != "" || strings.TrimSpace(ev.Family) != "" {
+		if g := loose(ev.Given); g != "" {
+			toks := strings.Fields(g)
+			n.given = append(n.given, strings.Join(toks, " "))
+		}
+		n.family = familyForm(loose(ev.Family))
+		n.middle = loose(ev.Middle)
+		for _, t := range strings.Fields(loose(ev.Suffix)) {
+			if s := normSuffix(t); s != "" {
+				n.suffix = s
+			}
+		}
+		if n.suffix == "" {
+			n.suffix = fn.suffix
+		}
+		if n.family == "" && len(n.given) == 1 && fn.family != "" && fn.first() == n.first() {
+			n.family = fn.family
+		}
+		if len(n.given) == 0 && fn.family == n.family {
+			n.given = fn.given
+		}
+		for _, g := range fn.given {
+			n.addAlias(g)
+		}
+	} else {
+		n = fn
+		n.scan = ev.Scanned
+	}
+	for _, nick := range ev.Nicknames {
+		n.addAlias(loose(nick))
+	}
+	if !n.person() && ev.Org != "" {
+		n.org = orgForm(ev.Org)
+	}
+	return n
+}
+
+func (n *name) addAlias(g string) {
+	if g == "" || len(n.given) == 0 {
+		if g != "" {
+			n.given = append(n.given, g)
+		}
+		return
+	}
+	for _, x := range n.given {
+		if x == g {
+			return
+		}
+	}
+	n.given = append(n.given, g)
+}
+
+// familyForm drops a leading particle-only family ("von") and keeps the rest.
+func familyForm(f string) string { return f }
+
+// parseFN parses a formatted name into a name.
+func parseFN(fn string) name {
+	var n name
+	s := strings.TrimSpace(fn)
+	if s == "" {
+		return n
+	}
+	// Quoted or bracketed parts are nicknames: Robert "Bob" Smith, Robert (Bob) Smith.
+	var nicks []string
+	for _, q := range [][2]string{{`"`, `"`}, {"(", ")"}, {"“", "”"}, {"'", "'"}} {
+		for {
+			i := strings.Index(s, q[0])
+			if i < 0 {
+				break
+			}
+			j := strings.Index(s[i+len(q[0]):], q[1])
+			if j < 0 {
+				break
+			}
+			nicks = append(nicks, s[i+len(q[0]):i+len(q[0])+j])
+			s = s[:i] + " " + s[i+len(q[0])+j+len(q[1]):]
+		}
+	}
+	var family string
+	if i := strings.IndexByte(s, ','); i >= 0 {
+		before, after := s[:i], s[i+1:]
+		if allSuffixes(after) {
+			n.suffix = suffixOf(after)
+			s = before
+		} else {
+			family = loose(before)
+			s = after
+			if j := strings.IndexByte(s, ','); j >= 0 {
+				n.suffix = suffixOf(s[j+1:])
+				s = s[:j]
+			}
+		}
+	}
+	toks := strings.Fields(loose(s))
+	for len(toks) > 0 && prefixes[toks[0]] && (len(toks) > 1 || family != "") {
+		toks = toks[1:]
+	}
+	for len(toks) > 1 && (suffixes[toks[len(toks)-1]]) {
+		if sfx := normSuffix(toks[len(toks)-1]); sfx != "" {
+			n.suffix = sfx
+		}
+		toks = toks[:len(toks)-1]
+	}
+	if family != "" {
+		n.family = family
+		if len(toks) > 0 {
+			n.given = []string{toks[0]}
+			n.middle = strings.Join(toks[1:], " ")
+		}
+	} else {
+		switch len(toks) {
+		case 0:
+		case 1:
+			n.given = []string{toks[0]}
+		default:
+			end := len(toks) - 1
+			for k := 1; k < len(toks)-1; k++ {
+				if particles[toks[k]] {
+					end = k
+					break
+				}
+			}
+			n.given = []string{toks[0]}
+			n.middle = strings.Join(toks[1:end], " ")
+			n.family = strings.Join(toks[end:], " ")
+		}
+	}
+	for _, k := range nicks {
+		n.addAlias(loose(k))
+	}
+	return n
+}
+
+func allSuffixes(s string) bool {
+	toks := strings.Fields(loose(s))
+	if len(toks) == 0 {
+		return false
+	}
+	for _, t := range toks {
+		if !suffixes[t] {
+			return false
+		}
+	}
+	return true
+}
+
+func suffixOf(s string) string {
+	for _, t := range strings.Fields(loose(s)) {
+		if x := normSuffix(t); x != "" {
+			return x
+		}
+	}
+	return ""
+}
+
+// orgForm folds an organisation name and drops its legal form, so that
+// "ACME GmbH" and "Acme" agree.
+func orgForm(s string) string {
+	toks := strings.Fields(loose(s))
+	for len(toks) > 1 && legalForms[toks[len(toks)-1]] {
+		toks = toks[:len(toks)-1]
+	}
+	return strings.Join(toks, " ")
+}
+
+var legalForms = setOf("gmbh ag kg ohg ug inc incorporated ltd limited llc llp plc corp corporation co company sa sas sarl sl srl bv nv oy ab as spa se mbh kgaa")
+
+// rel is how two names relate, from worst to best.
+type rel int8
+
+const (
+	relConflict rel = iota // clearly different people
+	relUnknown             // one side has no name to compare
+	relWeak                // compatible, but only by an initial, a missing part, a near spelling or an OCR slip
+	relSame                // the same name, allowing nicknames, transliterations and swapped order
+)
+
+// nameRel compares two names and says how, in words for reasons.
+func nameRel(a, b *name) (rel, string) {
+	switch {
+	case a.org != "" || b.org != "":
+		if a.org != "" && b.org != "" {
+			if a.org == b.org {
+				return relSame, "same organisation"
+			}
+			return relConflict, ""
+		}
+		if a.person() || b.person() {
+			return relConflict, ""
+		}
+		return relUnknown, ""
+	case !a.person() || !b.person():
+		return relUnknown, ""
+	}
+	ocr := a.scan || b.scan
+	r, how := personRel(a.given, a.family, b.given, b.family, ocr)
+	if r == relConflict && len(a.given) > 0 && a.family != "" {
+		// Swapped order: "Smith John" against "John Smith".
+		switch r2, _ := personRel([]string{a.family}, a.first(), b.given, b.family, ocr); r2 {
+		case relSame:
+			return relSame, "in swapped order"
+		case relWeak:
+			return relWeak, "in swapped order"
+		}
+	}
+	if r == relConflict {
+		return r, ""
+	}
+	if a.suffix != "" && b.suffix != "" && a.suffix != b.suffix {
+		return relConflict, ""
+	}
+	if a.middle != "" && b.middle != "" && a.middle[0] != b.middle[0] && r >= relWeak {
+		if !(a.scan || b.scan) || ocrFold(a.middle[:1]) != ocrFold(b.middle[:1]) {
+			return relConflict, ""
+		}
+	}
+	return r, how
+}
+
+// personRel compares given and family names.
+func personRel(ag []string, af string, bg []string, bf string, ocr bool) (rel, string) {
+	gr, ghow := givenRel(ag, bg, ocr)
+	fr, fhow := familyRel(af, bf, ocr)
+	if gr == relConflict || fr == relConflict {
+		return relConflict, ""
+	}
+	how := strings.TrimPrefix(strings.TrimPrefix(ghow+", "+fhow, ", "), ", ")
+	how = strings.TrimSuffix(how, ", ")
+	switch {
+	case gr == relSame && fr == relSame:
+		return relSame, how
+	case gr == relUnknown && fr == relUnknown:
+		return relUnknown, how
+	}
+	return relWeak, how
+}
+
+// givenRel compares given names with their aliases.
+func givenRel(a, b []string, ocr bool) (rel, string) {
+	if len(a) == 0 || len(b) == 0 {
+		return relUnknown, ""
+	}
+	best, how := relConflict, ""
+	for _, x := range a {
+		for _, y := range b {
+			r, h := givenPair(x, y, ocr)
+			if r > best {
+				best, how = r, h
+			}
+			if best == relSame && h == "" {
+				return best, ""
+			}
+		}
+	}
+	return best, how
+}
+
+func givenPair(x, y string, ocr bool) (rel, string) {
+	if x == y {
+		return relSame, ""
+	}
+	xs, ys := strings.ReplaceAll(x, " ", ""), strings.ReplaceAll(y, " ", "")
+	if xs == ys {
+		return relSame, ""
+	}
+	if nicknames.sameNick(xs, ys) {
+		return relSame, "nickname"
+	}
+	xf, yf := firstWord(x), firstWord(y)
+	if len(xf) == 1 || len(yf) == 1 {
+		if len(yf) == 1 {
+			xf, yf = yf, xf
+		}
+		if xf[0] == yf[0] || nicknames.hasInitial(yf, xf[0]) {
+			return relWeak, "initial"
+		}
+		return relConflict, ""
+	}
+	if xf == yf || nicknames.sameNick(xf, yf) {
+		return relWeak, "first given name"
+	}
+	if ocr {
+		ox, oy := ocrFold(xs), ocrFold(ys)
+		if ox == oy {
+			return relWeak, "OCR slip"
+		}
+		if nicknames.sameNickOCR(ox, ys) || nicknames.sameNickOCR(oy, xs) {
+			return relWeak, "nickname with an OCR slip"
+		}
+	}
+	if len(xs) >= 5 && len(ys) >= 5 && within1(xs, ys) {
+		return relWeak, "near spelling"
+	}
+	return relConflict, ""
+}
+
+func familyRel(a, b string, ocr bool) (rel, string) {
+	if a == "" || b == "" {
+		return relUnknown, ""
+	}
+	if a == b {
+		return relSame, ""
+	}
+	as, bs := strings.ReplaceAll(a, " ", ""), strings.ReplaceAll(b, " ", "")
+	if as == bs {
+		return relSame, ""
+	}
+	if subsetWords(a, b) || subsetWords(b, a) {
+		return relWeak, "part of a double name"
+	}
+	if ocr && ocrFold(as) == ocrFold(bs) {
+		return relWeak, "OCR slip"
+	}
+	if len(as) >= 6 && len(bs) >= 6 && within1(as, bs) {
+		return relWeak, "near spelling"
+	}
+	return relConflict, ""
+}
+
+func firstWord(s string) string {
+	if i := strings.IndexByte(s, ' '); i > 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// subsetWords reports whether every word of a, particles aside, is a word of b.
+func subsetWords(a, b string) bool {
+	bw := strings.Fields(b)
+	n := 0
+	for _, w := range strings.Fields(a) {
+		if particles[w] {
+			continue
+		}
+		found := false
+		for _, v := range bw {
+			if v == w {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+		n++
+	}
+	return n > 0
+}
+
+// within1 reports whether a and b differ by at most one edit (insert, delete,
+// substitute or swap of neighbours).
+func within1(a, b string) bool {
+	if len(a) > len(b) {
+		a, b = b, a
+	}
+	if len(b)-len(a) > 1 {
+		return false
+	}
+	i := 0
+	for i < len(a) && a[i] == b[i] {
+		i++
+	}
+	if i == len(a) {
+		return true
+	}
+	if len(a) == len(b) {
+		if a[i+1:] == b[i+1:] {
+			return true
+		}
+		return i+1 < len(a) && a[i] == b[i+1] && a[i+1] == b[i] && a[i+2:] == b[i+2:]
+	}
+	return a[i:] == b[i+1:]
+}
+
+// display returns a short human form of n for reasons.
+func (n *name) display() string {
+	if n.org != "" {
+		return n.org
+	}
+	return strings.TrimSpace(n.first() + " " + n.family)
+}

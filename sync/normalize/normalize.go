@@ -1,0 +1,226 @@
+package normalize
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/nyaruka/phonenumbers"
+	"golang.org/x/text/unicode/norm"
+)
+
+// Normalizer normalises values for one configuration. It is safe for
+// concurrent use.
+type Normalizer struct {
+	region string
+}
+
+// New returns a Normalizer that reads phone numbers written without a country
+// code as numbers of region, an ISO 3166 code such as "DE"; "" accepts only
+// numbers with a country code.
+func New(region string) (*Normalizer, error) {
+	region = strings.ToUpper(strings.TrimSpace(region))
+	if region != "" && phonenumbers.GetCountryCodeForRegion(region) == 0 {
+		return nil, fmt.Errorf("normalize: unknown region %q", region)
+	}
+	return &Normalizer{region: region}, nil
+}
+
+// Region returns the default region the Normalizer was made with.
+func (n *Normalizer) Region() string {
+	if n == nil {
+		return ""
+	}
+	return n.region
+}
+
+// specialFold maps letters that Unicode does not decompose into a base
+// letter and a mark, and the few whose lower case is not their case fold.
+var specialFold = strings.NewReplacer(
+	"ł", "l", "Ł", "l", "ø", "o", "Ø", "o", "æ", "ae", "Æ", "ae",
+	"đ", "d", "Đ", "d", "ß", "ss", "ẞ", "ss", "œ", "oe", "Œ", "oe", "ı", "i",
+	"þ", "th", "Þ", "th", "ð", "d", "Ð", "d", "ħ", "h", "Ħ", "h", "ŀ", "l", "Ŀ", "l",
+	"ς", "σ",
+)
+
+// Fold returns s in the form text comparisons use: NFKC, accents removed,
+// case folded, runs of white space collapsed to one space, trimmed.
+//
+// Letters without a decomposition (ø, ł, æ, ß, đ, þ) are mapped to their
+// usual Latin spelling, so "Søren" and "Soren" fold alike. Transliterations
+// that depend on language (German "ü" written "ue") are not applied here;
+// matching handles them.
+func Fold(s string) string {
+	if isASCII(s) {
+		return foldASCII(s)
+	}
+	s = norm.NFKC.String(s)
+	var b strings.Builder
+	b.Grow(len(s))
+	space := false
+	for _, r := range norm.NFD.String(s) {
+		switch {
+		case unicode.Is(unicode.Mn, r):
+			continue
+		case unicode.IsSpace(r):
+			space = b.Len() > 0
+			continue
+		}
+		if space {
+			b.WriteByte(' ')
+			space = false
+		}
+		b.WriteRune(unicode.ToLower(r))
+	}
+	out := norm.NFC.String(specialFold.Replace(b.String()))
+	return out
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// foldASCII is Fold for ASCII text, without allocation when s is already folded.
+func foldASCII(s string) string {
+	clean := true
+	prevSpace := true
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		sp := c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
+		if c >= 'A' && c <= 'Z' || sp && (c != ' ' || prevSpace) {
+			clean = false
+			break
+		}
+		prevSpace = sp
+	}
+	if clean && !prevSpace {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	space := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch c {
+		case ' ', '\t', '\n', '\r', '\v', '\f':
+			space = b.Len() > 0
+			continue
+		}
+		if space {
+			b.WriteByte(' ')
+			space = false
+		}
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+// Email returns the address in comparable form: a "mailto:" prefix and
+// surrounding space or angle brackets removed, lower-cased. It returns "" for
+// a value without an '@'.
+func (n *Normalizer) Email(s string) string {
+	s = strings.TrimSpace(s)
+	if len(s) >= 7 && strings.EqualFold(s[:7], "mailto:") {
+		s = s[7:]
+	}
+	s = strings.Trim(s, "<> \t")
+	if i := strings.LastIndexByte(s, '@'); i <= 0 || i == len(s)-1 {
+		return ""
+	}
+	if isASCII(s) {
+		return strings.ToLower(s)
+	}
+	return strings.ToLower(norm.NFKC.String(s))
+}
+
+// Phone returns the number in E.164 form ("+4930123456"). A "tel:" URI prefix
+// and extensions are handled. When the number cannot be parsed it returns the
+// digits alone (and a leading '+') and ok=false, so that equal spellings still
+// compare equal. A nil Normalizer has no default region.
+func (n *Normalizer) Phone(s string) (e164 string, ok bool) {
+	s = strings.TrimSpace(s)
+	if len(s) >= 4 && strings.EqualFold(s[:4], "tel:") {
+		s = s[4:]
+		if i := strings.IndexByte(s, ';'); i >= 0 {
+			s = s[:i]
+		}
+	}
+	if e, ok := fastE164(s); ok {
+		return e, true
+	}
+	if num, err := phonenumbers.Parse(s, n.Region()); err == nil && phonenumbers.IsPossibleNumber(num) {
+		return phonenumbers.Format(num, phonenumbers.E164), true
+	}
+	var b strings.Builder
+	for i, r := range s {
+		if r >= '0' && r <= '9' || r == '+' && i == 0 {
+			b.WriteRune(r)
+		}
+	}
+	return b.String(), false
+}
+
+// fastE164 handles the common spelling of an international number, '+' and
+// digits with spaces, dashes, dots or slashes between them, without the cost of
+// a full parse (several microseconds). Anything else (national numbers, a
+// trunk "(0)", a zero after the country code, extensions, letters) is left to
+// the parser; so are numbers of the North American plan, which have their own
+// rules.
+func fastE164(s string) (string, bool) {
+	if len(s) < 2 || s[0] != '+' {
+		return "", false
+	}
+	var buf [24]byte
+	out := append(buf[:0], '+')
+	for i := 1; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			if len(out) == cap(buf) {
+				return "", false
+			}
+			out = append(out, c)
+		case c == ' ' || c == '-' || c == '.' || c == '/':
+		default:
+			return "", false
+		}
+	}
+	digits := out[1:]
+	if len(digits) < 8 || len(digits) > 15 || digits[0] == '0' || digits[0] == '1' {
+		return "", false
+	}
+	for l := 1; l <= 3; l++ {
+		cc := 0
+		for _, d := range digits[:l] {
+			cc = cc*10 + int(d-'0')
+		}
+		if phonenumbers.GetRegionCodeForCountryCode(cc) == "ZZ" {
+			continue
+		}
+		nsn := digits[l:]
+		if len(nsn) < 6 || nsn[0] == '0' && !keepsLeadingZero(cc) {
+			return "", false
+		}
+		return string(out), true
+	}
+	return "", false
+}
+
+// keepsLeadingZero reports whether numbers of country code cc keep a leading
+// zero after the country code (Italy, Vatican, and a few others).
+func keepsLeadingZero(cc int) bool {
+	switch cc {
+	case 39, 225, 242, 378:
+		return true
+	}
+	return false
+}

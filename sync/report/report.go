@@ -1,0 +1,74 @@
+package report
+
+import (
+	"cmp"
+	"encoding/json"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	ksync "kith/sync"
+)
+
+// Report is the content of report.json.
+type Report struct {
+	// GeneratedAt is when the report was made.
+	GeneratedAt time.Time `json:"generated_at"`
+	// Contacts holds every merged contact, sorted by name then UID.
+	Contacts []Contact `json:"contacts"`
+	// Actions are at most seven things worth doing this week, most pressing first.
+	Actions []Action `json:"actions"`
+	// PossibleDuplicates are pairs of contacts that may be one person but
+	// were not merged; the matcher provides them.
+	PossibleDuplicates []Duplicate `json:"possible_duplicates"`
+	// Circles are the circles' sizes against their typical sizes.
+	Circles []CircleSize `json:"circles"`
+	// History holds the state counts of past weeks, oldest first; the
+	// daemon keeps them in the state database.
+	History []Week `json:"history"`
+}
+
+// Contact is one merged contact in the report.
+type Contact struct {
+	UID     string            `json:"uid"`
+	Name    string            `json:"name"`
+	Members []ksync.RecordKey `json:"members"`
+	// LastInteraction is the latest real interaction, or nil when none is known.
+	LastInteraction *Interaction `json:"last_interaction"`
+	// DaysSince is the number of days since LastInteraction, nil when none.
+	DaysSince *int `json:"days_since"`
+	// Circle is inner, close, friends or active; "" when unknown.
+	Circle string `json:"circle"`
+	// CircleSet is true when a category set the circle, false when inferred.
+	CircleSet bool `json:"circle_set"`
+	// State is follow-up, healthy, due, fading, cold, dormant or none.
+	State string `json:"state"`
+	// Reason says why, in one line.
+	Reason string `json:"reason"`
+	// Strength is how much in touch the contact is now, 0..1.
+	Strength float64 `json:"strength"`
+	// Bond is the shared history, 0..1.
+	Bond float64 `json:"bond"`
+}
+
+// Interaction is a dated real interaction with a contact.
+type Interaction struct {
+	Date   string `json:"date"`
+	Kind   string `json:"kind"`
+	Source string `json:"source"`
+}
+
+// WriteJSON writes r as indented JSON.
+func (r *Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// Sort orders contacts by folded name, then UID, the order report.json uses.
+func Sort(cs []Contact) {
+	slices.SortFunc(cs, func(a, b Contact) int {
+		return cmp.Or(cmp.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)), cmp.Compare(a.UID, b.UID))
+	})
+}

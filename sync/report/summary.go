@@ -1,0 +1,24 @@
+package report
+
+import "io"
+
+// WriteSummary writes a short plain-text summary for a terminal (kith
+// report): the counts, this week's actions and how many possible
+// duplicates there are. Names are stripped of control characters.
+func (r *Report) WriteSummary(w io.Writer) error {
+	v := newView(r)
+	e := &errWriter{w: w}
+	e.printf("kith report, %s\n%s\n", v.Date, countsLine(v))
+	if len(v.Actions) == 0 {
+		e.printf("\nNothing to do this week.\n")
+	} else {
+		e.printf("\nThis week:\n")
+	}
+	for i, a := range v.Actions {
+		e.printf("%2d. %s %s\n    %s\n", i+1, verb(a.State), plain(a.Name), plain(a.Reason))
+	}
+	if n := len(v.Duplicates); n > 0 {
+		e.printf("\n%d possible duplicate%s; see report.md or report.html.\n", n, map[bool]string{true: "", false: "s"}[n == 1])
+	}
+	return e.err
+}

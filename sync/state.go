@@ -1,0 +1,69 @@
+package sync
+
+import (
+	"time"
+
+	"github.com/emersion/go-vcard"
+)
+
+// State is what kith remembers between runs; the state store persists it.
+type State struct {
+	// Records holds every source record kith knows, with the contact it belongs to.
+	Records map[RecordKey]*StoredRecord
+	// Contacts holds every merged contact by UID.
+	Contacts map[string]*StoredContact
+	// Targets holds, per target name, what kith last wrote there, by href.
+	Targets map[string]map[string]*TargetEntry
+	// Cursors holds each source's Snapshot.Cursor.
+	Cursors map[string]string
+}
+
+// NewState returns an empty State.
+func NewState() *State {
+	return &State{
+		Records:  map[RecordKey]*StoredRecord{},
+		Contacts: map[string]*StoredContact{},
+		Targets:  map[string]map[string]*TargetEntry{},
+		Cursors:  map[string]string{},
+	}
+}
+
+// StoredRecord is a source record as kith last read it.
+type StoredRecord struct {
+	Record
+	// UID is the contact the record was merged into.
+	UID string
+	// FirstSeen is when kith first read the record.
+	FirstSeen time.Time
+}
+
+// StoredContact is a merged contact as kith last made it.
+type StoredContact struct {
+	// UID is the contact's stable identifier.
+	UID string
+	// Card is the golden card made from the sources (before any user edit).
+	Card vcard.Card
+	// Hash is card.Hash of Card.
+	Hash string
+	// Created is when the contact first existed.
+	Created time.Time
+	// Members are the contact's records, sorted.
+	Members []RecordKey
+	// Reasons say why the members were joined.
+	Reasons []string
+}
+
+// TargetEntry is what kith knows of one card on a target.
+type TargetEntry struct {
+	// UID is the contact the card shows.
+	UID string
+	// ETag is the card's version after kith last wrote or read it.
+	ETag string
+	// Card is the card as it was at ETag: the base a user's edit is compared to.
+	Card vcard.Card
+	// Hash is card.Hash of Card.
+	Hash string
+	// Deleted is set when the user deleted the card on the target: it is not
+	// written again.
+	Deleted bool
+}

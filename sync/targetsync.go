@@ -1,0 +1,190 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+
+	"github.com/emersion/go-vcard"
+
+	"kith/sync/card"
+)
+
+// TargetStats counts what one target sync did.
+type TargetStats struct {
+	Created, Updated, Removed int
+	// UserEdits counts cards the user changed on the target; their changes were kept.
+	UserEdits int
+	// UserDeletes counts cards the user deleted on the target; they stay deleted.
+	UserDeletes int
+	// Kept counts cards that would have been removed but carry user edits.
+	Kept int
+	// Failed lists the writes that did not succeed, one message each.
+	Failed []string
+}
+
+// maxConflictRetries bounds the re-read, re-merge, retry cycle after a 412.
+const maxConflictRetries = 3
+
+// SyncTarget brings target t in line with contacts. prevGolden gives each
+// contact's golden card of the last run (the base of a three-way merge with
+// the user's edits). entries is what kith knew of the target; the returned
+// map is what it knows after, to be stored. Cards are written only when
+// their content changes; user edits on the target are kept and merged with
+// the sources' changes; a card the user deleted stays deleted.
+func (e *Engine) SyncTarget(ctx context.Context, t Target, contacts []*Contact, prevGolden func(uid string) vcard.Card,
+	entries map[string]*TargetEntry, log *slog.Logger) (map[string]*TargetEntry, TargetStats, error) {
+	var st TargetStats
+	listing, err := t.List(ctx)
+	if err != nil {
+		return entries, st, fmt.Errorf("target %q: listing: %w", t.Name(), err)
+	}
+	next := map[string]*TargetEntry{}
+	for href, e := range entries {
+		c := *e
+		next[href] = &c
+	}
+	// Cards whose ETag moved since kith's last write were edited by someone else.
+	var changed []string
+	for href, e := range next {
+		etag, ok := listing[href]
+		switch {
+		case e.Deleted:
+		case !ok:
+			e.Deleted = true
+			st.UserDeletes++
+			log.Info("card deleted on target; it stays deleted", "target", t.Name(), "href", href, "uid", e.UID)
+		case etag != e.ETag:
+			changed = append(changed, href)
+		}
+	}
+	desired := map[string]*Contact{}
+	for _, c := range contacts {
+		href := c.UID + ".vcf"
+		desired[href] = c
+		if _, known := next[href]; !known {
+			if _, exists := listing[href]; exists {
+				changed = append(changed, href) // written before a crash, or state lost
+			}
+		}
+	}
+	slices.Sort(changed)
+	current, err := t.Get(ctx, changed)
+	if err != nil {
+		return entries, st, fmt.Errorf("target %q: reading changed cards: %w", t.Name(), err)
+	}
+
+	for _, href := range sortedHrefs(desired) {
+		if err := ctx.Err(); err != nil {
+			return next, st, err
+		}
+		c := desired[href]
+		ent := next[href]
+		if ent != nil && ent.Deleted {
+			continue
+		}
+		if err := e.writeOne(ctx, t, href, c, prevGolden(c.UID), ent, listing[href], current, next, &st, log); err != nil {
+			st.Failed = append(st.Failed, err.Error())
+			log.Warn("writing card failed", "target", t.Name(), "href", href, "err", err)
+		}
+	}
+	for _, href := range sortedHrefs(next) {
+		ent := next[href]
+		if _, want := desired[href]; want || ent.Deleted {
+			if ent.Deleted {
+				if _, want := desired[href]; !want {
+					delete(next, href) // the contact is gone too: forget the tombstone
+				}
+			}
+			continue
+		}
+		if etag := listing[href]; etag != ent.ETag {
+			st.Kept++
+			log.Info("contact no longer in any source, but the card carries user edits: kept", "target", t.Name(), "href", href)
+			delete(next, href)
+			continue
+		}
+		if err := t.Delete(ctx, href, ent.ETag); err != nil {
+			st.Failed = append(st.Failed, fmt.Sprintf("%s: deleting: %v", href, err))
+			continue
+		}
+		delete(next, href)
+		st.Removed++
+	}
+	if len(st.Failed) > 0 {
+		return next, st, fmt.Errorf("target %q: %d of the writes failed, first: %s", t.Name(), len(st.Failed), st.Failed[0])
+	}
+	return next, st, nil
+}
+
+// writeOne makes href on the target show contact c, merging with the user's
+// version of the card when the user changed it.
+func (e *Engine) writeOne(ctx context.Context, t Target, href string, c *Contact, base vcard.Card, ent *TargetEntry,
+	etag string, current map[string]Entry, next map[string]*TargetEntry, st *TargetStats, log *slog.Logger) error {
+	for attempt := 0; ; attempt++ {
+		var user vcard.Card
+		userEdited := false
+		if cur, ok := current[href]; ok {
+			user, etag = cur.Card, cur.ETag
+			userEdited = ent == nil || card.Hash(user) != ent.Hash
+			if ent == nil {
+				base = vcard.Card{} // nothing known: every source value counts as new
+			}
+		} else if ent != nil {
+			user = ent.Card
+		}
+		var want vcard.Card
+		switch {
+		case user == nil:
+			want = c.Card
+		case base == nil:
+			want = e.merger.Rebase(vcard.Card{}, c.Card, user)
+		default:
+			want = e.merger.Rebase(base, c.Card, user)
+		}
+		want = card.ToV3(want)
+		hash := card.Hash(want)
+		if userEdited && attempt == 0 {
+			st.UserEdits++
+			log.Info("card edited on target; edits kept", "target", t.Name(), "href", href, "uid", c.UID)
+		}
+		if user != nil && hash == card.Hash(user) && etag != "" {
+			next[href] = &TargetEntry{UID: c.UID, ETag: etag, Card: want, Hash: hash}
+			return nil
+		}
+		newTag, err := t.Put(ctx, href, want, etag)
+		if err == nil {
+			if etag == "" {
+				st.Created++
+			} else {
+				st.Updated++
+			}
+			next[href] = &TargetEntry{UID: c.UID, ETag: newTag, Card: want, Hash: hash}
+			return nil
+		}
+		if !errors.Is(err, ErrConflict) || attempt+1 >= maxConflictRetries {
+			return fmt.Errorf("%s: %w", href, err)
+		}
+		// Someone wrote in between: read again, merge again, retry.
+		got, gerr := t.Get(ctx, []string{href})
+		if gerr != nil {
+			return fmt.Errorf("%s: re-reading after conflict: %w", href, gerr)
+		}
+		current[href] = got[href]
+		if _, ok := got[href]; !ok {
+			delete(current, href)
+			etag = ""
+		}
+	}
+}
+
+func sortedHrefs[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
