@@ -11,6 +11,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"kith/sync/decay"
 	"kith/sync/normalize"
 )
 
@@ -32,6 +33,11 @@ type Config struct {
 	Targets []TargetConfig `toml:"target"`
 	// Report says where the report goes.
 	Report ReportConfig `toml:"report"`
+	// DateOrder is how slashed dates in notes are read: "dmy" (20/11/2026,
+	// the default) or "mdy" (11/20/2026).
+	DateOrder string `toml:"date_order"`
+	// Decay are the relationship decay model's parameters ([decay]).
+	Decay decay.Params `toml:"decay"`
 
 	// path is the file the config was read from, for messages.
 	path string
@@ -76,8 +82,12 @@ type DAV struct {
 
 // ReportConfig is the [report] table.
 type ReportConfig struct {
-	// Dir is where report.json is written; default <state_dir>/report.
+	// Dir is where report.json, report.md and report.html are written;
+	// default <state_dir>/report.
 	Dir string `toml:"dir"`
+	// StateCategories adds each contact's state as a CATEGORIES value
+	// (kith-fading, kith-cold, …) on the merged cards.
+	StateCategories bool `toml:"state_categories"`
 }
 
 // Duration is a time.Duration written as a string such as "15m" in TOML.
@@ -129,7 +139,7 @@ func LoadConfig(path string) (*Config, error) {
 // ParseConfig decodes TOML config data, resolves relative paths against
 // baseDir, applies defaults and validates the result.
 func ParseConfig(data []byte, baseDir string) (*Config, error) {
-	var cfg Config
+	cfg := Config{Decay: decay.DefaultParams()}
 	md, err := toml.Decode(string(data), &cfg)
 	if err != nil {
 		return nil, err
@@ -165,6 +175,9 @@ func (c *Config) applyDefaults(baseDir string) {
 	if c.LogLevel == "" {
 		c.LogLevel = "info"
 	}
+	if c.DateOrder == "" {
+		c.DateOrder = "dmy"
+	}
 	for i := range c.Sources {
 		c.Sources[i].Path = abs(c.Sources[i].Path)
 	}
@@ -194,6 +207,12 @@ func (c *Config) Validate() error {
 	case "debug", "info", "warn", "error":
 	default:
 		bad("log_level", "%q is not one of debug, info, warn, error", c.LogLevel)
+	}
+	if c.DateOrder != "dmy" && c.DateOrder != "mdy" {
+		bad("date_order", "%q is not dmy or mdy", c.DateOrder)
+	}
+	if err := c.Decay.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if len(c.Sources) == 0 {
 		bad("source", "no [[source]] configured")

@@ -5,17 +5,25 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/emersion/go-vcard"
 
 	"kith/internal/atomicfile"
 	"kith/internal/state"
 	"kith/sources/scans"
 	"kith/sources/vdir"
 	ksync "kith/sync"
+	"kith/sync/assess"
+	"kith/sync/decay"
+	"kith/sync/interactions"
 	"kith/sync/report"
 )
 
@@ -154,9 +162,16 @@ func (r *Runner) Sync(ctx context.Context, st *state.Store) (*Summary, error) {
 	}
 	sum.Records, sum.Contacts = len(out.State.Records), len(out.Contacts)
 
+	as := assess.New(assess.Options{
+		Decay:           r.cfg.Decay,
+		Notes:           interactions.Options{DayFirst: r.cfg.DateOrder != "mdy"},
+		StateCategories: r.cfg.Report.StateCategories,
+		Normalizer:      r.engine.Normalizer(),
+	}, start, out.Contacts, out.State.Records, func(uid string) time.Time { return out.State.Contacts[uid].Created }, nil)
+
 	targets := map[string]map[string]*ksync.TargetEntry{}
 	for _, t := range r.targets {
-		entries, ts, err := r.engine.SyncTarget(ctx, t, out.Contacts, prev.GoldenOf, prev.Targets[t.Name()], r.log)
+		entries, ts, err := r.engine.SyncTarget(ctx, t, out.Contacts, prev.GoldenOf, prev.Targets[t.Name()], as.Annotate, r.log)
 		targets[t.Name()] = entries
 		sum.Created += ts.Created
 		sum.Updated += ts.Updated
@@ -171,34 +186,79 @@ func (r *Runner) Sync(ctx context.Context, st *state.Store) (*Summary, error) {
 		}
 	}
 	out.State.Targets = targets
+	rep := r.buildReport(out, as, start)
 
 	sum.Duration = r.Now().Sub(start)
 	if err := st.Save(ctx, prev, out.State, state.Run{Started: start, Finished: r.Now(), Summary: sum}); err != nil {
 		return sum, err
 	}
-	if err := r.writeReport(out, start); err != nil {
+	if err := r.writeReport(rep); err != nil {
 		sum.Errors = append(sum.Errors, err.Error())
 	}
 	sum.Duration = r.Now().Sub(start)
 	return sum, nil
 }
 
-// writeReport writes report.json for the merged set.
-func (r *Runner) writeReport(out *ksync.Outcome, now time.Time) error {
-	rep := report.Report{GeneratedAt: now.UTC().Truncate(time.Second)}
+// buildReport judges every contact, records the interactions and this
+// week's state counts in the new state, and returns the report.
+func (r *Runner) buildReport(out *ksync.Outcome, as *assess.Assessor, now time.Time) *report.Report {
+	rep := &report.Report{GeneratedAt: now.UTC().Truncate(time.Second)}
+	names := map[string]string{}
+	var all []decay.Assessment
 	for _, c := range out.Contacts {
-		rep.Contacts = append(rep.Contacts, report.Contact{UID: c.UID, Name: c.Name(), Members: c.Members})
+		// The golden card and every target's copy (which carries the user's
+		// note lines) tell what happened.
+		cards := []vcard.Card{c.Card}
+		for _, entries := range out.State.Targets {
+			if e := entries[c.UID+".vcf"]; e != nil && !e.Deleted && e.Card != nil {
+				cards = append(cards, e.Card)
+			}
+		}
+		name := c.Name()
+		names[c.UID] = name
+		all = append(all, as.Assess(c.UID, name, cards...))
+		if ins := as.Interactions(c.UID, cards...); len(ins) > 0 {
+			out.State.Interactions[c.UID] = ins
+		}
+		rep.Contacts = append(rep.Contacts, report.Contact{UID: c.UID, Name: name, Members: c.Members})
 	}
 	report.Sort(rep.Contacts)
-	var buf bytes.Buffer
-	if err := rep.WriteJSON(&buf); err != nil {
-		return fmt.Errorf("report: %w", err)
+	rep.Assess(all, r.cfg.Decay)
+	for _, p := range out.Possible {
+		rep.PossibleDuplicates = append(rep.PossibleDuplicates, report.Duplicate{
+			A: report.Ref{UID: p.A, Name: names[p.A]}, B: report.Ref{UID: p.B, Name: names[p.B]}, Reason: p.Reason,
+		})
 	}
+	week := report.WeekOf(now)
+	for _, w := range slices.Sorted(maps.Keys(out.State.History)) {
+		if w != week {
+			rep.History = append(rep.History, report.Week{Start: w, Counts: out.State.History[w]})
+		}
+	}
+	out.State.History[week] = rep.StateCounts()
+	return rep
+}
+
+// writeReport writes report.json, report.md and report.html, each atomically.
+func (r *Runner) writeReport(rep *report.Report) error {
 	if err := os.MkdirAll(r.cfg.Report.Dir, 0o750); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
-	if err := atomicfile.Write(filepath.Join(r.cfg.Report.Dir, "report.json"), buf.Bytes(), 0o640); err != nil {
-		return fmt.Errorf("report: %w", err)
+	for _, f := range []struct {
+		name  string
+		write func(io.Writer) error
+	}{
+		{"report.json", rep.WriteJSON},
+		{"report.md", rep.WriteMarkdown},
+		{"report.html", rep.WriteHTML},
+	} {
+		var buf bytes.Buffer
+		if err := f.write(&buf); err != nil {
+			return fmt.Errorf("report: %s: %w", f.name, err)
+		}
+		if err := atomicfile.Write(filepath.Join(r.cfg.Report.Dir, f.name), buf.Bytes(), 0o640); err != nil {
+			return fmt.Errorf("report: %w", err)
+		}
 	}
 	return nil
 }
@@ -214,4 +274,6 @@ type brokenSource struct {
 
 func (b brokenSource) Name() string { return b.name }
 
-func (b brokenSource) Read(context.Context, string) (ksync.Snapshot, error) { return ksync.Snapshot{}, b.err }
+func (b brokenSource) Read(context.Context, string) (ksync.Snapshot, error) {
+	return ksync.Snapshot{}, b.err
+}

@@ -38,6 +38,7 @@ var defaultWatchTiming = watchTiming{Debounce: 2 * time.Second, Settle: 500 * ti
 type pendingPath struct {
 	first, last time.Time // first and last event
 	looked      bool      // size and mtime hold the last look
+	told        bool      // "not whole yet" was logged
 	size        int64
 	mtime       time.Time
 }
@@ -236,6 +237,10 @@ func (w *watcher) settled(path string, p *pendingPath) bool {
 		return false
 	}
 	if isVCardFile(path) && !endsWithEndVCard(path) {
+		if !p.told {
+			p.told = true
+			w.log.Debug("card file does not end with END:VCARD yet; waiting for the rest", "path", path)
+		}
 		return false
 	}
 	return true

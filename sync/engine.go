@@ -86,6 +86,9 @@ func (e *Engine) Merge(ctx context.Context, in Input) (*Outcome, error) {
 	for k, v := range prev.Cursors {
 		next.Cursors[k] = v
 	}
+	for week, counts := range prev.History {
+		next.History[week] = counts
+	}
 	out := &Outcome{State: next}
 
 	e.applySnapshots(prev, next, in, out)
@@ -285,3 +288,6 @@ func (s *State) GoldenOf(uid string) vcard.Card {
 	}
 	return nil
 }
+
+// Normalizer returns the normaliser the engine compares values with.
+func (e *Engine) Normalizer() *normalize.Normalizer { return e.norm }

@@ -16,6 +16,11 @@ type State struct {
 	Targets map[string]map[string]*TargetEntry
 	// Cursors holds each source's Snapshot.Cursor.
 	Cursors map[string]string
+	// Interactions holds every contact's known real interactions, by UID.
+	Interactions map[string][]Interaction
+	// History holds the report's state counts per week (Monday,
+	// YYYY-MM-DD) and state.
+	History map[string]map[string]int
 }
 
 // NewState returns an empty State.
@@ -25,6 +30,9 @@ func NewState() *State {
 		Contacts: map[string]*StoredContact{},
 		Targets:  map[string]map[string]*TargetEntry{},
 		Cursors:  map[string]string{},
+
+		Interactions: map[string][]Interaction{},
+		History:      map[string]map[string]int{},
 	}
 }
 

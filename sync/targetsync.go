@@ -25,17 +25,24 @@ type TargetStats struct {
 	Failed []string
 }
 
+// Annotator sets kith's own properties on a card about to be written for
+// the contact uid and returns it.
+type Annotator func(uid string, c vcard.Card) vcard.Card
+
 // maxConflictRetries bounds the re-read, re-merge, retry cycle after a 412.
 const maxConflictRetries = 3
 
 // SyncTarget brings target t in line with contacts. prevGolden gives each
 // contact's golden card of the last run (the base of a three-way merge with
 // the user's edits). entries is what kith knew of the target; the returned
-// map is what it knows after, to be stored. Cards are written only when
-// their content changes; user edits on the target are kept and merged with
-// the sources' changes; a card the user deleted stays deleted.
+// map is what it knows after, to be stored. annotate, when not nil, gets
+// every card just before it is compared and written (the card as the user
+// will see it, edits merged in) and returns it with kith's own properties
+// set (X-KITH-*). Cards are written only when their content changes; user
+// edits on the target are kept and merged with the sources' changes; a card
+// the user deleted stays deleted.
 func (e *Engine) SyncTarget(ctx context.Context, t Target, contacts []*Contact, prevGolden func(uid string) vcard.Card,
-	entries map[string]*TargetEntry, log *slog.Logger) (map[string]*TargetEntry, TargetStats, error) {
+	entries map[string]*TargetEntry, annotate Annotator, log *slog.Logger) (map[string]*TargetEntry, TargetStats, error) {
 	var st TargetStats
 	listing, err := t.List(ctx)
 	if err != nil {
@@ -85,7 +92,7 @@ func (e *Engine) SyncTarget(ctx context.Context, t Target, contacts []*Contact, 
 		if ent != nil && ent.Deleted {
 			continue
 		}
-		if err := e.writeOne(ctx, t, href, c, prevGolden(c.UID), ent, listing[href], current, next, &st, log); err != nil {
+		if err := e.writeOne(ctx, t, href, c, prevGolden(c.UID), ent, listing[href], current, next, annotate, &st, log); err != nil {
 			st.Failed = append(st.Failed, err.Error())
 			log.Warn("writing card failed", "target", t.Name(), "href", href, "err", err)
 		}
@@ -122,7 +129,7 @@ func (e *Engine) SyncTarget(ctx context.Context, t Target, contacts []*Contact, 
 // writeOne makes href on the target show contact c, merging with the user's
 // version of the card when the user changed it.
 func (e *Engine) writeOne(ctx context.Context, t Target, href string, c *Contact, base vcard.Card, ent *TargetEntry,
-	etag string, current map[string]Entry, next map[string]*TargetEntry, st *TargetStats, log *slog.Logger) error {
+	etag string, current map[string]Entry, next map[string]*TargetEntry, annotate Annotator, st *TargetStats, log *slog.Logger) error {
 	for attempt := 0; ; attempt++ {
 		var user vcard.Card
 		userEdited := false
@@ -145,6 +152,9 @@ func (e *Engine) writeOne(ctx context.Context, t Target, href string, c *Contact
 			want = e.merger.Rebase(base, c.Card, user)
 		}
 		want = card.ToV3(want)
+		if annotate != nil {
+			want = annotate(c.UID, want)
+		}
 		hash := card.Hash(want)
 		if userEdited && attempt == 0 {
 			st.UserEdits++

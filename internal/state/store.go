@@ -108,6 +108,12 @@ func (s *Store) Load(ctx context.Context) (*ksync.State, error) {
 	if err := s.loadTargets(ctx, st); err != nil {
 		return nil, fmt.Errorf("state: loading target entries: %w", err)
 	}
+	if err := s.loadInteractions(ctx, st); err != nil {
+		return nil, fmt.Errorf("state: loading interactions: %w", err)
+	}
+	if err := s.loadHistory(ctx, st); err != nil {
+		return nil, fmt.Errorf("state: loading report history: %w", err)
+	}
 	rows, err := s.db.QueryContext(ctx, "SELECT source, cursor FROM cursors")
 	if err != nil {
 		return nil, fmt.Errorf("state: loading cursors: %w", err)
@@ -259,6 +265,12 @@ func (s *Store) Save(ctx context.Context, prev, next *ksync.State, run Run) (err
 			}
 		}
 	}
+	if err = saveInteractions(ctx, tx, prev, next); err != nil {
+		return err
+	}
+	if err = saveHistory(ctx, tx, prev, next); err != nil {
+		return err
+	}
 	summary, err := json.Marshal(run.Summary)
 	if err != nil {
 		return err
@@ -370,4 +382,101 @@ func fromUnix(s int64) time.Time {
 		return time.Time{}
 	}
 	return time.Unix(s, 0).UTC()
+}
+
+func (s *Store) loadInteractions(ctx context.Context, st *ksync.State) error {
+	rows, err := s.db.QueryContext(ctx, "SELECT uid, day, kind, source, ref, people FROM interactions ORDER BY uid, day, source, ref")
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var uid, day string
+		var in ksync.Interaction
+		if err := rows.Scan(&uid, &day, &in.Kind, &in.Source, &in.Ref, &in.People); err != nil {
+			return err
+		}
+		if in.Date, err = time.Parse(time.DateOnly, day); err != nil {
+			return fmt.Errorf("interaction %s %s: %w", uid, in.Ref, err)
+		}
+		st.Interactions[uid] = append(st.Interactions[uid], in)
+	}
+	return rows.Err()
+}
+
+func (s *Store) loadHistory(ctx context.Context, st *ksync.State) error {
+	rows, err := s.db.QueryContext(ctx, "SELECT week, state, count FROM report_history")
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var week, state string
+		var n int
+		if err := rows.Scan(&week, &state, &n); err != nil {
+			return err
+		}
+		if st.History[week] == nil {
+			st.History[week] = map[string]int{}
+		}
+		st.History[week][state] = n
+	}
+	return rows.Err()
+}
+
+// interactionKey identifies an interaction row.
+type interactionKey struct{ source, ref string }
+
+func saveInteractions(ctx context.Context, tx *sql.Tx, prev, next *ksync.State) error {
+	index := func(ins []ksync.Interaction) map[interactionKey]ksync.Interaction {
+		m := make(map[interactionKey]ksync.Interaction, len(ins))
+		for _, in := range ins {
+			m[interactionKey{in.Source, in.Ref}] = in
+		}
+		return m
+	}
+	for uid, ins := range next.Interactions {
+		old := index(prev.Interactions[uid])
+		for k, in := range index(ins) {
+			if o, ok := old[k]; ok && o.Date.Equal(in.Date) && o.Kind == in.Kind && o.People == in.People {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO interactions(uid, day, kind, source, ref, people)
+				VALUES (?, ?, ?, ?, ?, ?)`, uid, in.Date.Format(time.DateOnly), in.Kind, in.Source, in.Ref, in.People); err != nil {
+				return fmt.Errorf("interaction %s %s: %w", uid, in.Ref, err)
+			}
+		}
+	}
+	for uid, ins := range prev.Interactions {
+		now := index(next.Interactions[uid])
+		for k := range index(ins) {
+			if _, ok := now[k]; !ok {
+				if _, err := tx.ExecContext(ctx, "DELETE FROM interactions WHERE uid = ? AND source = ? AND ref = ?", uid, k.source, k.ref); err != nil {
+					return fmt.Errorf("interaction %s %s: %w", uid, k.ref, err)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func saveHistory(ctx context.Context, tx *sql.Tx, prev, next *ksync.State) error {
+	for week, counts := range next.History {
+		for state, n := range counts {
+			if o, ok := prev.History[week][state]; ok && o == n {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, "INSERT OR REPLACE INTO report_history(week, state, count) VALUES (?, ?, ?)", week, state, n); err != nil {
+				return fmt.Errorf("report history %s: %w", week, err)
+			}
+		}
+		for state := range prev.History[week] {
+			if _, ok := counts[state]; !ok {
+				if _, err := tx.ExecContext(ctx, "DELETE FROM report_history WHERE week = ? AND state = ?", week, state); err != nil {
+					return fmt.Errorf("report history %s: %w", week, err)
+				}
+			}
+		}
+	}
+	return nil
 }

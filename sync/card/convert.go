@@ -48,10 +48,16 @@ var droppedParams = []string{vcard.ParamPID, vcard.ParamAltID, vcard.ParamCalend
 //     for org), MEMBER becomes X-ADDRESSBOOKSERVER-MEMBER, ANNIVERSARY
 //     becomes X-ANNIVERSARY; a date without a year (--0415) becomes Apple's
 //     1604-04-15 with X-APPLE-OMIT-YEAR=1604; GEO:geo:1,2 becomes GEO:1;2.
+//   - 2.1: Samsung's custom labels (TEL;X-CUSTOM(CHARSET=UTF-8,
+//     ENCODING=QUOTED-PRINTABLE,=E5=A4=A7)) become a group with an
+//     X-ABLabel, as Apple writes them; other parameters whose names 3.0
+//     cannot parse are dropped, as they make khard reject the whole card.
 //   - Unknown and X- properties, groups and other parameters are kept
-//     verbatim.
+//     verbatim. Property and parameter names come out upper-case.
 //
-// ToV3 leaves a valid 3.0 card as it is, and ToV3(ToV3(c)) equals ToV3(c).
+// The rules for 4.0 alone (dropping VALUE=uri, dates without a year) apply
+// to cards with VERSION 4.x or none. ToV3 leaves a valid 3.0 card as it is,
+// and ToV3(ToV3(c)) equals ToV3(c).
 func ToV3(c vcard.Card) vcard.Card {
 	version := strings.TrimSpace(c.Value(vcard.FieldVersion))
 	v4 := version == "" || strings.HasPrefix(version, "4")
@@ -63,16 +69,17 @@ func ToV3(c vcard.Card) vcard.Card {
 		names = append(names, name)
 	}
 	slices.Sort(names)
-	for _, name := range names {
+	for _, key := range names {
+		name := upperASCII(key)
 		switch name {
 		case vcard.FieldVersion, vcard.FieldClientPIDMap:
 			continue
 		case vcard.FieldKind:
-			convertKind(c, out)
+			convertKind(first(c[key]), c, out)
 			continue
 		}
-		pref := minPref(c[name])
-		for _, f := range c[name] {
+		pref := minPref(c[key])
+		for _, f := range c[key] {
 			if f == nil {
 				continue
 			}
@@ -185,8 +192,11 @@ var noYear = regexp.MustCompile(`^--(\d\d)-?(\d\d)$`)
 
 // convertKind turns a 4.0 KIND into Apple's X-ADDRESSBOOKSERVER-KIND (and
 // X-ABShowAs:COMPANY for an organisation), unless the card has them.
-func convertKind(c, out vcard.Card) {
-	kind := strings.ToLower(strings.TrimSpace(c.Value(vcard.FieldKind)))
+func convertKind(f *vcard.Field, c, out vcard.Card) {
+	if f == nil {
+		return
+	}
+	kind := strings.ToLower(strings.TrimSpace(f.Value))
 	if kind == "" || kind == "individual" {
 		return
 	}
@@ -349,10 +359,17 @@ func minPref(fields []*vcard.Field) int {
 	return best
 }
 
+// copyParams returns a deep copy of p with upper-case keys.
 func copyParams(p vcard.Params) vcard.Params {
 	out := make(vcard.Params, len(p))
-	for k, vs := range p {
-		out[k] = slices.Clone(vs)
+	keys := make([]string, 0, len(p))
+	for k := range p {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		u := upperASCII(k)
+		out[u] = append(out[u], p[k]...)
 	}
 	return out
 }
@@ -374,11 +391,13 @@ func hasType(p vcard.Params, t string) bool {
 	return false
 }
 
-func first(vs []string) string {
-	if len(vs) == 0 {
-		return ""
+// first returns the first element of s, or the zero value.
+func first[T any](s []T) T {
+	var zero T
+	if len(s) == 0 {
+		return zero
 	}
-	return vs[0]
+	return s[0]
 }
 
 func hasPrefixFold(s, prefix string) bool {
@@ -433,31 +452,32 @@ func customLabels(c vcard.Card) {
 	}
 }
 
-// takeCustomLabel removes a Samsung custom label from p and returns it decoded.
+// takeCustomLabel removes every Samsung custom label from p and returns the
+// first one decoded.
 func takeCustomLabel(p vcard.Params) (string, bool) {
-	var raw string
-	found := false
+	var raws []string
 	for k, vs := range p {
 		if strings.HasPrefix(k, customPrefix) {
-			raw, found = k+"="+strings.Join(vs, ","), true
+			raws = append(raws, k+"="+strings.Join(vs, ","))
 			delete(p, k)
-			break
 		}
 	}
-	if types := p[vcard.ParamType]; !found && len(types) > 0 {
+	slices.Sort(raws)
+	if types, ok := p[vcard.ParamType]; ok {
 		kept := types[:0]
 		for _, t := range types {
-			if hasPrefixFold(t, customPrefix) && !found {
-				raw, found = t, true
+			if hasPrefixFold(t, customPrefix) {
+				raws = append(raws, t)
 				continue
 			}
 			kept = append(kept, t)
 		}
 		setOrDelete(p, vcard.ParamType, kept)
 	}
-	if !found {
+	if len(raws) == 0 {
 		return "", false
 	}
+	raw := raws[0]
 	inner := strings.TrimSuffix(raw[len(customPrefix):], ")")
 	var charset string
 	var qp bool

@@ -21,6 +21,8 @@ const maxLine = 75
 // order, which clients read as priority), parameters sorted by name, raw
 // values written verbatim, lines folded at 75 octets (never inside a UTF-8
 // sequence), CRLF line ends, END:VCARD. Equal cards give equal bytes.
+// Property and parameter names are written upper-case, as Decode returns
+// them, so a card built with "X-ABLabel" hashes like the card read back.
 //
 // Encode refuses a card with a property or group name that could not be read
 // back (empty, BEGIN, END, or characters other than letters, digits, '-' and
@@ -39,19 +41,26 @@ func Encode(w io.Writer, c vcard.Card) error {
 func EncodeBytes(c vcard.Card) []byte {
 	e := encoder{buf: make([]byte, 0, 512)}
 	e.raw("BEGIN:VCARD")
-	for _, f := range c[vcard.FieldVersion] {
-		e.field(vcard.FieldVersion, f)
-	}
 	names := make([]string, 0, len(c))
 	for name := range c {
-		if name != vcard.FieldVersion {
-			names = append(names, name)
-		}
+		names = append(names, name)
 	}
-	slices.Sort(names)
+	slices.SortFunc(names, func(a, b string) int {
+		ua, ub := upperASCII(a), upperASCII(b)
+		if va, vb := ua == vcard.FieldVersion, ub == vcard.FieldVersion; va != vb {
+			if va {
+				return -1
+			}
+			return 1
+		}
+		if ua != ub {
+			return strings.Compare(ua, ub)
+		}
+		return strings.Compare(a, b)
+	})
 	for _, name := range names {
 		for _, f := range c[name] {
-			e.field(name, f)
+			e.field(upperASCII(name), f)
 		}
 	}
 	e.raw("END:VCARD")
@@ -68,7 +77,7 @@ func Hash(c vcard.Card) string {
 
 func check(c vcard.Card) error {
 	for name, fields := range c {
-		if !validName(name) || upperASCII(name) != name || name == "BEGIN" || name == "END" {
+		if u := upperASCII(name); !validName(name) || u == "BEGIN" || u == "END" {
 			return fmt.Errorf("property %q: invalid name", clip(name))
 		}
 		for _, f := range fields {
@@ -106,10 +115,15 @@ func (e *encoder) field(name string, f *vcard.Field) {
 			keys = append(keys, k)
 		}
 	}
-	slices.Sort(keys)
+	slices.SortFunc(keys, func(a, b string) int {
+		if c := strings.Compare(upperASCII(a), upperASCII(b)); c != 0 {
+			return c
+		}
+		return strings.Compare(a, b)
+	})
 	for _, k := range keys {
 		l = append(l, ';')
-		l = append(l, k...)
+		l = append(l, upperASCII(k)...)
 		l = append(l, '=')
 		for i, v := range f.Params[k] {
 			if i > 0 {

@@ -63,6 +63,7 @@ const (
 	maxBlock = 48
 	window   = 12
 	maxReps  = 16
+	maxCross = 1024
 )
 
 // Cluster groups the records in ev that describe the same person, keeping
@@ -143,15 +144,30 @@ const (
 	keyPhone
 	keyAddr
 	keyEmailOCR
-	keyName
+	keyName    // same family and given name (OCR-folded), or nickname group
+	keyInitial // same family and initial: initials and OCR-slipped scans against full names
+	keySound   // same given name and family name sound
 	keyOrg
 )
 
+// keyEntry puts record i in the block of hash h, in a role. Members are
+// compared with every other entry of the block; targets only with members
+// and probes; probes only with members and targets. So a full name waits in
+// its family-and-initial block for records that give only an initial,
+// without being compared with every other full name there, and a record
+// looking for its name in swapped order meets only the names it could be.
 type keyEntry struct {
 	h    uint64
 	i    int32
 	kind uint8
+	role uint8
 }
+
+const (
+	roleMember uint8 = iota
+	roleTarget
+	roleProbe
+)
 
 func hashKey(kind uint8, parts ...string) uint64 {
 	h := uint64(14695981039346656037)
@@ -168,64 +184,70 @@ func hashKey(kind uint8, parts ...string) uint64 {
 	return h
 }
 
-// keys returns the blocking keys of record i.
+// keys appends the blocking keys of record i to out.
 func (m *matcher) keys(i int, out []keyEntry) []keyEntry {
 	r := &m.recs[i]
-	add := func(kind uint8, parts ...string) {
+	start := len(out)
+	add := func(role uint8, kind uint8, parts ...string) {
 		h := hashKey(kind, parts...)
-		for _, e := range out {
-			if e.h == h {
+		for k := start; k < len(out); k++ {
+			if out[k].h == h {
+				if out[k].role != role {
+					out[k].role = roleMember
+				}
 				return
 			}
 		}
-		out = append(out, keyEntry{h: h, i: int32(i), kind: kind})
+		out = append(out, keyEntry{h: h, i: int32(i), kind: kind, role: role})
 	}
 	for _, e := range r.emails {
-		add(keyEmail, e.full)
+		add(roleMember, keyEmail, e.full)
 		if m.anyScanned {
-			add(keyEmailOCR, ocrFold(e.full))
+			add(roleMember, keyEmailOCR, ocrFold(e.full))
 		}
 	}
 	for _, p := range r.phones {
-		add(keyPhone, p.e164)
+		add(roleMember, keyPhone, p.e164)
 	}
 	for _, a := range r.addrs {
-		add(keyAddr, a)
+		add(roleMember, keyAddr, a)
 	}
 	n := &r.nm
 	if n.org != "" {
-		add(keyOrg, n.org)
+		add(roleMember, keyOrg, n.org)
 	}
-	if fam := strings.ReplaceAll(n.family, " ", ""); fam != "" {
-		ofam := ocrFold(fam)
-		pfam := phonetic(fam)
-		for _, g := range n.given {
-			for _, ini := range initials(g) {
-				add(keyName, "n", ofam, ini)
-				add(keyName, "s", pfam, ini)
+	if fam := n.ff.ocr; fam != "" {
+		var gid [4]byte
+		for k := range n.gf {
+			g := &n.gf[k]
+			if len(g.first) == 1 {
+				add(roleMember, keyInitial, fam, ocrFold(g.first))
+				continue
+			}
+			add(roleMember, keyName, fam, g.ocr)
+			for _, id := range g.groups {
+				add(roleMember, keyName, fam, string(appendInt(gid[:0], id)))
+			}
+			add(roleMember, keySound, phonetic(n.ff.flat), g.ocr)
+			role := roleTarget
+			if r.scanned {
+				role = roleMember
+			}
+			add(role, keyInitial, fam, ocrFold(g.first[:1]))
+			for _, c := range nicknames.initialsOf(g.fgroups) {
+				add(role, keyInitial, fam, ocrFold(string(c)))
 			}
 		}
-		if g := n.first(); g != "" {
-			// Swapped order: this record's given name as the other's family name.
-			add(keyName, "n", ocrFold(strings.ReplaceAll(g, " ", "")), fam[:1])
+		if len(n.gf) > 0 && n.gf[0].ocr != "" {
+			// Swapped order: this record's given name as another's family name.
+			add(roleProbe, keyInitial, n.gf[0].ocr, ocrFold(n.ff.flat[:1]))
 		}
 	}
 	return out
 }
 
-// initials returns the first letters a given name can be known by: its own
-// and those of the names in its nickname groups (Bob: b and r).
-func initials(g string) []string {
-	if g == "" {
-		return nil
-	}
-	out := []string{g[:1]}
-	nicknames.members(strings.ReplaceAll(g, " ", ""), func(n string) {
-		if !contains(out, n[:1]) {
-			out = append(out, n[:1])
-		}
-	})
-	return out
+func appendInt(b []byte, v int32) []byte {
+	return append(b, '#', byte(v>>24), byte(v>>16), byte(v>>8), byte(v))
 }
 
 // phonetic returns a rough sound key of a folded family name: first letter
@@ -275,10 +297,10 @@ func (m *matcher) candidates(ctx context.Context) ([]uint64, error) {
 		entries = append(entries, buf...)
 	}
 	slices.SortFunc(entries, func(a, b keyEntry) int {
-		if a.h != b.h {
-			if a.h < b.h {
-				return -1
-			}
+		switch {
+		case a.h < b.h:
+			return -1
+		case a.h > b.h:
 			return 1
 		}
 		return int(a.i - b.i)
@@ -288,8 +310,8 @@ func (m *matcher) candidates(ctx context.Context) ([]uint64, error) {
 	}
 	m.shared = map[uint64]bool{}
 	var pairs []uint64
-	var block []int32
-	for lo := 0; lo < len(entries); {
+	var members, targets, probes []int32
+	for lo, blocks := 0, 0; lo < len(entries); blocks++ {
 		hi := lo + 1
 		for hi < len(entries) && entries[hi].h == entries[lo].h {
 			hi++
@@ -298,43 +320,69 @@ func (m *matcher) candidates(ctx context.Context) ([]uint64, error) {
 			lo = hi
 			continue
 		}
-		block = block[:0]
+		members, targets, probes = members[:0], targets[:0], probes[:0]
 		for _, e := range entries[lo:hi] {
-			block = append(block, e.i)
+			switch e.role {
+			case roleTarget:
+				targets = append(targets, e.i)
+			case roleProbe:
+				probes = append(probes, e.i)
+			default:
+				members = append(members, e.i)
+			}
 		}
 		switch entries[lo].kind {
 		case keyEmail, keyPhone, keyAddr:
-			if m.isShared(entries[lo], block) {
+			if m.isShared(entries[lo], members) {
 				m.shared[entries[lo].h] = true
 			}
 		}
-		if len(block) <= maxBlock {
-			for a := 0; a < len(block); a++ {
-				for b := a + 1; b < len(block); b++ {
-					pairs = append(pairs, uint64(block[a])<<32|uint64(block[b]))
-				}
-			}
-		} else {
-			slices.SortStableFunc(block, func(x, y int32) int {
-				return strings.Compare(m.recs[x].sortKey, m.recs[y].sortKey)
-			})
-			for a := 0; a < len(block); a++ {
-				for b := a + 1; b < len(block) && b <= a+window; b++ {
-					x, y := block[a], block[b]
-					if x > y {
-						x, y = y, x
-					}
-					pairs = append(pairs, uint64(x)<<32|uint64(y))
-				}
-			}
-		}
+		pairs = m.blockPairs(pairs, members, targets, probes)
 		lo = hi
-		if len(pairs)%4096 == 0 && ctx.Err() != nil {
+		if blocks%4096 == 0 && ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 	}
 	slices.Sort(pairs)
 	return slices.Compact(pairs), ctx.Err()
+}
+
+// blockPairs appends the pairs of one block (see keyEntry). A block with
+// too many members to compare all pairs is sorted by name and each member
+// compared with its window neighbours only; a cross product of members or
+// probes with targets that is too large is skipped (an initial shared by
+// that many full names says nothing).
+func (m *matcher) blockPairs(pairs []uint64, members, targets, probes []int32) []uint64 {
+	if len(members) <= maxBlock {
+		for a := 0; a < len(members); a++ {
+			for b := a + 1; b < len(members); b++ {
+				pairs = append(pairs, pairKey(members[a], members[b]))
+			}
+		}
+	} else {
+		slices.SortStableFunc(members, func(x, y int32) int {
+			return strings.Compare(m.recs[x].sortKey, m.recs[y].sortKey)
+		})
+		for a := 0; a < len(members); a++ {
+			for b := a + 1; b < len(members) && b <= a+window; b++ {
+				pairs = append(pairs, pairKey(members[a], members[b]))
+			}
+		}
+	}
+	cross := func(xs, ys []int32) {
+		if len(xs)*len(ys) > maxCross {
+			return
+		}
+		for _, x := range xs {
+			for _, y := range ys {
+				pairs = append(pairs, pairKey(x, y))
+			}
+		}
+	}
+	cross(members, targets)
+	cross(members, probes)
+	cross(probes, targets)
+	return pairs
 }
 
 // isShared reports whether the identifier block is carried by clearly

@@ -15,6 +15,11 @@ type name struct {
 	suffix string // "jr", "sr", "ii", ...
 	org    string // set only for a card that names an organisation and no person
 	scan   bool   // the text may carry OCR slips
+
+	gf []form // given, precomputed by compile
+	ff form   // family, precomputed by compile
+	// swapG is the family name as a given name, to compare in swapped order.
+	swapG []form
 }
 
 func (n *name) empty() bool { return len(n.given) == 0 && n.family == "" && n.org == "" }
@@ -150,6 +155,7 @@ func parseName(ev *Evidence) name {
 	if !n.person() && ev.Org != "" {
 		n.org = orgForm(ev.Org)
 	}
+	n.compile()
 	return n
 }
 
@@ -283,6 +289,42 @@ func orgForm(s string) string {
 
 var legalForms = setOf("gmbh ag kg ohg ug inc incorporated ltd limited llc llp plc corp corporation co company sa sas sarl sl srl bv nv oy ab as spa se mbh kgaa")
 
+// form is a name part precomputed for comparison.
+type form struct {
+	s       string  // loose-folded, words separated by one space
+	flat    string  // s without spaces
+	ocr     string  // ocrFold(flat)
+	first   string  // first word of s
+	groups  []int32 // nickname groups of flat
+	fgroups []int32 // nickname groups of first, when first != flat
+}
+
+func makeForm(s string) form {
+	f := form{s: s, flat: strings.ReplaceAll(s, " ", ""), first: firstWord(s)}
+	f.ocr = ocrFold(f.flat)
+	f.groups = nicknames.byName[f.flat]
+	if f.first != f.flat {
+		f.fgroups = nicknames.byName[f.first]
+	} else {
+		f.fgroups = f.groups
+	}
+	return f
+}
+
+// compile precomputes the forms nameRel compares.
+func (n *name) compile() {
+	n.gf = make([]form, len(n.given))
+	for i, g := range n.given {
+		n.gf[i] = makeForm(g)
+	}
+	if n.family != "" {
+		n.ff = makeForm(n.family)
+		if len(n.gf) > 0 {
+			n.swapG = []form{n.ff}
+		}
+	}
+}
+
 // rel is how two names relate, from worst to best.
 type rel int8
 
@@ -311,10 +353,10 @@ func nameRel(a, b *name) (rel, string) {
 		return relUnknown, ""
 	}
 	ocr := a.scan || b.scan
-	r, how := personRel(a.given, a.family, b.given, b.family, ocr)
-	if r == relConflict && len(a.given) > 0 && a.family != "" {
+	r, how := personRel(a.gf, &a.ff, b.gf, &b.ff, ocr)
+	if r == relConflict && a.swapG != nil {
 		// Swapped order: "Smith John" against "John Smith".
-		switch r2, _ := personRel([]string{a.family}, a.first(), b.given, b.family, ocr); r2 {
+		switch r2, _ := personRel(a.swapG, &a.gf[0], b.gf, &b.ff, ocr); r2 {
 		case relSame:
 			return relSame, "in swapped order"
 		case relWeak:
@@ -327,8 +369,8 @@ func nameRel(a, b *name) (rel, string) {
 	if a.suffix != "" && b.suffix != "" && a.suffix != b.suffix {
 		return relConflict, ""
 	}
-	if a.middle != "" && b.middle != "" && a.middle[0] != b.middle[0] && r >= relWeak {
-		if !(a.scan || b.scan) || ocrFold(a.middle[:1]) != ocrFold(b.middle[:1]) {
+	if a.middle != "" && b.middle != "" && a.middle[0] != b.middle[0] {
+		if !ocr || ocrFold(a.middle[:1]) != ocrFold(b.middle[:1]) {
 			return relConflict, ""
 		}
 	}
@@ -336,14 +378,23 @@ func nameRel(a, b *name) (rel, string) {
 }
 
 // personRel compares given and family names.
-func personRel(ag []string, af string, bg []string, bf string, ocr bool) (rel, string) {
+func personRel(ag []form, af *form, bg []form, bf *form, ocr bool) (rel, string) {
 	gr, ghow := givenRel(ag, bg, ocr)
-	fr, fhow := familyRel(af, bf, ocr)
-	if gr == relConflict || fr == relConflict {
+	if gr == relConflict {
 		return relConflict, ""
 	}
-	how := strings.TrimPrefix(strings.TrimPrefix(ghow+", "+fhow, ", "), ", ")
-	how = strings.TrimSuffix(how, ", ")
+	fr, fhow := familyRel(af, bf, ocr)
+	if fr == relConflict {
+		return relConflict, ""
+	}
+	how := ghow
+	if fhow != "" {
+		if how != "" && how != fhow {
+			how += ", " + fhow
+		} else {
+			how = fhow
+		}
+	}
 	switch {
 	case gr == relSame && fr == relSame:
 		return relSame, how
@@ -353,83 +404,86 @@ func personRel(ag []string, af string, bg []string, bf string, ocr bool) (rel, s
 	return relWeak, how
 }
 
-// givenRel compares given names with their aliases.
-func givenRel(a, b []string, ocr bool) (rel, string) {
+// givenRel compares given names with their aliases: the best pair counts.
+func givenRel(a, b []form, ocr bool) (rel, string) {
 	if len(a) == 0 || len(b) == 0 {
 		return relUnknown, ""
 	}
 	best, how := relConflict, ""
-	for _, x := range a {
-		for _, y := range b {
-			r, h := givenPair(x, y, ocr)
+	for i := range a {
+		for j := range b {
+			r, h := givenPair(&a[i], &b[j], ocr)
 			if r > best {
 				best, how = r, h
-			}
-			if best == relSame && h == "" {
-				return best, ""
+				if best == relSame && h == "" {
+					return best, ""
+				}
 			}
 		}
 	}
 	return best, how
 }
 
-func givenPair(x, y string, ocr bool) (rel, string) {
-	if x == y {
+func givenPair(x, y *form, ocr bool) (rel, string) {
+	if x.flat == y.flat {
 		return relSame, ""
 	}
-	xs, ys := strings.ReplaceAll(x, " ", ""), strings.ReplaceAll(y, " ", "")
-	if xs == ys {
-		return relSame, ""
-	}
-	if nicknames.sameNick(xs, ys) {
+	if intersects(x.groups, y.groups) {
 		return relSame, "nickname"
 	}
-	xf, yf := firstWord(x), firstWord(y)
+	xf, yf := x.first, y.first
 	if len(xf) == 1 || len(yf) == 1 {
+		long := y
 		if len(yf) == 1 {
-			xf, yf = yf, xf
+			xf, yf, long = yf, xf, x
 		}
-		if xf[0] == yf[0] || nicknames.hasInitial(yf, xf[0]) {
+		if xf[0] == yf[0] || nicknames.hasInitial(long.fgroups, xf[0]) {
 			return relWeak, "initial"
 		}
 		return relConflict, ""
 	}
-	if xf == yf || nicknames.sameNick(xf, yf) {
+	if xf == yf || intersects(x.fgroups, y.fgroups) {
 		return relWeak, "first given name"
 	}
 	if ocr {
-		ox, oy := ocrFold(xs), ocrFold(ys)
-		if ox == oy {
+		if x.ocr == y.ocr {
 			return relWeak, "OCR slip"
 		}
-		if nicknames.sameNickOCR(ox, ys) || nicknames.sameNickOCR(oy, xs) {
+		if nicknames.sameNickOCR(x.ocr, y.groups) || nicknames.sameNickOCR(y.ocr, x.groups) {
 			return relWeak, "nickname with an OCR slip"
 		}
 	}
-	if len(xs) >= 5 && len(ys) >= 5 && within1(xs, ys) {
+	if len(x.flat) >= 5 && len(y.flat) >= 5 && within1(x.flat, y.flat) {
 		return relWeak, "near spelling"
 	}
 	return relConflict, ""
 }
 
-func familyRel(a, b string, ocr bool) (rel, string) {
-	if a == "" || b == "" {
+func intersects(a, b []int32) bool {
+	for _, x := range a {
+		for _, y := range b {
+			if x == y {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func familyRel(a, b *form, ocr bool) (rel, string) {
+	if a.s == "" || b.s == "" {
 		return relUnknown, ""
 	}
-	if a == b {
+	if a.flat == b.flat {
 		return relSame, ""
 	}
-	as, bs := strings.ReplaceAll(a, " ", ""), strings.ReplaceAll(b, " ", "")
-	if as == bs {
-		return relSame, ""
-	}
-	if subsetWords(a, b) || subsetWords(b, a) {
-		return relWeak, "part of a double name"
-	}
-	if ocr && ocrFold(as) == ocrFold(bs) {
+	if ocr && a.ocr == b.ocr {
 		return relWeak, "OCR slip"
 	}
-	if len(as) >= 6 && len(bs) >= 6 && within1(as, bs) {
+	if (strings.IndexByte(a.s, ' ') >= 0 || strings.IndexByte(b.s, ' ') >= 0) && (subsetWords(a.s, b.s) || subsetWords(b.s, a.s)) {
+		return relWeak, "part of a double name"
+	}
+	if len(a.flat) >= 6 && len(b.flat) >= 6 && within1(a.flat, b.flat) {
 		return relWeak, "near spelling"
 	}
 	return relConflict, ""

@@ -118,8 +118,10 @@ zachary zach zack
 
 // nickIndex maps a loose-folded given name to the groups it belongs to.
 type nickIndex struct {
-	byName map[string][]int32
-	groups [][]string
+	byName    map[string][]int32
+	groups    [][]string
+	groupsOCR [][]string // groups, each name OCR-folded
+	initials  []uint32   // per group, a bit for each first letter a-z
 }
 
 // nicknames is the parsed nicknameTable. It is built once from a constant
@@ -140,6 +142,16 @@ func parseNicknames(table string) nickIndex {
 			idx.byName[n] = append(idx.byName[n], g)
 		}
 		idx.groups = append(idx.groups, members)
+		var ocr []string
+		var ini uint32
+		for _, n := range members {
+			ocr = append(ocr, ocrFold(n))
+			if n[0] >= 'a' && n[0] <= 'z' {
+				ini |= 1 << (n[0] - 'a')
+			}
+		}
+		idx.groupsOCR = append(idx.groupsOCR, ocr)
+		idx.initials = append(idx.initials, ini)
 	}
 	return idx
 }
@@ -156,21 +168,13 @@ func (idx *nickIndex) sameNick(a, b string) bool {
 	return false
 }
 
-// members calls f with every name that shares a group with g.
-func (idx *nickIndex) members(g string, f func(string)) {
-	for _, gi := range idx.byName[g] {
-		for _, n := range idx.groups[gi] {
-			f(n)
-		}
-	}
-}
 
-// sameNickOCR reports whether a name of y's groups, OCR-folded, is o: a
+// sameNickOCR reports whether a name of one of groups, OCR-folded, is o: a
 // scanned "T0mmy" against "Thomas".
-func (idx *nickIndex) sameNickOCR(o, y string) bool {
-	for _, gi := range idx.byName[y] {
-		for _, n := range idx.groups[gi] {
-			if ocrFold(n) == o {
+func (idx *nickIndex) sameNickOCR(o string, groups []int32) bool {
+	for _, gi := range groups {
+		for _, n := range idx.groupsOCR[gi] {
+			if n == o {
 				return true
 			}
 		}
@@ -178,15 +182,31 @@ func (idx *nickIndex) sameNickOCR(o, y string) bool {
 	return false
 }
 
-// hasInitial reports whether a name in g's groups starts with c: "S." can
+// hasInitial reports whether a name in groups starts with c: "S." can
 // stand for Basti, whose formal name is Sebastian.
-func (idx *nickIndex) hasInitial(g string, c byte) bool {
-	for _, gi := range idx.byName[g] {
-		for _, n := range idx.groups[gi] {
-			if n[0] == c {
-				return true
-			}
+func (idx *nickIndex) hasInitial(groups []int32, c byte) bool {
+	if c < 'a' || c > 'z' {
+		return false
+	}
+	for _, gi := range groups {
+		if idx.initials[gi]&(1<<(c-'a')) != 0 {
+			return true
 		}
 	}
 	return false
+}
+
+// initialsOf returns the first letters of the names in groups.
+func (idx *nickIndex) initialsOf(groups []int32) []byte {
+	var bits uint32
+	for _, gi := range groups {
+		bits |= idx.initials[gi]
+	}
+	var out []byte
+	for c := byte(0); c < 26; c++ {
+		if bits&(1<<c) != 0 {
+			out = append(out, 'a'+c)
+		}
+	}
+	return out
 }

@@ -184,7 +184,12 @@ func phoneKind(types []string) uint8 {
 // addressForm folds a one-line address and its common abbreviations, so that
 // "Hauptstr. 5" and "Hauptstraße 5" agree.
 func addressForm(s string) string {
-	f := loose(strings.NewReplacer(",", " ", ";", " ").Replace(s))
+	f := loose(strings.Map(func(r rune) rune {
+		if r == ',' || r == ';' {
+			return ' '
+		}
+		return r
+	}, s))
 	toks := strings.Fields(f)
 	for i, t := range toks {
 		switch {

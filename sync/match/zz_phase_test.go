@@ -15,5 +15,5 @@ func TestPhases(t *testing.T) {
 	t2 := time.Now()
 	m.union(j, p, nil)
 	t3 := time.Now()
-	t.Log(DebugPairs, DebugBig); t.Logf("prep+cand %v judge %v union %v; pairs %d joins %d possible %d shared %d", t1.Sub(t0), t2.Sub(t1), t3.Sub(t2), len(pairs), len(j), len(p), len(m.shared))
+	t.Logf("prep+cand %v judge %v union %v; pairs %d joins %d possible %d shared %d", t1.Sub(t0), t2.Sub(t1), t3.Sub(t2), len(pairs), len(j), len(p), len(m.shared))
 }

@@ -661,16 +661,16 @@ func (g *gen) family() string {
 }
 
 // transliterate writes umlauts and ß the German way without them.
-func transliterate(s string) string {
-	return strings.NewReplacer("ü", "ue", "ö", "oe", "ä", "ae", "Ü", "Ue", "Ö", "Oe", "Ä", "Ae", "ß", "ss", "ø", "oe", "Ø", "Oe", "å", "aa").Replace(s)
-}
+func transliterate(s string) string { return transliterator.Replace(s) }
+
+var transliterator = strings.NewReplacer("ü", "ue", "ö", "oe", "ä", "ae", "Ü", "Ue", "Ö", "Oe", "Ä", "Ae", "ß", "ss", "ø", "oe", "Ø", "Oe", "å", "aa")
 
 // asciiFold drops diacritics from the letters the name lists use.
-func asciiFold(s string) string {
-	return strings.NewReplacer(
+func asciiFold(s string) string { return asciiFolder.Replace(s) }
+
+var asciiFolder = strings.NewReplacer(
 		"ü", "u", "ö", "o", "ä", "a", "Ü", "U", "Ö", "O", "Ä", "A", "ß", "ss",
 		"é", "e", "è", "e", "ê", "e", "ë", "e", "É", "E", "á", "a", "à", "a", "â", "a",
 		"í", "i", "ï", "i", "ó", "o", "ô", "o", "ú", "u", "ñ", "n", "ç", "c", "Ç", "C",
 		"ø", "o", "Ø", "O", "å", "a", "Å", "A", "æ", "ae", "ł", "l", "Ł", "L", "š", "s", "Š", "S",
-	).Replace(s)
-}
+)
