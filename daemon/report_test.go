@@ -1,0 +1,143 @@
+package daemon
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"kith/internal/state"
+	"kith/sync/card"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+// syncAt runs one sync of cfg with the clock fixed at now.
+func syncAt(t *testing.T, cfg *Config, now time.Time) *Summary {
+	t.Helper()
+	r, err := NewRunner(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Now = func() time.Time { return now }
+	st, err := state.Open(context.Background(), cfg.StateDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	sum, err := r.Sync(context.Background(), st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sum
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		os.MkdirAll("testdata", 0o755)
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file (go test -update to accept):\n%s", name, got)
+	}
+}
+
+var fixedNow = time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+
+func TestDemoReportGolden(t *testing.T) {
+	cfg, _ := demoSetup(t)
+	syncAt(t, cfg, fixedNow)
+	for _, name := range []string{"report.json", "report.md"} {
+		got, err := os.ReadFile(filepath.Join(cfg.Report.Dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		golden(t, "demo-"+name, got)
+	}
+	html, err := os.ReadFile(filepath.Join(cfg.Report.Dir, "report.html"))
+	if err != nil || !bytes.Contains(html, []byte("<svg")) {
+		t.Errorf("report.html missing or without charts: %v", err)
+	}
+}
+
+func TestCardsCarryLastInteractionAndState(t *testing.T) {
+	cfg, dir := demoSetup(t)
+	cfg.Report.StateCategories = true
+	syncAt(t, cfg, fixedNow)
+	cards := map[string]string{}
+	for _, body := range vcfFiles(t, filepath.Join(dir, "merged")) {
+		c, err := card.Decode([]byte(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cards[card.Text(c.Value("FN"))] = c.Value("X-KITH-LAST-INTERACTION") + " " + c.Value("X-KITH-LAST-INTERACTION-KIND") +
+			" " + c.Value("X-KITH-STATE") + " " + c.Value("CATEGORIES")
+	}
+	want := map[string]string{
+		// The dated note line of 20 Nov is the latest.
+		"Anna Schmidt": "2026-11-20 meeting healthy friends,kith-close,kith-healthy",
+		// Scanned at a conference a week ago, nothing since.
+		"Charles Babbage": "2026-11-18 card follow-up kith-follow-up",
+		// No interaction known at all.
+		"Carol Miller": "  none ",
+	}
+	for name, w := range want {
+		if cards[name] != w {
+			t.Errorf("%s: %q, want %q", name, cards[name], w)
+		}
+	}
+}
+
+// A note line the user adds on the merged card is an interaction; the card
+// is rewritten once with the new date and then left alone.
+func TestUserNoteLineIsAnInteraction(t *testing.T) {
+	cfg, dir := demoSetup(t)
+	syncAt(t, cfg, fixedNow)
+	var path string
+	for name, body := range vcfFiles(t, filepath.Join(dir, "merged")) {
+		if strings.Contains(body, "FN:Carol Miller") {
+			path = filepath.Join(dir, "merged", name)
+		}
+	}
+	body, _ := os.ReadFile(path)
+	edited := strings.Replace(string(body), "END:VCARD", "NOTE:24.11.2026 called about the school fair\r\nEND:VCARD", 1)
+	time.Sleep(10 * time.Millisecond)
+	if err := os.WriteFile(path, []byte(edited), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sum := syncAt(t, cfg, fixedNow)
+	if sum.UserEdits != 1 || sum.Updated != 1 {
+		t.Errorf("summary %s: want the edit noticed and the card rewritten once", sum)
+	}
+	c, _ := card.Decode(must(os.ReadFile(path)))
+	if got := c.Value("X-KITH-LAST-INTERACTION") + " " + c.Value("X-KITH-LAST-INTERACTION-KIND"); got != "2026-11-24 call" {
+		t.Errorf("last interaction %q, want 2026-11-24 call", got)
+	}
+	if !strings.Contains(card.Text(c.Value("NOTE")), "24.11.2026 called about the school fair") {
+		t.Errorf("the user's line is gone: %q", c.Value("NOTE"))
+	}
+	if sum := syncAt(t, cfg, fixedNow); sum.Updated+sum.Created+sum.UserEdits != 0 {
+		t.Errorf("churn: the next run changed things: %s", sum)
+	}
+}
+
+func must(b []byte, err error) []byte {
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
