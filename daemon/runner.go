@@ -24,6 +24,7 @@ import (
 	"kith/sync/assess"
 	"kith/sync/decay"
 	"kith/sync/interactions"
+	"kith/sync/match"
 	"kith/sync/report"
 )
 
@@ -137,6 +138,13 @@ func (r *Runner) Sync(ctx context.Context, st *state.Store) (*Summary, error) {
 		return sum, err
 	}
 	in := ksync.Input{Prev: prev, Now: start}
+	decisions, err := st.Decisions(ctx)
+	if err != nil {
+		return sum, err
+	}
+	for _, d := range decisions {
+		in.Constraints = append(in.Constraints, match.Constraint{A: d.A, B: d.B, Together: d.Together})
+	}
 	for _, src := range r.sources {
 		in.Priority = append(in.Priority, src.Name())
 		snap, err := src.Read(ctx, prev.Cursors[src.Name()])

@@ -212,23 +212,29 @@ func (e *Engine) applySnapshots(prev, next *State, in Input, out *Outcome) {
 // assignUIDs gives every group a UID. A group keeps the UID most of its
 // records had; when a contact splits, the part with most of its records
 // keeps the UID and the others get new ones; when contacts join, the UID
-// with most records (then the older contact) survives.
+// with most records (then the older contact, then the one the most trusted
+// record held) survives.
 func assignUIDs(prev *State, keys []RecordKey, groups []match.Group) []string {
 	type cand struct {
 		group int
 		uid   string
 		votes int
+		first int // the most trusted record holding uid (keys are in priority order)
 	}
 	var cands []cand
 	for gi, g := range groups {
 		votes := map[string]int{}
+		first := map[string]int{}
 		for _, idx := range g.Members {
 			if r := prev.Records[keys[idx]]; r != nil && r.UID != "" {
+				if _, ok := votes[r.UID]; !ok {
+					first[r.UID] = idx
+				}
 				votes[r.UID]++
 			}
 		}
 		for uid, n := range votes {
-			cands = append(cands, cand{gi, uid, n})
+			cands = append(cands, cand{gi, uid, n, first[uid]})
 		}
 	}
 	created := func(uid string) time.Time {
@@ -239,7 +245,7 @@ func assignUIDs(prev *State, keys []RecordKey, groups []match.Group) []string {
 	}
 	slices.SortFunc(cands, func(a, b cand) int {
 		return cmp.Or(cmp.Compare(b.votes, a.votes), created(a.uid).Compare(created(b.uid)),
-			cmp.Compare(a.uid, b.uid), cmp.Compare(a.group, b.group))
+			cmp.Compare(a.first, b.first), cmp.Compare(a.uid, b.uid), cmp.Compare(a.group, b.group))
 	})
 	uids := make([]string, len(groups))
 	taken := map[string]bool{}

@@ -1,0 +1,208 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/emersion/go-vcard"
+
+	"kith/internal/state"
+	ksync "kith/sync"
+	"kith/sync/card"
+	"kith/sync/normalize"
+)
+
+// ErrNotFound is returned when a name or UID matches no contact, or
+// several where one is needed.
+var ErrNotFound = errors.New("no such contact")
+
+// findContacts returns the contacts whose UID is query or whose name
+// contains it (accents and case folded).
+func findContacts(s *ksync.State, query string) []*ksync.StoredContact {
+	if c := s.Contacts[query]; c != nil {
+		return []*ksync.StoredContact{c}
+	}
+	q := normalize.Fold(query)
+	var out []*ksync.StoredContact
+	for _, c := range s.Contacts {
+		name := normalize.Fold(ksync.DisplayName(c.Card))
+		if name == q {
+			return []*ksync.StoredContact{c}
+		}
+		if strings.Contains(name, q) {
+			out = append(out, c)
+		}
+	}
+	slices.SortFunc(out, func(a, b *ksync.StoredContact) int {
+		return strings.Compare(ksync.DisplayName(a.Card), ksync.DisplayName(b.Card))
+	})
+	return out
+}
+
+// oneContact resolves query to exactly one contact.
+func oneContact(s *ksync.State, query string) (*ksync.StoredContact, error) {
+	cs := findContacts(s, query)
+	switch len(cs) {
+	case 0:
+		return nil, fmt.Errorf("%w: %q", ErrNotFound, query)
+	case 1:
+		return cs[0], nil
+	}
+	var names []string
+	for _, c := range cs {
+		names = append(names, fmt.Sprintf("%s (%s)", ksync.DisplayName(c.Card), c.UID))
+	}
+	return nil, fmt.Errorf("%w: %q matches %d contacts: %s; use the UID", ErrNotFound, query, len(cs), strings.Join(names, ", "))
+}
+
+// Explain writes, for every contact matching query (a UID or part of a
+// name), its members, where each came from, and why they were joined.
+func Explain(ctx context.Context, st *state.Store, query string, w io.Writer) error {
+	s, err := st.Load(ctx)
+	if err != nil {
+		return err
+	}
+	cs := findContacts(s, query)
+	if len(cs) == 0 {
+		return fmt.Errorf("%w: %q", ErrNotFound, query)
+	}
+	decisions, err := st.Decisions(ctx)
+	if err != nil {
+		return err
+	}
+	for i, c := range cs {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		fmt.Fprintf(w, "%s  (%s)\n", ksync.DisplayName(c.Card), c.UID)
+		fmt.Fprintf(w, "  %d member(s):\n", len(c.Members))
+		for _, m := range c.Members {
+			fmt.Fprintf(w, "    %-40s %s\n", m.String(), describe(s.Records[m]))
+		}
+		if len(c.Reasons) > 0 {
+			fmt.Fprintln(w, "  joined because:")
+			for _, r := range c.Reasons {
+				fmt.Fprintf(w, "    - %s\n", r)
+			}
+		} else if len(c.Members) == 1 {
+			fmt.Fprintln(w, "  a single record: nothing was joined")
+		}
+		for _, d := range decisions {
+			if slices.ContainsFunc(c.Members, func(k ksync.RecordKey) bool { return k.String() == d.A || k.String() == d.B }) {
+				verb := "keep apart"
+				if d.Together {
+					verb = "join"
+				}
+				fmt.Fprintf(w, "  your decision %d (%s): %s %s and %s\n", d.Batch, d.Made.Format("2006-01-02"), verb, d.A, d.B)
+			}
+		}
+	}
+	return nil
+}
+
+// describe summarises a record in one line: name, emails, phones.
+func describe(r *ksync.StoredRecord) string {
+	if r == nil {
+		return ""
+	}
+	parts := []string{ksync.DisplayName(r.Card)}
+	for _, k := range []string{vcard.FieldEmail, vcard.FieldTelephone, vcard.FieldOrganization} {
+		for _, f := range r.Card[k] {
+			parts = append(parts, strings.TrimSpace(strings.ReplaceAll(card.Text(f.Value), ";", " ")))
+		}
+	}
+	if r.Scanned {
+		parts = append(parts, "(scanned)")
+	}
+	return strings.Join(parts, "  ")
+}
+
+// Split records the decision that the contact uid is not one person: the
+// given members (record keys "source:id") are split off from the others,
+// or, with no members given, every member stands alone. It returns the
+// decision's number for undo.
+func Split(ctx context.Context, st *state.Store, uid string, members []string, w io.Writer) (int64, error) {
+	s, err := st.Load(ctx)
+	if err != nil {
+		return 0, err
+	}
+	c, err := oneContact(s, uid)
+	if err != nil {
+		return 0, err
+	}
+	if len(c.Members) < 2 {
+		return 0, fmt.Errorf("contact %s has one member: nothing to split", c.UID)
+	}
+	all := make([]string, len(c.Members))
+	for i, m := range c.Members {
+		all[i] = m.String()
+	}
+	for _, m := range members {
+		if !slices.Contains(all, m) {
+			return 0, fmt.Errorf("%q is not a member of %s (members: %s)", m, c.UID, strings.Join(all, ", "))
+		}
+	}
+	var ds []state.Decision
+	if len(members) == 0 {
+		for i := range all {
+			for j := i + 1; j < len(all); j++ {
+				ds = append(ds, state.Decision{A: all[i], B: all[j]})
+			}
+		}
+	} else {
+		for _, m := range members {
+			for _, o := range all {
+				if !slices.Contains(members, o) {
+					ds = append(ds, state.Decision{A: m, B: o})
+				}
+			}
+		}
+	}
+	batch, err := st.AddDecisions(ctx, ds)
+	if err != nil {
+		return 0, err
+	}
+	fmt.Fprintf(w, "decision %d: %s (%s) split; undo with: kith undo %d\n", batch, ksync.DisplayName(c.Card), c.UID, batch)
+	return batch, nil
+}
+
+// Join records the decision that contacts a and b (UIDs or names) are one
+// person. It returns the decision's number for undo.
+func Join(ctx context.Context, st *state.Store, a, b string, w io.Writer) (int64, error) {
+	s, err := st.Load(ctx)
+	if err != nil {
+		return 0, err
+	}
+	ca, err := oneContact(s, a)
+	if err != nil {
+		return 0, err
+	}
+	cb, err := oneContact(s, b)
+	if err != nil {
+		return 0, err
+	}
+	if ca.UID == cb.UID {
+		return 0, fmt.Errorf("%q and %q are the same contact (%s) already", a, b, ca.UID)
+	}
+	batch, err := st.AddDecisions(ctx, []state.Decision{{Together: true, A: ca.Members[0].String(), B: cb.Members[0].String()}})
+	if err != nil {
+		return 0, err
+	}
+	fmt.Fprintf(w, "decision %d: %s (%s) and %s (%s) joined; undo with: kith undo %d\n", batch,
+		ksync.DisplayName(ca.Card), ca.UID, ksync.DisplayName(cb.Card), cb.UID, batch)
+	return batch, nil
+}
+
+// Undo takes back decision batch, or the newest when batch is 0.
+func Undo(ctx context.Context, st *state.Store, batch int64, w io.Writer) error {
+	ds, err := st.Undo(ctx, batch)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "decision %d undone (%d pair(s))\n", ds[0].Batch, len(ds))
+	return nil
+}

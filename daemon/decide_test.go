@@ -1,0 +1,130 @@
+package daemon
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"kith/internal/state"
+)
+
+func withStore(t *testing.T, cfg *Config, f func(st *state.Store)) {
+	t.Helper()
+	st, err := state.Open(context.Background(), cfg.StateDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	f(st)
+}
+
+func TestSplitJoinUndo(t *testing.T) {
+	ctx := context.Background()
+	cfg, _ := demoSetup(t)
+	syncAt(t, cfg, fixedNow)
+	var out bytes.Buffer
+
+	// explain says where Anna's records came from and why they were joined.
+	withStore(t, cfg, func(st *state.Store) {
+		if err := Explain(ctx, st, "anna", &out); err != nil {
+			t.Fatal(err)
+		}
+	})
+	for _, want := range []string{"Anna Schmidt", "addressbook:anna-schmidt.vcf", "scans:2026-11/camcard-export.csv#1", "joined because:"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("explain output lacks %q:\n%s", want, out.String())
+		}
+	}
+	annaUID := readReportUID(t, cfg, "Anna Schmidt")
+
+	// split: two contacts, and the next syncs keep them apart; Anna's UID
+	// stays with one of them.
+	var batch int64
+	withStore(t, cfg, func(st *state.Store) {
+		var err error
+		if batch, err = Split(ctx, st, annaUID, nil, &out); err != nil {
+			t.Fatal(err)
+		}
+	})
+	for i := 0; i < 2; i++ {
+		syncAt(t, cfg, fixedNow)
+		if n := len(readReport(t, cfg).Contacts); n != 8 {
+			t.Fatalf("after split, sync %d: %d contacts, want 8", i+1, n)
+		}
+	}
+	if !strings.Contains(strings.Join(uids(t, cfg), " "), annaUID) {
+		t.Errorf("Anna's UID %s is gone after the split", annaUID)
+	}
+
+	// join Bob and Carol (a household, kept apart by the matcher).
+	withStore(t, cfg, func(st *state.Store) {
+		if _, err := Join(ctx, st, "Bob Miller", "Carol Miller", &out); err != nil {
+			t.Fatal(err)
+		}
+	})
+	syncAt(t, cfg, fixedNow)
+	if n := len(readReport(t, cfg).Contacts); n != 7 {
+		t.Fatalf("after join: %d contacts, want 7", n)
+	}
+
+	// undo the join, then the split: back to the start.
+	withStore(t, cfg, func(st *state.Store) {
+		if err := Undo(ctx, st, 0, &out); err != nil {
+			t.Fatal(err)
+		}
+		if err := Undo(ctx, st, batch, &out); err != nil {
+			t.Fatal(err)
+		}
+		if err := Undo(ctx, st, 0, &out); err == nil {
+			t.Error("undo with nothing left to undo succeeded")
+		}
+	})
+	syncAt(t, cfg, fixedNow)
+	if got := membersByName(readReport(t, cfg)); len(got) != 7 || len(got["Anna Schmidt"]) != 2 || len(got["Bob Miller"]) != 1 {
+		t.Errorf("after undoing both: %v", got)
+	}
+	if readReportUID(t, cfg, "Anna Schmidt") != annaUID {
+		t.Errorf("Anna's UID changed across split and undo")
+	}
+}
+
+func TestDecisionErrorsAreClear(t *testing.T) {
+	ctx := context.Background()
+	cfg, _ := demoSetup(t)
+	syncAt(t, cfg, fixedNow)
+	var out bytes.Buffer
+	withStore(t, cfg, func(st *state.Store) {
+		if _, err := Split(ctx, st, "Carol Miller", nil, &out); err == nil || !strings.Contains(err.Error(), "one member") {
+			t.Errorf("split of a one-record contact: %v", err)
+		}
+		if _, err := Join(ctx, st, "Miller", "Ada", &out); err == nil || !strings.Contains(err.Error(), "matches 2 contacts") {
+			t.Errorf("ambiguous join: %v", err)
+		}
+		if err := Explain(ctx, st, "nobody", &out); err == nil {
+			t.Error("explain of an unknown name succeeded")
+		}
+		if _, err := Split(ctx, st, "Anna", []string{"scans:nope"}, &out); err == nil || !strings.Contains(err.Error(), "not a member") {
+			t.Errorf("split with a stranger: %v", err)
+		}
+	})
+}
+
+func readReportUID(t *testing.T, cfg *Config, name string) string {
+	t.Helper()
+	for _, c := range readReport(t, cfg).Contacts {
+		if c.Name == name {
+			return c.UID
+		}
+	}
+	t.Fatalf("%s not in the report", name)
+	return ""
+}
+
+func uids(t *testing.T, cfg *Config) []string {
+	var out []string
+	for _, c := range readReport(t, cfg).Contacts {
+		out = append(out, c.UID)
+	}
+	return out
+}
