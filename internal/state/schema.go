@@ -95,4 +95,9 @@ CREATE TABLE dav_meta (
 	value TEXT NOT NULL
 ) WITHOUT ROWID;
 `,
+	// 3: decisions made by one command share a batch, undone together.
+	`
+ALTER TABLE decisions ADD COLUMN batch INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX decisions_batch ON decisions(batch);
+`,
 }
