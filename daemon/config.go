@@ -33,6 +33,9 @@ type Config struct {
 	Targets []TargetConfig `toml:"target"`
 	// Report says where the report goes.
 	Report ReportConfig `toml:"report"`
+	// MaxShrink is the fraction of a source's records that may disappear in
+	// one sync before kith holds the change back and asks for --allow-shrink.
+	MaxShrink float64 `toml:"max_shrink"`
 	// DateOrder is how slashed dates in notes are read: "dmy" (20/11/2026,
 	// the default) or "mdy" (11/20/2026).
 	DateOrder string `toml:"date_order"`
@@ -110,6 +113,8 @@ func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil
 const (
 	DefaultStateDir = "/var/lib/kith"
 	DefaultInterval = 15 * time.Minute
+	// DefaultMaxShrink lets a source lose at most half its records in one sync.
+	DefaultMaxShrink = 0.5
 )
 
 // Source and target kinds this build knows.
@@ -139,7 +144,7 @@ func LoadConfig(path string) (*Config, error) {
 // ParseConfig decodes TOML config data, resolves relative paths against
 // baseDir, applies defaults and validates the result.
 func ParseConfig(data []byte, baseDir string) (*Config, error) {
-	cfg := Config{Decay: decay.DefaultParams()}
+	cfg := Config{Decay: decay.DefaultParams(), MaxShrink: DefaultMaxShrink}
 	md, err := toml.Decode(string(data), &cfg)
 	if err != nil {
 		return nil, err
@@ -207,6 +212,9 @@ func (c *Config) Validate() error {
 	case "debug", "info", "warn", "error":
 	default:
 		bad("log_level", "%q is not one of debug, info, warn, error", c.LogLevel)
+	}
+	if c.MaxShrink <= 0 || c.MaxShrink > 1 {
+		bad("max_shrink", "%v is not a fraction above 0 and at most 1", c.MaxShrink)
 	}
 	if c.DateOrder != "dmy" && c.DateOrder != "mdy" {
 		bad("date_order", "%q is not dmy or mdy", c.DateOrder)

@@ -130,6 +130,11 @@ func Split(ctx context.Context, st *state.Store, uid string, members []string, w
 	if err != nil {
 		return 0, err
 	}
+	return split(ctx, st, s, uid, members, w)
+}
+
+// split is Split on the contacts of s.
+func split(ctx context.Context, st *state.Store, s *ksync.State, uid string, members []string, w io.Writer) (int64, error) {
 	c, err := oneContact(s, uid)
 	if err != nil {
 		return 0, err
@@ -177,6 +182,11 @@ func Join(ctx context.Context, st *state.Store, a, b string, w io.Writer) (int64
 	if err != nil {
 		return 0, err
 	}
+	return join(ctx, st, s, a, b, w)
+}
+
+// join is Join on the contacts of s.
+func join(ctx context.Context, st *state.Store, s *ksync.State, a, b string, w io.Writer) (int64, error) {
 	ca, err := oneContact(s, a)
 	if err != nil {
 		return 0, err

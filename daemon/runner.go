@@ -38,7 +38,17 @@ type Runner struct {
 	targets []ksync.Target
 	// Now is the clock; tests set it.
 	Now func() time.Time
+	// DryRun makes Sync compute everything and write nothing: the changes
+	// it would make go to the dry-run writer (SetDryRun).
+	DryRun bool
+	dryOut io.Writer
+	// AllowShrink applies a source's snapshot even when it shrank by more
+	// than the config's max_shrink.
+	AllowShrink bool
 }
+
+// SetDryRun makes Sync print what it would change to w and write nothing.
+func (r *Runner) SetDryRun(w io.Writer) { r.DryRun, r.dryOut = true, w }
 
 // NewRunner builds the sources and targets cfg names.
 func NewRunner(cfg *Config, log *slog.Logger) (*Runner, error) {
@@ -138,65 +148,56 @@ func (r *Runner) Sync(ctx context.Context, st *state.Store) (*Summary, error) {
 		return sum, err
 	}
 	in := ksync.Input{Prev: prev, Now: start}
-	decisions, err := st.Decisions(ctx)
-	if err != nil {
+	if in.Constraints, err = constraints(ctx, st); err != nil {
 		return sum, err
-	}
-	for _, d := range decisions {
-		in.Constraints = append(in.Constraints, match.Constraint{A: d.A, B: d.B, Together: d.Together})
 	}
 	for _, src := range r.sources {
 		in.Priority = append(in.Priority, src.Name())
 		snap, err := src.Read(ctx, prev.Cursors[src.Name()])
+		if err == nil {
+			snap.Source = src.Name()
+			err = r.checkShrink(prev, snap)
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return sum, ctx.Err()
 			}
 			in.Failed = append(in.Failed, src.Name())
 			sum.Errors = append(sum.Errors, fmt.Sprintf("source %q: %v", src.Name(), err))
-			r.log.Warn("source failed; its records stay as they were", "source", src.Name(), "err", err)
+			r.log.Warn("source not applied; its records stay as they were", "source", src.Name(), "err", err)
 			continue
 		}
-		snap.Source = src.Name()
 		in.Snapshots = append(in.Snapshots, snap)
 	}
-	out, err := r.engine.Merge(ctx, in)
+
+	out, as, cmds, err := r.mergeAndWrite(ctx, in, sum)
 	if err != nil {
 		return sum, err
+	}
+	if len(cmds) > 0 && !r.DryRun {
+		// The user asked on a card to split or join: record the decisions
+		// and merge again at once, so the phone shows the result now.
+		if err := r.applyCommands(ctx, st, out.State, cmds); err != nil {
+			return sum, err
+		}
+		if in.Constraints, err = constraints(ctx, st); err != nil {
+			return sum, err
+		}
+		in.Prev = out.State
+		if out, as, _, err = r.mergeAndWrite(ctx, in, sum); err != nil {
+			return sum, err
+		}
 	}
 	for _, p := range out.Problems {
 		sum.Skipped = append(sum.Skipped, fmt.Sprintf("%s: %s: %v", p.Source, p.ID, p.Err))
 		r.log.Warn("skipped", "source", p.Source, "item", p.ID, "reason", p.Err)
 	}
 	sum.Records, sum.Contacts = len(out.State.Records), len(out.Contacts)
-
-	as := assess.New(assess.Options{
-		Decay:           r.cfg.Decay,
-		Notes:           interactions.Options{DayFirst: r.cfg.DateOrder != "mdy"},
-		StateCategories: r.cfg.Report.StateCategories,
-		Normalizer:      r.engine.Normalizer(),
-	}, start, out.Contacts, out.State.Records, func(uid string) time.Time { return out.State.Contacts[uid].Created }, nil)
-
-	targets := map[string]map[string]*ksync.TargetEntry{}
-	for _, t := range r.targets {
-		entries, ts, err := r.engine.SyncTarget(ctx, t, out.Contacts, prev.GoldenOf, prev.Targets[t.Name()], as.Annotate, r.log)
-		targets[t.Name()] = entries
-		sum.Created += ts.Created
-		sum.Updated += ts.Updated
-		sum.Removed += ts.Removed
-		sum.UserEdits += ts.UserEdits
-		if err != nil {
-			if ctx.Err() != nil {
-				return sum, ctx.Err()
-			}
-			sum.Errors = append(sum.Errors, err.Error())
-			r.log.Warn("target failed", "target", t.Name(), "err", err)
-		}
-	}
-	out.State.Targets = targets
 	rep := r.buildReport(out, as, start)
-
 	sum.Duration = r.Now().Sub(start)
+	if r.DryRun {
+		return sum, nil
+	}
 	if err := st.Save(ctx, prev, out.State, state.Run{Started: start, Finished: r.Now(), Summary: sum}); err != nil {
 		return sum, err
 	}
@@ -205,6 +206,65 @@ func (r *Runner) Sync(ctx context.Context, st *state.Store) (*Summary, error) {
 	}
 	sum.Duration = r.Now().Sub(start)
 	return sum, nil
+}
+
+// constraints returns the user's split and join decisions in force.
+func constraints(ctx context.Context, st *state.Store) ([]match.Constraint, error) {
+	decisions, err := st.Decisions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var cs []match.Constraint
+	for _, d := range decisions {
+		cs = append(cs, match.Constraint{A: d.A, B: d.B, Together: d.Together})
+	}
+	return cs, nil
+}
+
+// mergeAndWrite merges the input and writes every target. It returns the
+// outcome (with the targets' new entries in its state), the assessor that
+// annotated the cards, and the split/join commands found on cards.
+func (r *Runner) mergeAndWrite(ctx context.Context, in ksync.Input, sum *Summary) (*ksync.Outcome, *assess.Assessor, []cardCommand, error) {
+	out, err := r.engine.Merge(ctx, in)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	as := assess.New(assess.Options{
+		Decay:           r.cfg.Decay,
+		Notes:           interactions.Options{DayFirst: r.cfg.DateOrder != "mdy"},
+		StateCategories: r.cfg.Report.StateCategories,
+		Normalizer:      r.engine.Normalizer(),
+	}, in.Now, out.Contacts, out.State.Records, func(uid string) time.Time { return out.State.Contacts[uid].Created }, nil)
+
+	var cmds []cardCommand
+	annotate := func(uid string, c vcard.Card) vcard.Card {
+		c, found := takeCommands(c)
+		for _, k := range found {
+			cmds = append(cmds, cardCommand{uid: uid, kind: k})
+		}
+		return as.Annotate(uid, c)
+	}
+	targets := map[string]map[string]*ksync.TargetEntry{}
+	for _, t := range r.targets {
+		if r.DryRun {
+			t = &dryTarget{Target: t, w: r.dryOut}
+		}
+		entries, ts, err := r.engine.SyncTarget(ctx, t, out.Contacts, in.Prev.GoldenOf, in.Prev.Targets[t.Name()], annotate, r.log)
+		targets[t.Name()] = entries
+		sum.Created += ts.Created
+		sum.Updated += ts.Updated
+		sum.Removed += ts.Removed
+		sum.UserEdits += ts.UserEdits
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, nil, nil, ctx.Err()
+			}
+			sum.Errors = append(sum.Errors, err.Error())
+			r.log.Warn("target failed", "target", t.Name(), "err", err)
+		}
+	}
+	out.State.Targets = targets
+	return out, as, cmds, nil
 }
 
 // buildReport judges every contact, records the interactions and this
