@@ -1,11 +1,14 @@
 package daemon
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"kith/sync/decay"
 )
 
 func TestExampleConfigParses(t *testing.T) {
@@ -84,5 +87,25 @@ func TestLoadConfigChecksPaths(t *testing.T) {
 	os.WriteFile(cfgPath, []byte("[[source]]\nname = \"book\"\nkind = \"vdir\"\npath = \"file\"\n"), 0o600)
 	if _, err := LoadConfig(cfgPath); err == nil || !strings.Contains(err.Error(), "not a folder") {
 		t.Fatalf("error %v, want not a folder", err)
+	}
+}
+
+// The example's [decay] table spells out the defaults: it must equal them.
+func TestExampleDecayIsTheDefault(t *testing.T) {
+	data, err := os.ReadFile("../config.example.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := ParseConfig(data, "/etc/kith")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := decay.DefaultParams()
+	want.BondHalfLifeDays = cfg.Decay.BondHalfLifeDays // written rounded
+	if fmt.Sprint(cfg.Decay) != fmt.Sprint(want) {
+		t.Errorf("example [decay]\n%+v\ndiffers from the defaults\n%+v", cfg.Decay, want)
+	}
+	if d := cfg.Decay.BondHalfLifeDays - decay.DefaultParams().BondHalfLifeDays; d > 0.1 || d < -0.1 {
+		t.Errorf("bond_half_life_days %v, default %v", cfg.Decay.BondHalfLifeDays, decay.DefaultParams().BondHalfLifeDays)
 	}
 }
