@@ -216,3 +216,25 @@ func Undo(ctx context.Context, st *state.Store, batch int64, w io.Writer) error 
 	fmt.Fprintf(w, "decision %d undone (%d pair(s))\n", ds[0].Batch, len(ds))
 	return nil
 }
+
+// Restore brings back a contact whose card the user deleted on a target:
+// the next sync writes it again.
+func Restore(ctx context.Context, st *state.Store, query string, w io.Writer) error {
+	s, err := st.Load(ctx)
+	if err != nil {
+		return err
+	}
+	c, err := oneContact(s, query)
+	if err != nil {
+		return err
+	}
+	n, err := st.Restore(ctx, c.UID)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return fmt.Errorf("%s (%s) was not deleted on any target", ksync.DisplayName(c.Card), c.UID)
+	}
+	fmt.Fprintf(w, "%s (%s) comes back on %d target(s) at the next sync\n", ksync.DisplayName(c.Card), c.UID, n)
+	return nil
+}

@@ -119,3 +119,25 @@ func TestCategoryCommandsFromACardDAVApp(t *testing.T) {
 		t.Errorf("the run after the commands changed things: %s", sum)
 	}
 }
+
+func TestRestoreBringsBackADeletedCard(t *testing.T) {
+	cfg, dir := demoSetup(t)
+	syncAt(t, cfg, fixedNow)
+	uid := readReportUID(t, cfg, "Carol Miller")
+	os.Remove(filepath.Join(dir, "merged", uid+".vcf"))
+	syncAt(t, cfg, fixedNow)
+	withStore(t, cfg, func(st *state.Store) {
+		if err := Restore(context.Background(), st, "carol", io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		if err := Restore(context.Background(), st, "carol", io.Discard); err == nil {
+			t.Error("restoring twice succeeded")
+		}
+	})
+	if sum := syncAt(t, cfg, fixedNow); sum.Created != 1 {
+		t.Errorf("after restore: %s; want Carol's card written again", sum)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "merged", uid+".vcf")); err != nil {
+		t.Error(err)
+	}
+}

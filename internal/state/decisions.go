@@ -107,3 +107,14 @@ func (s *Store) Undo(ctx context.Context, batch int64) ([]Decision, error) {
 	}
 	return undone, nil
 }
+
+// Restore forgets that the user deleted uid's card on the targets, so the
+// next sync writes it again. It returns how many targets held a tombstone.
+func (s *Store) Restore(ctx context.Context, uid string) (int, error) {
+	res, err := s.db.ExecContext(ctx, "DELETE FROM target_entries WHERE uid = ? AND deleted = 1", uid)
+	if err != nil {
+		return 0, fmt.Errorf("state: restoring %s: %w", uid, err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
