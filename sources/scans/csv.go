@@ -841,5 +841,5 @@ func parseScanDate(v string) time.Time {
 			return t.UTC()
 		}
 	}
-	return parseRev(v)
+	return card.ParseRev(v)
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/emersion/go-vcard"
 
+	"kith/internal/fsname"
 	ksync "kith/sync"
 	"kith/sync/card"
 )
@@ -73,7 +74,7 @@ func (s *Source) Read(ctx context.Context, cursor string) (ksync.Snapshot, error
 			return rerr
 		}
 		id := filepath.ToSlash(rel)
-		if skipName(d.Name()) {
+		if fsname.Skip(d.Name()) {
 			if d.IsDir() {
 				return filepath.SkipDir
 			}
@@ -170,7 +171,7 @@ func (s *Source) readVCF(snap *ksync.Snapshot, path, id string) {
 			s.problem(snap, eid, fmt.Errorf("card %d: %w", e.Index, e.Err))
 			continue
 		}
-		seen := revision(e.Card)
+		seen := card.Revision(e.Card)
 		if seen.IsZero() {
 			seen = mtime
 		}
@@ -204,7 +205,7 @@ func (s *Source) readCSV(snap *ksync.Snapshot, path, id string) {
 			s.problem(snap, rid, r.Err)
 			continue
 		}
-		seen := revision(r.Card)
+		seen := card.Revision(r.Card)
 		if seen.IsZero() {
 			seen = r.Scanned
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/emersion/go-vcard"
 
 	ksync "kith/sync"
+	"kith/sync/card"
 )
 
 // khard returns a function running the real khard on an address book in dir,
@@ -141,7 +142,7 @@ func TestKhardEditIsNotOverwritten(t *testing.T) {
 	if got := r.Card.Value(vcard.FieldTitle); got != "Head of Ünits" {
 		t.Errorf("TITLE = %q, want khard's edit", got)
 	}
-	if r.Card.Value(vcard.FieldRevision) == "" || !r.Seen.Equal(revision(r.Card)) {
+	if r.Card.Value(vcard.FieldRevision) == "" || !r.Seen.Equal(card.Revision(r.Card)) {
 		t.Errorf("Seen = %v, want the REV khard wrote (%q)", r.Seen, r.Card.Value(vcard.FieldRevision))
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"kith/internal/fsname"
 	ksync "kith/sync"
 	"kith/sync/card"
 )
@@ -62,7 +63,7 @@ func (s *Source) Read(ctx context.Context, cursor string) (ksync.Snapshot, error
 			return rerr
 		}
 		id := filepath.ToSlash(rel)
-		if skipName(d.Name()) {
+		if fsname.Skip(d.Name()) {
 			if d.IsDir() {
 				return filepath.SkipDir
 			}
@@ -118,7 +119,7 @@ func (s *Source) readFile(path, id string) (ksync.Record, error) {
 	if err != nil {
 		return ksync.Record{}, fmt.Errorf("decoding: %w", err)
 	}
-	seen := revision(c)
+	seen := card.Revision(c)
 	if seen.IsZero() {
 		seen = fi.ModTime().UTC()
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/emersion/go-vcard"
 
+	"kith/internal/fsname"
 	ksync "kith/sync"
 	"kith/sync/card"
 )
@@ -67,7 +68,7 @@ func (t *Target) List(ctx context.Context) (map[string]string, error) {
 			return nil, fmt.Errorf("target %q: listing %s: %w", t.name, t.dir, err)
 		}
 		name := e.Name()
-		if !isVCF(name) || checkHref(name) != nil || skipName(name) {
+		if !isVCF(name) || checkHref(name) != nil || fsname.Skip(name) {
 			continue
 		}
 		fi, err := os.Stat(filepath.Join(t.dir, name))

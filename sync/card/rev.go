@@ -1,4 +1,4 @@
-package vdir
+package card
 
 import (
 	"strings"
@@ -23,19 +23,19 @@ var revLayouts = []string{
 	"2006-01-02",
 }
 
-// revision returns the time in c's REV, or the zero time when c has none or
+// Revision returns the time in c's REV, or the zero time when c has none or
 // it cannot be parsed.
-func revision(c vcard.Card) time.Time {
+func Revision(c vcard.Card) time.Time {
 	f := c.Get(vcard.FieldRevision)
 	if f == nil {
 		return time.Time{}
 	}
-	return parseRev(f.Value)
+	return ParseRev(f.Value)
 }
 
-// parseRev parses a REV value in ISO 8601 basic or extended form. It
+// ParseRev parses a REV value in ISO 8601 basic or extended form. It
 // returns the zero time when s is not a date-time it knows.
-func parseRev(s string) time.Time {
+func ParseRev(s string) time.Time {
 	s = strings.TrimSpace(s)
 	// Fractional seconds (",123" or ".123") are dropped: REV needs no more
 	// than seconds, and dropping them keeps the layouts few.
