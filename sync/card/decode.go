@@ -29,8 +29,11 @@ type Entry struct {
 // SyntaxError is a card that could not be read: the line (1-based, in the
 // input as given) and what is wrong with it.
 type SyntaxError struct {
+	// Line is the number of the offending line, or of the BEGIN:VCARD line
+	// when the card as a whole is wrong (no END:VCARD).
 	Line int
-	Msg  string
+	// Msg says what is wrong.
+	Msg string
 }
 
 // Error returns "line N: reason".
@@ -56,7 +59,7 @@ func DecodeAll(data []byte) (entries []Entry, err error) {
 	if err != nil {
 		return nil, err
 	}
-	r := lineReader{data: data}
+	r := lineReader{data: data, lf: -1}
 	var cur *cardBuilder
 	sawBegin := false
 	for {
@@ -158,6 +161,7 @@ type lineReader struct {
 	data []byte
 	pos  int
 	num  int // number of the last physical line consumed
+	lf   int // index of the next LF at or after pos, len(data) if none
 
 	peeked    bool
 	peekLine  []byte
@@ -180,8 +184,16 @@ func (r *lineReader) peek() ([]byte, int, bool) {
 	rest := r.data[r.pos:]
 	end := len(rest)
 	next := len(rest)
-	if i := bytes.IndexByte(rest, '\n'); i >= 0 {
-		end, next = i, i+1
+	if r.lf < r.pos {
+		// Remember where the next LF is: with lone-CR line ends, looking
+		// for it on every line would scan the rest of the input each time.
+		r.lf = len(r.data)
+		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+			r.lf = r.pos + i
+		}
+	}
+	if r.lf < len(r.data) {
+		end, next = r.lf-r.pos, r.lf-r.pos+1
 	}
 	if j := bytes.IndexByte(rest[:end], '\r'); j >= 0 {
 		end = j
@@ -228,10 +240,15 @@ func (r *lineReader) logical() (text []byte, num int, ok bool) {
 		if !colon && bytes.IndexByte(b, ':') >= 0 {
 			colon = true
 		}
-		if !owned {
-			// First append: copy out of the input so that appending
-			// never overwrites it.
-			buf := make([]byte, len(text), 2*len(text)+len(b)+64)
+		if !owned || len(text)+len(b) > cap(text) {
+			// Copy out of the input, so that appending never overwrites
+			// it, and grow by doubling, which append does not do for
+			// large slices: a 2 MB photo comes in 27,000 lines.
+			size := len(text)
+			if owned {
+				size = cap(text)
+			}
+			buf := make([]byte, len(text), 2*size+len(b)+64)
 			copy(buf, text)
 			text, owned = buf, true
 		}

@@ -399,18 +399,28 @@ func photoCard(n int) []byte {
 }
 
 func TestLargePhoto(t *testing.T) {
-	data := photoCard(2 << 20)
-	c, err := Decode(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := base64.StdEncoding.DecodeString(c.Value("PHOTO"))
-	if err != nil || len(raw) != (2<<20)/5*5 {
-		t.Fatalf("photo: %d bytes, %v", len(raw), err)
-	}
-	again, err := Decode(EncodeBytes(c))
-	if err != nil || again.Value("PHOTO") != c.Value("PHOTO") {
-		t.Fatalf("photo changed in a round trip: %v", err)
+	crlf := photoCard(2 << 20)
+	for name, data := range map[string][]byte{
+		"CRLF":    crlf,
+		"LF":      bytes.ReplaceAll(crlf, []byte("\r\n"), []byte("\n")),
+		"lone CR": bytes.ReplaceAll(crlf, []byte("\r\n"), []byte("\r")),
+		"2.1 block": bytes.ReplaceAll(bytes.Replace(bytes.Replace(crlf, []byte("VERSION:3.0"), []byte("VERSION:2.1"), 1),
+			[]byte("ENCODING=b"), []byte("ENCODING=BASE64"), 1), []byte("\r\n "), []byte("\r\n")),
+	} {
+		t.Run(name, func(t *testing.T) {
+			c, err := Decode(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw, err := base64.StdEncoding.DecodeString(c.Value("PHOTO"))
+			if err != nil || len(raw) != (2<<20)/5*5 {
+				t.Fatalf("photo: %d bytes, %v", len(raw), err)
+			}
+			again, err := Decode(EncodeBytes(c))
+			if err != nil || again.Value("PHOTO") != c.Value("PHOTO") {
+				t.Fatalf("photo changed in a round trip: %v", err)
+			}
+		})
 	}
 }
 
@@ -424,14 +434,17 @@ func BenchmarkDecodePhoto(b *testing.B) {
 		n    int
 	}{{"256K", 256 << 10}, {"2M", 2 << 20}} {
 		data := photoCard(size.n)
-		b.Run("kith/"+size.name, func(b *testing.B) {
-			b.SetBytes(int64(len(data)))
-			for b.Loop() {
-				if _, err := Decode(data); err != nil {
-					b.Fatal(err)
+		for _, ends := range []struct{ name, sep string }{{"", "\r\n"}, {"-CR", "\r"}} {
+			in := bytes.ReplaceAll(data, []byte("\r\n"), []byte(ends.sep))
+			b.Run("kith/"+size.name+ends.name, func(b *testing.B) {
+				b.SetBytes(int64(len(in)))
+				for b.Loop() {
+					if _, err := Decode(in); err != nil {
+						b.Fatal(err)
+					}
 				}
-			}
-		})
+			})
+		}
 		if size.n > 256<<10 {
 			continue
 		}

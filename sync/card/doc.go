@@ -9,4 +9,9 @@
 // nothing is escaped again on the way out, so every value survives a round trip
 // unchanged. Text, Components and List turn a raw value into plain strings;
 // EscapeText and JoinComponents go the other way.
+//
+// vCard 2.1 input is brought into that convention on the way in: its
+// QUOTED-PRINTABLE and CHARSET are decoded (and those parameters dropped, so
+// that a card read back is not decoded twice), and its values are escaped
+// the 3.0 way (2.1 did not escape commas).
 package card
