@@ -3,6 +3,7 @@ package daemon
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -33,6 +34,9 @@ type Config struct {
 	Targets []TargetConfig `toml:"target"`
 	// Report says where the report goes.
 	Report ReportConfig `toml:"report"`
+	// Server is the embedded CardDAV server ([server]); nil when the config
+	// has no [server] table.
+	Server *ServerConfig `toml:"server"`
 	// MaxShrink is the fraction of a source's records that may disappear in
 	// one sync before kith holds the change back and asks for --allow-shrink.
 	MaxShrink float64 `toml:"max_shrink"`
@@ -82,6 +86,29 @@ type DAV struct {
 	// $CREDENTIALS_DIRECTORY holding the password.
 	PasswordCredential string `toml:"password_credential"`
 }
+
+// ServerConfig is the [server] table: kith serves the merged book itself,
+// and the book is a target named ServerTarget.
+type ServerConfig struct {
+	// Listen is the address to listen on; default 127.0.0.1:5233.
+	Listen string `toml:"listen"`
+	// UsersFile holds "user:bcrypt-hash" lines (kith passwd USER writes one).
+	UsersFile string `toml:"users_file"`
+	// TLSCert and TLSKey serve HTTPS when both are set.
+	TLSCert string `toml:"tls_cert"`
+	TLSKey  string `toml:"tls_key"`
+	// TrustForwardedFor counts failed logins per X-Forwarded-For address;
+	// set it only behind a reverse proxy that sets that header.
+	TrustForwardedFor bool `toml:"trust_forwarded_for"`
+	// BookName is the address book's display name; default "People".
+	BookName string `toml:"book_name"`
+}
+
+// ServerTarget is the target name of the embedded server's book.
+const ServerTarget = "server"
+
+// DefaultListen is the embedded server's default address.
+const DefaultListen = "127.0.0.1:5233"
 
 // ReportConfig is the [report] table.
 type ReportConfig struct {
@@ -183,6 +210,16 @@ func (c *Config) applyDefaults(baseDir string) {
 	if c.DateOrder == "" {
 		c.DateOrder = "dmy"
 	}
+	if c.Server != nil {
+		if c.Server.Listen == "" {
+			c.Server.Listen = DefaultListen
+		}
+		if c.Server.UsersFile == "" {
+			c.Server.UsersFile = filepath.Join(c.StateDir, "users")
+		}
+		c.Server.UsersFile = abs(c.Server.UsersFile)
+		c.Server.TLSCert, c.Server.TLSKey = abs(c.Server.TLSCert), abs(c.Server.TLSKey)
+	}
 	for i := range c.Sources {
 		c.Sources[i].Path = abs(c.Sources[i].Path)
 	}
@@ -226,6 +263,15 @@ func (c *Config) Validate() error {
 		bad("source", "no [[source]] configured")
 	}
 	names := map[string]string{}
+	if c.Server != nil {
+		names[ServerTarget] = "[server] book"
+		if (c.Server.TLSCert == "") != (c.Server.TLSKey == "") {
+			bad("server.tls_cert", "tls_cert and tls_key go together")
+		}
+		if _, _, err := net.SplitHostPort(c.Server.Listen); err != nil {
+			bad("server.listen", "%q: %v", c.Server.Listen, err)
+		}
+	}
 	checkName := func(table string, i int, name string) string {
 		key := fmt.Sprintf("%s[%d]", table, i)
 		if name == "" {

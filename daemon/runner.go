@@ -17,6 +17,7 @@ import (
 	"github.com/emersion/go-vcard"
 
 	"kith/internal/atomicfile"
+	"kith/internal/davserver"
 	"kith/internal/state"
 	"kith/sources/scans"
 	"kith/sources/vdir"
@@ -151,6 +152,24 @@ func (r *Runner) Sync(ctx context.Context, st *state.Store) (*Summary, error) {
 	if in.Constraints, err = constraints(ctx, st); err != nil {
 		return sum, err
 	}
+	targets, err := r.allTargets(st)
+	if err != nil {
+		return sum, err
+	}
+	adopted := map[string]map[string]string{} // target → href → ETag of cards users made there
+	for _, t := range targets {
+		snap, tags, err := newOnTarget(ctx, t, prev)
+		if err != nil {
+			if ctx.Err() != nil {
+				return sum, ctx.Err()
+			}
+			// Its adopted records stay; cards made there wait for the next sync.
+			in.Failed = append(in.Failed, t.Name())
+			continue
+		}
+		in.Snapshots = append(in.Snapshots, snap)
+		adopted[t.Name()] = tags
+	}
 	for _, src := range r.sources {
 		in.Priority = append(in.Priority, src.Name())
 		snap, err := src.Read(ctx, prev.Cursors[src.Name()])
@@ -170,7 +189,7 @@ func (r *Runner) Sync(ctx context.Context, st *state.Store) (*Summary, error) {
 		in.Snapshots = append(in.Snapshots, snap)
 	}
 
-	out, as, cmds, err := r.mergeAndWrite(ctx, in, sum)
+	out, as, cmds, err := r.mergeAndWrite(ctx, in, targets, sum)
 	if err != nil {
 		return sum, err
 	}
@@ -184,9 +203,12 @@ func (r *Runner) Sync(ctx context.Context, st *state.Store) (*Summary, error) {
 			return sum, err
 		}
 		in.Prev = out.State
-		if out, as, _, err = r.mergeAndWrite(ctx, in, sum); err != nil {
+		if out, as, _, err = r.mergeAndWrite(ctx, in, targets, sum); err != nil {
 			return sum, err
 		}
+	}
+	if !r.DryRun {
+		removeAdopted(ctx, targets, adopted, out, r.log)
 	}
 	for _, p := range out.Problems {
 		sum.Skipped = append(sum.Skipped, fmt.Sprintf("%s: %s: %v", p.Source, p.ID, p.Err))
@@ -208,6 +230,20 @@ func (r *Runner) Sync(ctx context.Context, st *state.Store) (*Summary, error) {
 	return sum, nil
 }
 
+// allTargets returns the configured targets and, with [server], the
+// embedded server's book (kept in the state database).
+func (r *Runner) allTargets(st *state.Store) ([]ksync.Target, error) {
+	if r.cfg.Server == nil {
+		return r.targets, nil
+	}
+	srv, err := davserver.New(davserver.Options{DB: st.DB(), UsersFile: r.cfg.Server.UsersFile, Logger: r.log,
+		BookName: r.cfg.Server.BookName, Now: r.Now})
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	return append(slices.Clip(r.targets), srv.Target(ServerTarget)), nil
+}
+
 // constraints returns the user's split and join decisions in force.
 func constraints(ctx context.Context, st *state.Store) ([]match.Constraint, error) {
 	decisions, err := st.Decisions(ctx)
@@ -224,7 +260,7 @@ func constraints(ctx context.Context, st *state.Store) ([]match.Constraint, erro
 // mergeAndWrite merges the input and writes every target. It returns the
 // outcome (with the targets' new entries in its state), the assessor that
 // annotated the cards, and the split/join commands found on cards.
-func (r *Runner) mergeAndWrite(ctx context.Context, in ksync.Input, sum *Summary) (*ksync.Outcome, *assess.Assessor, []cardCommand, error) {
+func (r *Runner) mergeAndWrite(ctx context.Context, in ksync.Input, all []ksync.Target, sum *Summary) (*ksync.Outcome, *assess.Assessor, []cardCommand, error) {
 	out, err := r.engine.Merge(ctx, in)
 	if err != nil {
 		return nil, nil, nil, err
@@ -245,7 +281,7 @@ func (r *Runner) mergeAndWrite(ctx context.Context, in ksync.Input, sum *Summary
 		return as.Annotate(uid, c)
 	}
 	targets := map[string]map[string]*ksync.TargetEntry{}
-	for _, t := range r.targets {
+	for _, t := range all {
 		if r.DryRun {
 			t = &dryTarget{Target: t, w: r.dryOut}
 		}

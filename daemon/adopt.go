@@ -1,0 +1,79 @@
+package daemon
+
+import (
+	"context"
+	"log/slog"
+	"slices"
+	"strings"
+
+	ksync "kith/sync"
+	"kith/sync/card"
+)
+
+// newOnTarget reads the cards a user made on target t (in a phone's
+// contacts app, in khard): entries kith did not write. They become records
+// of a source named like the target, so they join dedup like any other
+// record; once merged, the contact's own card replaces them (removeAdopted).
+// The snapshot is incremental: such a record stays when its card is gone,
+// because its content lives on in the merged card. It also returns the
+// ETags of those entries.
+func newOnTarget(ctx context.Context, t ksync.Target, prev *ksync.State) (ksync.Snapshot, map[string]string, error) {
+	snap := ksync.Snapshot{Source: t.Name(), Cursor: prev.Cursors[t.Name()]}
+	listing, err := t.List(ctx)
+	if err != nil {
+		return snap, nil, err
+	}
+	known := prev.Targets[t.Name()]
+	var hrefs []string
+	for href := range listing {
+		if _, ok := known[href]; ok {
+			continue
+		}
+		if uid, ok := strings.CutSuffix(href, ".vcf"); ok && prev.Contacts[uid] != nil {
+			continue // kith's own card, written before a crash: SyncTarget adopts it
+		}
+		hrefs = append(hrefs, href)
+	}
+	if len(hrefs) == 0 {
+		return snap, nil, nil
+	}
+	slices.Sort(hrefs)
+	got, err := t.Get(ctx, hrefs)
+	if err != nil {
+		return snap, nil, err
+	}
+	tags := map[string]string{}
+	for _, href := range hrefs {
+		e, ok := got[href]
+		if !ok {
+			continue
+		}
+		snap.Records = append(snap.Records, ksync.Record{
+			Source: t.Name(), ID: href, Card: e.Card, Hash: card.Hash(e.Card), Seen: card.Revision(e.Card),
+		})
+		tags[href] = e.ETag
+	}
+	return snap, tags, nil
+}
+
+// removeAdopted deletes the cards users made on the targets once their
+// contact's merged card stands on that target, so the person shows once.
+// A card edited again in the meantime stays and is read again next time.
+func removeAdopted(ctx context.Context, targets []ksync.Target, adopted map[string]map[string]string, out *ksync.Outcome, log *slog.Logger) {
+	for _, t := range targets {
+		for href, etag := range adopted[t.Name()] {
+			r := out.State.Records[ksync.RecordKey{Source: t.Name(), ID: href}]
+			if r == nil {
+				continue
+			}
+			if e := out.State.Targets[t.Name()][r.UID+".vcf"]; e == nil || e.Deleted {
+				continue // the merged card is not there (yet): keep the user's
+			}
+			if err := t.Delete(ctx, href, etag); err != nil {
+				log.Info("card made on the target not removed yet", "target", t.Name(), "href", href, "err", err)
+				continue
+			}
+			log.Info("card made on the target merged into its contact", "target", t.Name(), "href", href, "uid", r.UID)
+		}
+	}
+}
