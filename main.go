@@ -112,7 +112,11 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 		if !journald && isTerminal(stderr) {
 			opts = append(opts, daemon.WithProgress(stderr))
 		}
-		if err := daemon.Serve(ctx, *configPath, log, opts...); err != nil {
+		err := daemon.Serve(ctx, *configPath, log, opts...)
+		if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
+			err = nil // stopped by a signal while starting (waiting for the lock)
+		}
+		if err != nil {
 			fmt.Fprintf(stderr, "kith: %v\n", err)
 			return 1
 		}

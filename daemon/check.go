@@ -28,8 +28,8 @@ func Check(ctx context.Context, configPath string, w io.Writer, log *slog.Logger
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "config %s: valid: %d sources, %d targets, sync every %s\n",
-		configPath, len(cfg.Sources), len(cfg.Targets), cfg.Interval.Duration)
+	fmt.Fprintf(w, "config %s: valid: %s, %s, sync every %s\n",
+		configPath, plural(len(cfg.Sources), "source"), plural(len(cfg.Targets), "target"), cfg.Interval.Duration)
 	fmt.Fprintf(w, "state %s: %s\n", cfg.StateDir, stateStatus(cfg.StateDir))
 	r, err := NewRunner(cfg, log)
 	if err != nil {
@@ -41,7 +41,7 @@ func Check(ctx context.Context, configPath string, w io.Writer, log *slog.Logger
 		where := fmt.Sprintf("source %q (%s %s)", sc.Name, sc.Kind, sc.Path)
 		files := ""
 		if n, err := countFiles(sc.Path); err == nil {
-			files = fmt.Sprintf("%d files, ", n)
+			files = plural(n, "file") + ", "
 		}
 		snap, err := src.Read(ctx, "")
 		if err != nil {
@@ -52,7 +52,7 @@ func Check(ctx context.Context, configPath string, w io.Writer, log *slog.Logger
 			fmt.Fprintf(w, "%s: FAILED: %v\n", where, err)
 			continue
 		}
-		fmt.Fprintf(w, "%s: %s%d cards, %d unreadable\n", where, files, len(snap.Records), len(snap.Problems))
+		fmt.Fprintf(w, "%s: %s%s, %d unreadable\n", where, files, plural(len(snap.Records), "card"), len(snap.Problems))
 		for _, p := range snap.Problems {
 			problems++
 			fmt.Fprintf(w, "  %s: %v\n", p.ID, p.Err)
@@ -70,7 +70,7 @@ func Check(ctx context.Context, configPath string, w io.Writer, log *slog.Logger
 			fmt.Fprintf(w, "%s: FAILED: %v\n", where, err)
 			continue
 		}
-		fmt.Fprintf(w, "%s: %d cards\n", where, len(entries))
+		fmt.Fprintf(w, "%s: %s\n", where, plural(len(entries), "card"))
 	}
 	if problems > 0 {
 		return fmt.Errorf("%w: %d (listed above)", ErrProblems, problems)
@@ -138,4 +138,12 @@ func countFiles(dir string) (int, error) {
 		return nil
 	})
 	return n, err
+}
+
+// plural writes n and noun, with an s unless n is 1.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -34,6 +35,13 @@ type Config struct {
 	Targets []TargetConfig `toml:"target"`
 	// Report says where the report goes.
 	Report ReportConfig `toml:"report"`
+	// UserEmails are the user's own addresses: they tell the user's replies
+	// in calendars and mail from everyone else's.
+	UserEmails []string `toml:"user_emails"`
+	// Calendars yield attended events as interactions.
+	Calendars []CalendarConfig `toml:"calendar"`
+	// Mail yields sent (and answered) mail as interactions.
+	Mail []MailConfig `toml:"mail"`
 	// Server is the embedded CardDAV server ([server]); nil when the config
 	// has no [server] table.
 	Server *ServerConfig `toml:"server"`
@@ -85,6 +93,30 @@ type DAV struct {
 	// PasswordCredential names a systemd credential (LoadCredential=) in
 	// $CREDENTIALS_DIRECTORY holding the password.
 	PasswordCredential string `toml:"password_credential"`
+}
+
+// CalendarConfig is one [[calendar]] table: .ics files or folders, and/or
+// a CalDAV server.
+type CalendarConfig struct {
+	Name  string   `toml:"name"`
+	Paths []string `toml:"paths"`
+	DAV
+	// Calendars picks CalDAV calendars by display name or path segment.
+	Calendars []string `toml:"calendars"`
+	// MaxAttendees skips larger events; default 8.
+	MaxAttendees int `toml:"max_attendees"`
+}
+
+// MailConfig is one [[mail]] table: Maildir folders and mbox files.
+type MailConfig struct {
+	Name string `toml:"name"`
+	// Sent are the mailboxes of mail the user sent (read first).
+	Sent []string `toml:"sent"`
+	// Received are other mailboxes; only mail from people the user wrote
+	// to counts.
+	Received []string `toml:"received"`
+	// MaxRecipients skips mail to more people; default 5.
+	MaxRecipients int `toml:"max_recipients"`
 }
 
 // ServerConfig is the [server] table: kith serves the merged book itself,
@@ -146,8 +178,8 @@ const (
 
 // Source and target kinds this build knows.
 var (
-	sourceKinds = []string{"vdir", "scans"}
-	targetKinds = []string{"vdir"}
+	sourceKinds = []string{"vdir", "scans", "carddav"}
+	targetKinds = []string{"vdir", "carddav"}
 )
 
 // LoadConfig reads, decodes, completes and validates the config at path.
@@ -226,6 +258,19 @@ func (c *Config) applyDefaults(baseDir string) {
 	for i := range c.Targets {
 		c.Targets[i].Path = abs(c.Targets[i].Path)
 	}
+	for i := range c.Calendars {
+		for j := range c.Calendars[i].Paths {
+			c.Calendars[i].Paths[j] = abs(c.Calendars[i].Paths[j])
+		}
+	}
+	for i := range c.Mail {
+		for j := range c.Mail[i].Sent {
+			c.Mail[i].Sent[j] = abs(c.Mail[i].Sent[j])
+		}
+		for j := range c.Mail[i].Received {
+			c.Mail[i].Received[j] = abs(c.Mail[i].Received[j])
+		}
+	}
 	if c.Report.Dir == "" {
 		c.Report.Dir = filepath.Join(c.StateDir, "report")
 	}
@@ -290,20 +335,55 @@ func (c *Config) Validate() error {
 		if !slices.Contains(sourceKinds, s.Kind) {
 			bad(key+".kind", "%q is not one of %s", s.Kind, strings.Join(sourceKinds, ", "))
 		}
-		if s.Path == "" {
-			bad(key+".path", "missing")
-		}
+		checkLocation(key, s.Kind, s.Path, s.DAV, bad)
 	}
 	for i, t := range c.Targets {
 		key := checkName("target", i, t.Name)
 		if !slices.Contains(targetKinds, t.Kind) {
 			bad(key+".kind", "%q is not one of %s", t.Kind, strings.Join(targetKinds, ", "))
 		}
-		if t.Path == "" {
-			bad(key+".path", "missing")
+		checkLocation(key, t.Kind, t.Path, t.DAV, bad)
+	}
+	for i, cc := range c.Calendars {
+		key := checkName("calendar", i, cc.Name)
+		if len(cc.Paths) == 0 && cc.URL == "" {
+			bad(key+".paths", "neither paths nor url given")
 		}
 	}
+	for i, m := range c.Mail {
+		key := checkName("mail", i, m.Name)
+		if len(m.Sent)+len(m.Received) == 0 {
+			bad(key+".sent", "no mailbox given (sent, received)")
+		}
+	}
+	if len(c.Calendars)+len(c.Mail) > 0 && len(c.UserEmails) == 0 {
+		bad("user_emails", "needed to read calendars and mail: your own addresses")
+	}
 	return errors.Join(errs...)
+}
+
+// checkLocation checks that a folder kind has a path and a carddav kind a
+// URL, each without the other's keys.
+func checkLocation(key, kind, path string, dav DAV, bad func(key, format string, args ...any)) {
+	if kind == "carddav" {
+		if dav.URL == "" {
+			bad(key+".url", "missing")
+		} else if u, err := url.Parse(dav.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad(key+".url", "%q is not an http or https URL", dav.URL)
+		} else if u.User != nil {
+			bad(key+".url", "must not hold a user or password: use username and password_file, password_env or password_credential")
+		}
+		if path != "" {
+			bad(key+".path", "not used by kind carddav (url is)")
+		}
+		return
+	}
+	if path == "" {
+		bad(key+".path", "missing")
+	}
+	if dav != (DAV{}) {
+		bad(key+".url", "url, username and password keys are for kind carddav")
+	}
 }
 
 // CheckPaths checks that every source folder exists and can be read and
@@ -311,11 +391,17 @@ func (c *Config) Validate() error {
 func (c *Config) CheckPaths() error {
 	var errs []error
 	for _, s := range c.Sources {
+		if s.Kind == "carddav" {
+			continue
+		}
 		if err := checkDir(s.Path, false); err != nil {
 			errs = append(errs, fmt.Errorf("source %q.path: %w", s.Name, err))
 		}
 	}
 	for _, t := range c.Targets {
+		if t.Kind == "carddav" {
+			continue
+		}
 		if err := checkDir(t.Path, true); err != nil {
 			errs = append(errs, fmt.Errorf("target %q.path: %w", t.Name, err))
 		}

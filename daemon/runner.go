@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	gosync "sync"
 	"time"
 
 	"github.com/emersion/go-vcard"
@@ -19,6 +20,9 @@ import (
 	"kith/internal/atomicfile"
 	"kith/internal/davserver"
 	"kith/internal/state"
+	"kith/sources/calendar"
+	"kith/sources/carddav"
+	"kith/sources/mail"
 	"kith/sources/scans"
 	"kith/sources/vdir"
 	ksync "kith/sync"
@@ -37,12 +41,18 @@ type Runner struct {
 	engine  *ksync.Engine
 	sources []ksync.Source
 	targets []ksync.Target
+	// interactions are the calendars and mailboxes.
+	interactions []ksync.InteractionSource
 	// Now is the clock; tests set it.
 	Now func() time.Time
 	// DryRun makes Sync compute everything and write nothing: the changes
 	// it would make go to the dry-run writer (SetDryRun).
 	DryRun bool
 	dryOut io.Writer
+	// external and kept are this sync's interactions from calendars and
+	// mail: read now, and kept from before for sources that failed.
+	external []ksync.Interaction
+	kept     map[string][]ksync.Interaction
 	// AllowShrink applies a source's snapshot even when it shrank by more
 	// than the config's max_shrink.
 	AllowShrink bool
@@ -65,6 +75,8 @@ func NewRunner(cfg *Config, log *slog.Logger) (*Runner, error) {
 			src, err = vdir.NewSource(sc.Name, sc.Path, log)
 		case "scans":
 			src, err = scans.New(sc.Name, sc.Path, log)
+		case "carddav":
+			src, err = newCardDAVSource(sc, log)
 		default:
 			err = fmt.Errorf("kind %q is not supported", sc.Kind)
 		}
@@ -81,6 +93,8 @@ func NewRunner(cfg *Config, log *slog.Logger) (*Runner, error) {
 		switch tc.Kind {
 		case "vdir":
 			t, err = vdir.NewTarget(tc.Name, tc.Path)
+		case "carddav":
+			t, err = newCardDAVTarget(tc, log)
 		default:
 			err = fmt.Errorf("kind %q is not supported", tc.Kind)
 		}
@@ -89,7 +103,95 @@ func NewRunner(cfg *Config, log *slog.Logger) (*Runner, error) {
 		}
 		r.targets = append(r.targets, t)
 	}
+	if err := r.buildInteractionSources(); err != nil {
+		return nil, err
+	}
 	return r, nil
+}
+
+func newCardDAVSource(sc SourceConfig, log *slog.Logger) (ksync.Source, error) {
+	pw, err := sc.Password()
+	if err != nil {
+		return nil, err
+	}
+	return carddav.NewSource(carddav.Options{Name: sc.Name, URL: sc.URL, Username: sc.Username, Password: pw,
+		Addressbooks: sc.Addressbooks, Logger: log})
+}
+
+func newCardDAVTarget(tc TargetConfig, log *slog.Logger) (ksync.Target, error) {
+	pw, err := tc.Password()
+	if err != nil {
+		return nil, err
+	}
+	return carddav.NewTarget(carddav.Options{Name: tc.Name, URL: tc.URL, Username: tc.Username, Password: pw, Logger: log})
+}
+
+// interactionWindow is how far back calendars and mail are read: shared
+// history older than that has faded (half-life 4.3 years) below notice.
+const interactionWindow = 3 * 365 * 24 * time.Hour
+
+// buildInteractionSources sets up the calendars and mailboxes cfg names.
+func (r *Runner) buildInteractionSources() error {
+	now := func() time.Time { return r.Now() }
+	for _, cc := range r.cfg.Calendars {
+		pw, err := cc.Password()
+		if err != nil {
+			return fmt.Errorf("calendar %q: %w", cc.Name, err)
+		}
+		src, err := calendar.New(calendar.Options{
+			Name: cc.Name, Paths: cc.Paths, URL: cc.URL, Username: cc.Username, Password: pw,
+			Calendars: cc.Calendars, UserEmails: r.cfg.UserEmails, MaxAttendees: cc.MaxAttendees, Now: now, Logger: r.log,
+		})
+		if err != nil {
+			return fmt.Errorf("calendar %q: %w", cc.Name, err)
+		}
+		r.interactions = append(r.interactions, src)
+	}
+	for _, mc := range r.cfg.Mail {
+		var boxes []mail.Mailbox
+		for _, p := range mc.Sent {
+			boxes = append(boxes, mail.Mailbox{Path: p, Sent: true})
+		}
+		for _, p := range mc.Received {
+			boxes = append(boxes, mail.Mailbox{Path: p})
+		}
+		src, err := mail.New(mail.Options{
+			Name: mc.Name, Mailboxes: boxes, UserEmails: r.cfg.UserEmails, MaxRecipients: mc.MaxRecipients, Now: now, Logger: r.log,
+		})
+		if err != nil {
+			return fmt.Errorf("mail %q: %w", mc.Name, err)
+		}
+		r.interactions = append(r.interactions, src)
+	}
+	return nil
+}
+
+// readInteractions reads every calendar and mailbox. For one that fails,
+// the interactions it gave before (already tied to contacts in prev) are
+// returned in kept, so that a contact does not look neglected because a
+// server was down.
+func (r *Runner) readInteractions(ctx context.Context, prev *ksync.State, now time.Time, sum *Summary) (found []ksync.Interaction, kept map[string][]ksync.Interaction, err error) {
+	kept = map[string][]ksync.Interaction{}
+	for _, src := range r.interactions {
+		ins, err := src.Interactions(ctx, now.Add(-interactionWindow))
+		if err == nil {
+			found = append(found, ins...)
+			continue
+		}
+		if ctx.Err() != nil {
+			return nil, nil, ctx.Err()
+		}
+		sum.Errors = append(sum.Errors, fmt.Sprintf("%s: %v", src.Name(), err))
+		r.log.Warn("interactions not read; the last ones known are kept", "source", src.Name(), "err", err)
+		for uid, all := range prev.Interactions {
+			for _, in := range all {
+				if in.Source == src.Name() {
+					kept[uid] = append(kept[uid], in)
+				}
+			}
+		}
+	}
+	return found, kept, nil
 }
 
 // Summary is what one sync did; String gives the one-line form logged after
@@ -189,6 +291,10 @@ func (r *Runner) Sync(ctx context.Context, st *state.Store) (*Summary, error) {
 		in.Snapshots = append(in.Snapshots, snap)
 	}
 
+	r.external, r.kept, err = r.readInteractions(ctx, prev, start, sum)
+	if err != nil {
+		return sum, err
+	}
 	out, as, cmds, err := r.mergeAndWrite(ctx, in, targets, sum)
 	if err != nil {
 		return sum, err
@@ -270,14 +376,22 @@ func (r *Runner) mergeAndWrite(ctx context.Context, in ksync.Input, all []ksync.
 		Notes:           interactions.Options{DayFirst: r.cfg.DateOrder != "mdy"},
 		StateCategories: r.cfg.Report.StateCategories,
 		Normalizer:      r.engine.Normalizer(),
-	}, in.Now, out.Contacts, out.State.Records, func(uid string) time.Time { return out.State.Contacts[uid].Created }, nil)
+	}, in.Now, out.Contacts, out.State.Records, func(uid string) time.Time { return out.State.Contacts[uid].Created }, r.external)
+	for uid, ins := range r.kept {
+		if out.State.Contacts[uid] != nil {
+			as.AddMatched(uid, ins...)
+		}
+	}
 
 	var cmds []cardCommand
+	var mu gosync.Mutex // annotate runs in the engine's parallel writers
 	annotate := func(uid string, c vcard.Card) vcard.Card {
 		c, found := takeCommands(c)
+		mu.Lock()
 		for _, k := range found {
 			cmds = append(cmds, cardCommand{uid: uid, kind: k})
 		}
+		mu.Unlock()
 		return as.Annotate(uid, c)
 	}
 	targets := map[string]map[string]*ksync.TargetEntry{}

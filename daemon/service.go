@@ -164,6 +164,9 @@ func (s *server) serve(ctx context.Context) error {
 				next.Reset(s.delay())
 				continue
 			}
+			if s.watch != nil {
+				s.watch.Refresh()
+			}
 			reason := "schedule"
 			if s.failures > 0 {
 				reason = "retry"

@@ -171,6 +171,7 @@ func TestServeSyncsAtStartAndOnFolderChange(t *testing.T) {
 	os.MkdirAll(filepath.Join(dir, "scans", "2026"), 0o700)
 	os.WriteFile(filepath.Join(dir, "scans", "2026", "grace.vcf"), []byte(card), 0o600)
 	eventually(t, "scanned card in the target", func() bool { return countVCF(people) == 2 })
+	waitMsg(t, msgs, "STATUS=2 sources, 2 records, 2 contacts")
 
 	if err := stop(); err != nil {
 		t.Fatal(err)
@@ -243,5 +244,24 @@ func TestServeRetriesWithBackoff(t *testing.T) {
 		if d := s.delay(); d < 54*time.Minute || d > 66*time.Minute {
 			t.Fatalf("delay %s is outside interval ±10%%", d)
 		}
+	}
+}
+
+func TestServePingsTheWatchdog(t *testing.T) {
+	cfgPath, _ := daemonSetup(t)
+	sock := filepath.Join(t.TempDir(), "notify")
+	conn := listenNotify(t, sock)
+	n := NewNotifier(env(map[string]string{"NOTIFY_SOCKET": sock, "WATCHDOG_USEC": "100000"}), 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Serve(ctx, cfgPath, slog.New(slog.DiscardHandler), WithNotifier(n)) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	for got := ""; got != "WATCHDOG=1"; {
+		got = readNotify(t, conn)
 	}
 }

@@ -59,6 +59,9 @@ type watcher struct {
 	// changes gets a value when a sync is wanted; capacity 1, so that a
 	// burst of changes asks for one sync.
 	changes chan struct{}
+	// refresh asks Serve to walk the roots again and watch any folder it
+	// missed (a source folder deleted and made again); capacity 1.
+	refresh chan struct{}
 }
 
 // newWatcher watches roots and every subfolder in them. A folder that cannot
@@ -72,6 +75,7 @@ func newWatcher(roots []string, timing watchTiming, log *slog.Logger) (*watcher,
 		fs: fw, roots: roots, log: log, timing: timing,
 		pending: map[string]*pendingPath{},
 		changes: make(chan struct{}, 1),
+		refresh: make(chan struct{}, 1),
 	}
 	for _, r := range roots {
 		w.addTree(r, false, time.Now())
@@ -124,6 +128,10 @@ func (w *watcher) Serve(ctx context.Context) error {
 				w.send()
 			} else {
 				w.log.Warn("watching folders", "err", err)
+			}
+		case <-w.refresh:
+			for _, r := range w.roots {
+				w.addTree(r, false, time.Now())
 			}
 		case now := <-tick:
 			tick = nil
@@ -218,6 +226,7 @@ func (w *watcher) look(now time.Time) {
 		delete(w.pending, path)
 		w.changed = true
 	}
+	w.busy.Store(int32(len(w.pending)))
 	if w.changed && !hold {
 		w.changed = false
 		w.send()
@@ -244,6 +253,15 @@ func (w *watcher) settled(path string, p *pendingPath) bool {
 		return false
 	}
 	return true
+}
+
+// Refresh asks the watcher to walk its folders again, as the daemon does
+// before each scheduled sync.
+func (w *watcher) Refresh() {
+	select {
+	case w.refresh <- struct{}{}:
+	default:
+	}
 }
 
 func (w *watcher) send() {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -181,5 +182,28 @@ func BenchmarkWatcherLatency(b *testing.B) {
 	for i := 0; b.Loop(); i++ {
 		os.WriteFile(filepath.Join(dir, "c.vcf"), []byte(testCard), 0o600)
 		<-w.changes
+	}
+}
+
+func TestWatcherRefreshWatchesAFolderItLost(t *testing.T) {
+	dir := t.TempDir()
+	sub := filepath.Join(dir, "cards")
+	os.Mkdir(sub, 0o700)
+	w := startWatcher(t, dir, fastTiming)
+	// A watch lost (the folder was deleted and made again while events
+	// overflowed): changes in it go unseen until Refresh.
+	if err := w.fs.Remove(sub); err != nil {
+		t.Fatal(err)
+	}
+	w.Refresh()
+	deadline := time.Now().Add(5 * time.Second)
+	for i := 0; ; i++ {
+		os.WriteFile(filepath.Join(sub, "ada.vcf"), []byte(testCard+strings.Repeat("\r\n", i)), 0o600)
+		if waitChange(w, 10*fastTiming.Debounce) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no sync asked for a card in a folder watched again")
+		}
 	}
 }

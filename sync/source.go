@@ -41,6 +41,13 @@ type Target interface {
 	Delete(ctx context.Context, href, etag string) error
 }
 
+// ParallelTarget is a Target that takes several writes at once (a CardDAV
+// server); the engine keeps at most MaxParallel writes in flight.
+type ParallelTarget interface {
+	Target
+	MaxParallel() int
+}
+
 // Entry is one card as a target holds it.
 type Entry struct {
 	// ETag is the entry's current version tag.

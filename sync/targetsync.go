@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	gosync "sync"
 
 	"github.com/emersion/go-vcard"
 
@@ -83,20 +84,72 @@ func (e *Engine) SyncTarget(ctx context.Context, t Target, contacts []*Contact, 
 		return entries, st, fmt.Errorf("target %q: reading changed cards: %w", t.Name(), err)
 	}
 
+	// Writes run in parallel when the target allows it (a CardDAV server);
+	// each goroutine works on its own card, results are gathered under mu.
+	parallel := 1
+	if pt, ok := t.(ParallelTarget); ok && pt.MaxParallel() > 1 {
+		parallel = pt.MaxParallel()
+	}
+	var (
+		mu  gosync.Mutex
+		wg  gosync.WaitGroup
+		sem = make(chan struct{}, parallel)
+	)
+	type job struct {
+		href string
+		c    *Contact
+		ent  *TargetEntry
+		cur  *Entry
+		base vcard.Card
+	}
+	var jobs []job
 	for _, href := range sortedHrefs(desired) {
-		if err := ctx.Err(); err != nil {
-			return next, st, err
-		}
-		c := desired[href]
-		ent := next[href]
-		if ent != nil && ent.Deleted {
+		j := job{href: href, c: desired[href], ent: next[href], base: prevGolden(desired[href].UID)}
+		if j.ent != nil && j.ent.Deleted {
 			continue
 		}
-		if err := e.writeOne(ctx, t, href, c, prevGolden(c.UID), ent, listing[href], current, next, annotate, &st, log); err != nil {
-			st.Failed = append(st.Failed, err.Error())
-			log.Warn("writing card failed", "target", t.Name(), "href", href, "err", err)
+		if g, ok := current[href]; ok {
+			j.cur = &g
 		}
+		jobs = append(jobs, j)
 	}
+	for _, j := range jobs {
+		href, c, ent, cur, base := j.href, j.c, j.ent, j.cur, j.base
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			res, err := e.writeOne(ctx, t, href, c, base, ent, listing[href], cur, annotate, log)
+			mu.Lock()
+			defer mu.Unlock()
+			if res.edited {
+				st.UserEdits++
+			}
+			if err != nil {
+				st.Failed = append(st.Failed, err.Error())
+				log.Warn("writing card failed", "target", t.Name(), "href", href, "err", err)
+				return
+			}
+			if res.created {
+				st.Created++
+			}
+			if res.updated {
+				st.Updated++
+			}
+			next[href] = res.entry
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return next, st, err
+	}
+	slices.Sort(st.Failed)
 	for _, href := range sortedHrefs(next) {
 		ent := next[href]
 		if _, want := desired[href]; want || ent.Deleted {
@@ -126,16 +179,23 @@ func (e *Engine) SyncTarget(ctx context.Context, t Target, contacts []*Contact, 
 	return next, st, nil
 }
 
+// writeResult is what writing one card did.
+type writeResult struct {
+	entry                    *TargetEntry
+	created, updated, edited bool
+}
+
 // writeOne makes href on the target show contact c, merging with the user's
-// version of the card when the user changed it.
+// version of the card (cur, when the user changed it) and retrying after a
+// conflict. It touches no shared state, so several can run at once.
 func (e *Engine) writeOne(ctx context.Context, t Target, href string, c *Contact, base vcard.Card, ent *TargetEntry,
-	etag string, current map[string]Entry, next map[string]*TargetEntry, annotate Annotator, st *TargetStats, log *slog.Logger) error {
+	etag string, cur *Entry, annotate Annotator, log *slog.Logger) (writeResult, error) {
+	var res writeResult
 	for attempt := 0; ; attempt++ {
 		var user vcard.Card
-		userEdited := false
-		if cur, ok := current[href]; ok {
+		if cur != nil {
 			user, etag = cur.Card, cur.ETag
-			userEdited = ent == nil || card.Hash(user) != ent.Hash
+			res.edited = res.edited || ent == nil || card.Hash(user) != ent.Hash
 			if ent == nil {
 				base = vcard.Card{} // nothing known: every source value counts as new
 			}
@@ -156,36 +216,31 @@ func (e *Engine) writeOne(ctx context.Context, t Target, href string, c *Contact
 			want = annotate(c.UID, want)
 		}
 		hash := card.Hash(want)
-		if userEdited && attempt == 0 {
-			st.UserEdits++
+		if res.edited && attempt == 0 {
 			log.Info("card edited on target; edits kept", "target", t.Name(), "href", href, "uid", c.UID)
 		}
 		if user != nil && hash == card.Hash(user) && etag != "" {
-			next[href] = &TargetEntry{UID: c.UID, ETag: etag, Card: want, Hash: hash}
-			return nil
+			res.entry = &TargetEntry{UID: c.UID, ETag: etag, Card: want, Hash: hash}
+			return res, nil
 		}
 		newTag, err := t.Put(ctx, href, want, etag)
 		if err == nil {
-			if etag == "" {
-				st.Created++
-			} else {
-				st.Updated++
-			}
-			next[href] = &TargetEntry{UID: c.UID, ETag: newTag, Card: want, Hash: hash}
-			return nil
+			res.created, res.updated = etag == "", etag != ""
+			res.entry = &TargetEntry{UID: c.UID, ETag: newTag, Card: want, Hash: hash}
+			return res, nil
 		}
 		if !errors.Is(err, ErrConflict) || attempt+1 >= maxConflictRetries {
-			return fmt.Errorf("%s: %w", href, err)
+			return res, fmt.Errorf("%s: %w", href, err)
 		}
 		// Someone wrote in between: read again, merge again, retry.
 		got, gerr := t.Get(ctx, []string{href})
 		if gerr != nil {
-			return fmt.Errorf("%s: re-reading after conflict: %w", href, gerr)
+			return res, fmt.Errorf("%s: re-reading after conflict: %w", href, gerr)
 		}
-		current[href] = got[href]
-		if _, ok := got[href]; !ok {
-			delete(current, href)
-			etag = ""
+		if g, ok := got[href]; ok {
+			cur = &g
+		} else {
+			cur, etag = nil, ""
 		}
 	}
 }

@@ -213,3 +213,9 @@ func setStateCategory(c vcard.Card, st decay.State) {
 	}
 	c[vcard.FieldCategories] = []*vcard.Field{{Value: card.JoinList(items), Params: params}}
 }
+
+// AddMatched adds interactions already tied to uid (kept from an earlier
+// sync when their calendar or mailbox cannot be read now).
+func (a *Assessor) AddMatched(uid string, ins ...ksync.Interaction) {
+	a.other[uid] = append(a.other[uid], ins...)
+}

@@ -4,25 +4,37 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"runtime"
+	"runtime/metrics"
+	gosync "sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"kith/sync/match/groundtruth"
 )
 
-var benchHuge = flag.Bool("bench1m", false, "also run BenchmarkCluster at 1M records (needs ~4 GB)")
+var bench1M = flag.Bool("bench1m", false, "also run BenchmarkCluster at 1M records (several GB, minutes)")
 
 // BenchmarkCluster clusters generated worlds of 10k, 100k and (with
-// -bench1m) 1M records. Time per op is the whole Cluster call; B/op is the
-// memory it allocates; records/s is reported too.
+// -bench1m) 1M records. Besides time and allocations per op it reports the
+// CPU time per op (cpu-s/op, meaningful when the machine is busy with other
+// work), the peak live heap during Cluster (peak-MB) and records/s.
+//
+//	go test ./sync/match -run '^$' -bench Cluster -benchtime 3x [-args -bench1m]
 func BenchmarkCluster(b *testing.B) {
 	sizes := []int{10_000, 100_000}
-	if *benchHuge {
+	if *bench1M {
 		sizes = append(sizes, 1_000_000)
 	}
 	nz := de(b)
 	for _, n := range sizes {
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
 			ev := benchWorld(n)
+			runtime.GC()
+			base := heapBytes()
+			peak := newPeakHeap()
+			cpu0 := cpuTime()
 			b.ReportAllocs()
 			b.ResetTimer()
 			for b.Loop() {
@@ -30,6 +42,11 @@ func BenchmarkCluster(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
+			b.StopTimer()
+			cpu := cpuTime() - cpu0
+			max := peak.stop()
+			b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
+			b.ReportMetric(float64(max-min(max, base))/1e6, "peak-MB")
 			b.ReportMetric(float64(len(ev))*float64(b.N)/b.Elapsed().Seconds(), "records/s")
 		})
 	}
@@ -43,4 +60,50 @@ func benchWorld(n int) []Evidence {
 		ev = ev[:n]
 	}
 	return ev
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func heapBytes() uint64 {
+	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
+}
+
+// peakHeap samples the heap every few milliseconds until stopped.
+type peakHeap struct {
+	done chan struct{}
+	wg   gosync.WaitGroup
+	max  uint64
+}
+
+func newPeakHeap() *peakHeap {
+	p := &peakHeap{done: make(chan struct{})}
+	p.wg.Go(func() {
+		t := time.NewTicker(2 * time.Millisecond)
+		defer t.Stop()
+		for {
+			if h := heapBytes(); h > p.max {
+				p.max = h
+			}
+			select {
+			case <-p.done:
+				return
+			case <-t.C:
+			}
+		}
+	})
+	return p
+}
+
+func (p *peakHeap) stop() uint64 {
+	close(p.done)
+	p.wg.Wait()
+	return p.max
 }

@@ -64,6 +64,9 @@ const (
 	window   = 12
 	maxReps  = 16
 	maxCross = 1024
+
+	maxNameBlock = 24
+	nameWindow   = 8
 )
 
 // Cluster groups the records in ev that describe the same person, keeping
@@ -225,17 +228,18 @@ func (m *matcher) keys(i int, out []keyEntry) []keyEntry {
 				continue
 			}
 			add(roleMember, keyName, fam, g.ocr)
-			for _, id := range g.groups {
+			groups := g.groups
+			if r.scanned {
+				// A scanned "T0mmy" joins the group of Thomas.
+				groups = nicknames.byOCR[g.ocr]
+			}
+			for _, id := range groups {
 				add(roleMember, keyName, fam, string(appendInt(gid[:0], id)))
 			}
 			add(roleMember, keySound, phonetic(n.ff.flat), g.ocr)
-			role := roleTarget
-			if r.scanned {
-				role = roleMember
-			}
-			add(role, keyInitial, fam, ocrFold(g.first[:1]))
+			add(roleTarget, keyInitial, fam, ocrFold(g.first[:1]))
 			for _, c := range nicknames.initialsOf(g.fgroups) {
-				add(role, keyInitial, fam, ocrFold(string(c)))
+				add(roleTarget, keyInitial, fam, ocrFold(string(c)))
 			}
 		}
 		if len(n.gf) > 0 && n.gf[0].ocr != "" {
@@ -337,7 +341,7 @@ func (m *matcher) candidates(ctx context.Context) ([]uint64, error) {
 				m.shared[entries[lo].h] = true
 			}
 		}
-		pairs = m.blockPairs(pairs, members, targets, probes)
+		pairs = m.blockPairs(pairs, entries[lo].kind, members, targets, probes)
 		lo = hi
 		if blocks%4096 == 0 && ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -352,11 +356,23 @@ func (m *matcher) candidates(ctx context.Context) ([]uint64, error) {
 // compared with its window neighbours only; a cross product of members or
 // probes with targets that is too large is skipped (an initial shared by
 // that many full names says nothing).
-func (m *matcher) blockPairs(pairs []uint64, members, targets, probes []int32) []uint64 {
-	if len(members) <= maxBlock {
+func (m *matcher) blockPairs(pairs []uint64, kind uint8, members, targets, probes []int32) []uint64 {
+	limit, win := maxBlock, window
+	if kind >= keyName {
+		// Name blocks grow with the square of the address book's size for
+		// common names; keep them tighter than identifier blocks.
+		limit, win = maxNameBlock, nameWindow
+	}
+	add := func(x, y int32) {
+		if kind == keySound && m.recs[x].nm.ff.ocr == m.recs[y].nm.ff.ocr {
+			return // the same family name: the pair is in a keyName block already
+		}
+		pairs = append(pairs, pairKey(x, y))
+	}
+	if len(members) <= limit {
 		for a := 0; a < len(members); a++ {
 			for b := a + 1; b < len(members); b++ {
-				pairs = append(pairs, pairKey(members[a], members[b]))
+				add(members[a], members[b])
 			}
 		}
 	} else {
@@ -364,8 +380,8 @@ func (m *matcher) blockPairs(pairs []uint64, members, targets, probes []int32) [
 			return strings.Compare(m.recs[x].sortKey, m.recs[y].sortKey)
 		})
 		for a := 0; a < len(members); a++ {
-			for b := a + 1; b < len(members) && b <= a+window; b++ {
-				pairs = append(pairs, pairKey(members[a], members[b]))
+			for b := a + 1; b < len(members) && b <= a+win; b++ {
+				add(members[a], members[b])
 			}
 		}
 	}
@@ -375,7 +391,7 @@ func (m *matcher) blockPairs(pairs []uint64, members, targets, probes []int32) [
 		}
 		for _, x := range xs {
 			for _, y := range ys {
-				pairs = append(pairs, pairKey(x, y))
+				add(x, y)
 			}
 		}
 	}

@@ -2,11 +2,16 @@ package match
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 
+	"kith/sync/match/groundtruth"
 	"kith/sync/normalize"
 )
 
@@ -234,4 +239,155 @@ func checkPartition(t *testing.T, n int, res Result) {
 			t.Fatalf("index %d in no group", i)
 		}
 	}
+}
+
+// TestClusterDeterministic runs Cluster on a generated world twice (it
+// works on all CPUs) and expects the same result.
+func TestClusterDeterministic(t *testing.T) {
+	w := groundtruth.Generate(groundtruth.Config{Seed: 7, People: 2500})
+	ev := evidenceOf(&w)
+	a, err := Cluster(context.Background(), ev, nil, Options{Normalizer: de(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Cluster(context.Background(), ev, nil, Options{Normalizer: de(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(a, b) {
+		t.Error("two runs differ")
+	}
+	checkPartition(t, len(ev), a)
+	for _, p := range a.Possible {
+		if p.A >= p.B || p.Score <= 0 || p.Score > 1 || p.Reason == "" {
+			t.Errorf("bad possible pair %+v", p)
+		}
+	}
+}
+
+func TestClusterCanceled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	w := groundtruth.Generate(groundtruth.Config{Seed: 1, People: 100})
+	if _, err := Cluster(ctx, evidenceOf(&w), nil, Options{}); !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v, want context.Canceled", err)
+	}
+}
+
+func TestClusterEmpty(t *testing.T) {
+	res, err := Cluster(context.Background(), nil, []Constraint{{A: "x", B: "y"}}, Options{})
+	if err != nil || len(res.Groups) != 0 || len(res.Possible) != 0 {
+		t.Errorf("Cluster(nil) = %+v, %v", res, err)
+	}
+}
+
+// TestReasons keeps the words of reasons and possible duplicates in a golden
+// file: they are what a user reads in kith explain and the report.
+func TestReasons(t *testing.T) {
+	ev := []Evidence{
+		{Key: "work:ann.vcf", FN: "Ann Lee", Emails: []string{"ann.lee@acme.example"}, Phones: []Phone{work("+49 30 1234-0")}, Org: "Acme"},
+		{Key: "home:ann.vcf", FN: "Anne Lee", Emails: []string{"Ann.Lee@acme.example"}, Phones: []Phone{cell("0171 5555555")}},
+		{Key: "scan:ann.vcf#1", FN: "Anne Lcc", Phones: []Phone{cell("+49 l7l 5555555")}, Scanned: true},
+		{Key: "work:bob.vcf", FN: "Bob Stone", Phones: []Phone{work("+49 30 12340")}, Org: "Acme", Title: "CFO"},
+		{Key: "home:robert.vcf", FN: "Stone, Robert", Org: "ACME GmbH", Title: "cfo"},
+		{Key: "work:ann2.vcf", FN: "Ann Lee", Phones: []Phone{work("+49 30 1234-0")}, Org: "Acme"},
+		{Key: "home:john.vcf", FN: "John Smith"},
+		{Key: "work:john.vcf", FN: "John Smith", Emails: []string{"john@other.example"}},
+	}
+	res, err := Cluster(context.Background(), ev, []Constraint{{A: "home:john.vcf", B: "work:john.vcf"}}, Options{Normalizer: de(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := groupsOf(ev, res) + "\n" + dump(ev, res)
+	golden := filepath.Join("testdata", "reasons.golden")
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test ./sync/match -run TestReasons -args -update)", err)
+	}
+	if string(want) != got {
+		t.Errorf("reasons changed; run with -update to accept:\n%s", got)
+	}
+}
+
+// FuzzCluster builds small worlds from fuzzed names, emails and numbers,
+// some shared between records, and checks Cluster's promises: a partition,
+// one reason a join, no group holding two clearly different names, apart
+// constraints kept.
+func FuzzCluster(f *testing.F) {
+	f.Add("Ann Lee|Anne Lee|Bob Lee|A. Lee", "a@x.example|a@x.example|b@x.example|", "+49301234|+49301234|+49301234|", uint8(3))
+	f.Add("Smith, John|J. Smith|Jane Smith|", "js@x|js@x||", "|1|1|1", uint8(0))
+	f.Add("T0mmy Wang|Thomas Wang|Tom Wang|Tina Wang", "t@w|t@w|t@w|t@w", "", uint8(15))
+	nz := de(f)
+	f.Fuzz(func(t *testing.T, names, emails, phones string, scanned uint8) {
+		ns, es, ps := strings.Split(names, "|"), strings.Split(emails, "|"), strings.Split(phones, "|")
+		n := min(max(len(ns), len(es), len(ps)), 12)
+		ev := make([]Evidence, n)
+		for i := range ev {
+			ev[i].Key = fmt.Sprint("k", i)
+			ev[i].Scanned = scanned&(1<<(i%8)) != 0
+			if i < len(ns) {
+				ev[i].FN = ns[i]
+			}
+			if i < len(es) && es[i] != "" {
+				ev[i].Emails = []string{es[i]}
+			}
+			if i < len(ps) && ps[i] != "" {
+				ev[i].Phones = []Phone{{Number: ps[i], Types: []string{"cell"}}}
+			}
+		}
+		cons := []Constraint{{A: "k0", B: "k1"}}
+		res, err := Cluster(context.Background(), ev, cons, Options{Normalizer: nz})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkPartition(t, n, res)
+		recs := make([]rec, n)
+		for i := range ev {
+			recs[i] = prepare(&ev[i], nz)
+		}
+		for _, g := range res.Groups {
+			for x := 0; x < len(g.Members); x++ {
+				for y := x + 1; y < len(g.Members); y++ {
+					a, b := g.Members[x], g.Members[y]
+					if a == 0 && b == 1 {
+						t.Fatalf("k0 and k1 joined against an apart constraint")
+					}
+					if r, _ := nameRel(&recs[a].nm, &recs[b].nm); r == relConflict {
+						t.Fatalf("group %v holds %q and %q", g.Members, ev[a].FN, ev[b].FN)
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestLargeBlocks feeds a company of 3000 people behind one switchboard and
+// info@ address, and 3000 namesakes: nothing may join, and the windowed
+// blocks keep the work linear (a quadratic pass would take minutes).
+func TestLargeBlocks(t *testing.T) {
+	var ev []Evidence
+	for i := range 3000 {
+		ev = append(ev, Evidence{
+			Key: fmt.Sprint("co", i), FN: fmt.Sprintf("Person%d Worker%d", i, i%97),
+			Emails: []string{"info@bigco.example", fmt.Sprintf("p%d@bigco.example", i)},
+			Phones: []Phone{work("+49 30 9999-0")}, Org: "BigCo",
+		})
+	}
+	for i := range 3000 {
+		ev = append(ev, Evidence{Key: fmt.Sprint("js", i), FN: "John Smith", Emails: []string{fmt.Sprintf("john%d@example.com", i)}})
+	}
+	res, err := Cluster(context.Background(), ev, nil, Options{Normalizer: de(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Groups) != len(ev) {
+		t.Errorf("%d groups, want %d", len(res.Groups), len(ev))
+	}
+	checkPartition(t, len(ev), res)
 }

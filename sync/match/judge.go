@@ -19,17 +19,16 @@ type edge struct {
 // Evidence weights. A strong identifier (an email or phone no one else
 // carries) outweighs everything else; weak evidence adds up.
 const (
-	wStrong      = 10.0
-	wSharedID    = 1.0
-	wFax         = 0.5
-	wOrg         = 1.0
-	wTitle       = 0.5
-	wAddr        = 2.0
-	wSharedAddr  = 1.0
-	wMailboxName = 0.5
+	wStrong     = 10.0
+	wSharedID   = 1.0
+	wFax        = 0.5
+	wOrg        = 1.0
+	wTitle      = 1.0
+	wAddr       = 2.0
+	wSharedAddr = 1.0
 	// mergeWeak is the weak evidence that, with the same full name, joins two
 	// records without a strong identifier.
-	mergeWeak = 1.5
+	mergeWeak = 2.0
 )
 
 // judgeAll scores every candidate pair on all CPUs. Joins and possible pairs
@@ -51,7 +50,7 @@ func (m *matcher) judgeAll(ctx context.Context, pairs []uint64) (joins, possible
 				if k%4096 == 0 && ctx.Err() != nil {
 					return
 				}
-				e, join := m.judge(int32(p>>32), int32(p&0xffffffff))
+				e, join := m.judge(int32(p>>32), int32(p&0xffffffff), false)
 				switch {
 				case join:
 					o.joins = append(o.joins, e)
@@ -74,7 +73,9 @@ func (m *matcher) judgeAll(ctx context.Context, pairs []uint64) (joins, possible
 
 // judge scores records a and b. join is true when the evidence is strong
 // enough to join them; otherwise a positive score marks a possible duplicate.
-func (m *matcher) judge(a, b int32) (e edge, join bool) {
+// With explain, the edge carries its reason in words; scoring all candidates
+// goes without, and only the joins made and the pairs reported are explained.
+func (m *matcher) judge(a, b int32, explain bool) (e edge, join bool) {
 	e = edge{a: a, b: b}
 	ra, rb := &m.recs[a], &m.recs[b]
 	nr, how := nameRel(&ra.nm, &rb.nm)
@@ -82,16 +83,21 @@ func (m *matcher) judge(a, b int32) (e edge, join bool) {
 		return e, false
 	}
 	var why []string
-	strong, weak := 0, 0.0
+	strong, weak, sharedW := 0, 0.0, 0.0
 	for _, x := range ra.emails {
 		for _, y := range rb.emails {
 			if x.full == y.full {
 				if m.shared[hashKey(keyEmail, x.full)] {
 					weak += wSharedID
-					why = append(why, "shared email "+x.full)
+					sharedW += wSharedID
+					if explain {
+						why = append(why, "shared email "+x.full)
+					}
 				} else {
 					strong++
-					why = append(why, "same email "+x.full)
+					if explain {
+						why = append(why, "same email "+x.full)
+					}
 				}
 			}
 		}
@@ -108,18 +114,27 @@ func (m *matcher) judge(a, b int32) (e edge, join bool) {
 			switch {
 			case x.kind == kindFax || y.kind == kindFax:
 				weak += wFax
-				why = append(why, "same fax "+x.e164)
+				if explain {
+					why = append(why, "same fax "+x.e164)
+				}
 			case m.shared[hashKey(keyPhone, x.e164)]:
 				weak += wSharedID
-				why = append(why, "shared "+kindNames[kind]+" "+x.e164)
+				sharedW += wSharedID
+				if explain {
+					why = append(why, "shared "+kindNames[kind]+" "+x.e164)
+				}
 			case kind == kindHome && nr == relWeak:
 				// A landline belongs to a household: with only an initial
 				// or part of a name agreeing it may be another member.
 				weak += wSharedID
-				why = append(why, "same "+kindNames[kind]+" "+x.e164)
+				if explain {
+					why = append(why, "same "+kindNames[kind]+" "+x.e164)
+				}
 			default:
 				strong++
-				why = append(why, "same "+kindNames[kind]+" "+x.e164)
+				if explain {
+					why = append(why, "same "+kindNames[kind]+" "+x.e164)
+				}
 			}
 		}
 	}
@@ -130,60 +145,66 @@ func (m *matcher) judge(a, b int32) (e edge, join bool) {
 				if x.full != y.full && ocrFold(x.full) == ocrFold(y.full) &&
 					!m.shared[hashKey(keyEmail, x.full)] && !m.shared[hashKey(keyEmail, y.full)] {
 					strong++
-					why = append(why, fmt.Sprintf("email %s matches %s allowing for OCR slips", x.full, y.full))
+					if explain {
+						why = append(why, fmt.Sprintf("email %s matches %s allowing for OCR slips", x.full, y.full))
+					}
 				}
 			}
 		}
 	}
-	if ra.org != "" && ra.org == rb.org && ra.nm.org == "" {
-		weak += wOrg
-		why = append(why, "same organisation")
+	sameOrg := ra.org != "" && ra.org == rb.org && ra.nm.org == ""
+	if sameOrg {
+		// A switchboard or info@ address says no more than the
+		// organisation they belong to.
+		weak += wOrg - sharedW*3/4
+		if explain {
+			why = append(why, "same organisation")
+		}
 	}
 	if ra.title != "" && ra.title == rb.title {
-		weak += wTitle
-		why = append(why, "same title")
+		if sameOrg {
+			weak += wTitle
+		} else {
+			weak += wTitle / 4
+		}
+		if explain {
+			why = append(why, "same title")
+		}
 	}
 	for _, x := range ra.addrs {
 		for _, y := range rb.addrs {
 			if x == y {
 				if m.shared[hashKey(keyAddr, x)] {
 					weak += wSharedAddr
-					why = append(why, "shared address")
+					if explain {
+						why = append(why, "shared address")
+					}
 				} else {
 					weak += wAddr
-					why = append(why, "same address")
-				}
-			}
-		}
-	}
-	if strong == 0 {
-	mailbox:
-		for _, x := range ra.emails {
-			for _, y := range rb.emails {
-				if x.domain != y.domain && x.local == y.local && len(x.local) >= 6 && !roleLocal[x.local] {
-					// Mailbox names are mostly made of the name: a hint, not evidence.
-					weak += wMailboxName
-					why = append(why, "same mailbox name "+x.local+" at another domain")
-					break mailbox
+					if explain {
+						why = append(why, "same address")
+					}
 				}
 			}
 		}
 	}
 	e.score = float64(strong)*wStrong + weak + float64(nr)
-	names := m.nameReason(a, b, nr, how)
+	if explain {
+		e.reason = strings.Join(append(why, m.nameReason(a, b, nr, how)), "; ")
+	}
 	switch {
 	case strong > 0:
-		e.reason = strings.Join(append(why, names), "; ")
 		return e, true
-	case nr == relSame && ra.nm.full() && rb.nm.full() && weak >= mergeWeak:
-		e.reason = strings.Join(append(why, names), "; ")
+	case nr >= relOCR && ra.nm.full() && rb.nm.full() && weak >= mergeWeak:
+		// relOCR needs a scanned card: the slips count because the rest agrees.
 		return e, true
-	case nr == relSame && weak > 0, nr == relWeak && weak >= 1.5:
-		e.score = min(0.9, 0.3+0.15*weak+0.1*float64(nr-relWeak))
-		e.reason = strings.Join(append(why, names), "; ")
+	case nr >= relOCR && weak > 0, nr == relWeak && weak >= 1.5:
+		e.score = min(0.9, 0.3+0.15*weak+0.05*float64(nr-relWeak))
 	case nr == relSame && ra.nm.full() && rb.nm.full() && (ra.thin() || rb.thin()):
 		e.score = 0.2
-		e.reason = names + "; nothing else to compare"
+		if explain {
+			e.reason = m.nameReason(a, b, nr, how) + "; nothing else to compare"
+		}
 	default:
 		e.score = 0
 	}
@@ -212,7 +233,7 @@ func (m *matcher) nameReason(a, b int32, nr rel, how string) string {
 			return "names agree (" + pair + ")"
 		}
 		return "names agree, " + how + " (" + pair + ")"
-	case relWeak:
+	case relWeak, relOCR:
 		return "names compatible, " + how + " (" + pair + ")"
 	}
 	return "no name to compare (" + pair + ")"
@@ -282,12 +303,13 @@ func (m *matcher) union(joins, possible []edge, cons []Constraint) Result {
 		}
 		if a, b, bad := m.namesClash(u, ra, rb); bad {
 			possible = append(possible, edge{a: e.a, b: e.b, score: 0.5,
-				reason: e.reason + "; but the group would hold different names (" + m.recs[a].disp + " / " + m.recs[b].disp + ")"})
+				reason: "; but the group would hold different names (" + m.recs[a].disp + " / " + m.recs[b].disp + ")"})
 			continue
 		}
 		r := u.join(ra, rb, m)
+		ex, _ := m.judge(e.a, e.b, true)
 		reasons[r] = append(append(reasons[r], reasons[ra^rb^r]...),
-			fmt.Sprintf("%s + %s: %s", m.ev[e.a].Key, m.ev[e.b].Key, e.reason))
+			fmt.Sprintf("%s + %s: %s", m.ev[e.a].Key, m.ev[e.b].Key, ex.reason))
 		reasons[ra^rb^r] = nil
 	}
 
@@ -308,11 +330,13 @@ func (m *matcher) union(joins, possible []edge, cons []Constraint) Result {
 	// One possible pair per two groups, the best.
 	best := map[uint64]int{}
 	for _, e := range possible {
-		ga, gb := groupOf[u.find(e.a)], groupOf[u.find(e.b)]
-		if ga == gb || isApart[pairKey(e.a, e.b)] {
+		ra, rb := u.find(e.a), u.find(e.b)
+		ga, gb := groupOf[ra], groupOf[rb]
+		if ga == gb || isApart[pairKey(e.a, e.b)] || m.apartBetween(u, ra, rb, apart) {
 			continue
 		}
 		k := pairKey(ga, gb)
+		// Reason holds only a suffix here; the words come with the pair's explanation below.
 		p := Pair{A: int(min(e.a, e.b)), B: int(max(e.a, e.b)), Score: e.score, Reason: e.reason}
 		if j, ok := best[k]; ok {
 			q := res.Possible[j]
@@ -323,6 +347,11 @@ func (m *matcher) union(joins, possible []edge, cons []Constraint) Result {
 		}
 		best[k] = len(res.Possible)
 		res.Possible = append(res.Possible, p)
+	}
+	for i := range res.Possible {
+		p := &res.Possible[i]
+		ex, _ := m.judge(int32(p.A), int32(p.B), true)
+		p.Reason = ex.reason + p.Reason
 	}
 	slices.SortFunc(res.Possible, func(x, y Pair) int {
 		switch {

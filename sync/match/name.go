@@ -20,6 +20,9 @@ type name struct {
 	ff form   // family, precomputed by compile
 	// swapG is the family name as a given name, to compare in swapped order.
 	swapG []form
+	// altFam is middle and family name together, for an FN whose double
+	// family name was read as a middle name ("María García López").
+	altFam *form
 }
 
 func (n *name) empty() bool { return len(n.given) == 0 && n.family == "" && n.org == "" }
@@ -62,25 +65,74 @@ func loose(s string) string {
 		}
 		b.WriteRune(r)
 	}
-	out := b.String()
-	if strings.Contains(out, "e") {
-		out = umlauts.Replace(out)
-	}
-	return out
+	return foldUmlauts(b.String())
 }
 
-var umlauts = strings.NewReplacer("ae", "a", "oe", "o", "ue", "u")
+// foldUmlauts writes ae, oe and ue as a, o and u.
+func foldUmlauts(s string) string {
+	i := 1
+	for ; i < len(s); i++ {
+		if s[i] == 'e' && (s[i-1] == 'a' || s[i-1] == 'o' || s[i-1] == 'u') {
+			break
+		}
+	}
+	if i >= len(s) {
+		return s
+	}
+	b := []byte(s[:i])
+	for i++; i < len(s); i++ {
+		if s[i] == 'e' && (s[i-1] == 'a' || s[i-1] == 'o' || s[i-1] == 'u') && len(b) > 0 && b[len(b)-1] == s[i-1] {
+			continue
+		}
+		b = append(b, s[i])
+	}
+	return string(b)
+}
+
+// ocrForm is ocrFold of a loose-folded name, with umlaut spellings folded
+// again: a scanned "N0el" reads "noel", which loose folds to "nol".
+func ocrForm(s string) string { return foldUmlauts(ocrFold(s)) }
 
 // ocrFold maps the letters and digits a scanner confuses onto one form, so
 // that "Srnith" and "Smith", "A1ice" and "Alice", "R0se" and "Rose" agree.
 func ocrFold(s string) string {
-	if !strings.ContainsAny(s, "rn1l0|ce5vI") {
+	var b []byte
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		skip := false
+		switch c {
+		case 'r':
+			if i+1 < len(s) && s[i+1] == 'n' {
+				c, skip = 'm', true
+			}
+		case 'v':
+			if i+1 < len(s) && s[i+1] == 'v' {
+				c, skip = 'w', true
+			}
+		case '1', '|', 'I':
+			c = 'l'
+		case '0':
+			c = 'o'
+		case 'c':
+			c = 'e'
+		case '5':
+			c = 's'
+		}
+		if c != s[i] && b == nil {
+			b = append(make([]byte, 0, len(s)), s[:i]...)
+		}
+		if b != nil {
+			b = append(b, c)
+		}
+		if skip {
+			i++
+		}
+	}
+	if b == nil {
 		return s
 	}
-	return ocrReplacer.Replace(s)
+	return string(b)
 }
-
-var ocrReplacer = strings.NewReplacer("rn", "m", "vv", "w", "1", "l", "|", "l", "I", "l", "0", "o", "c", "e", "5", "s")
 
 var prefixes = setOf("mr mrs ms miss mx dr prof professor sir dame herr frau hr dipl ing mag mme mlle monsieur madame sra srta rev")
 
@@ -126,7 +178,7 @@ func parseName(ev *Evidence) name {
 			toks := strings.Fields(g)
 			n.given = append(n.given, strings.Join(toks, " "))
 		}
-		n.family = familyForm(loose(ev.Family))
+		n.family = loose(ev.Family)
 		n.middle = loose(ev.Middle)
 		for _, t := range strings.Fields(loose(ev.Suffix)) {
 			if s := normSuffix(t); s != "" {
@@ -174,9 +226,6 @@ func (n *name) addAlias(g string) {
 	n.given = append(n.given, g)
 }
 
-// familyForm drops a leading particle-only family ("von") and keeps the rest.
-func familyForm(f string) string { return f }
-
 // parseFN parses a formatted name into a name.
 func parseFN(fn string) name {
 	var n name
@@ -215,7 +264,13 @@ func parseFN(fn string) name {
 			}
 		}
 	}
-	toks := strings.Fields(loose(s))
+	// Split at white space first, so a hyphenated name stays one part.
+	var toks []string
+	for _, raw := range strings.Fields(s) {
+		if t := loose(raw); t != "" {
+			toks = append(toks, t)
+		}
+	}
 	for len(toks) > 0 && prefixes[toks[0]] && (len(toks) > 1 || family != "") {
 		toks = toks[1:]
 	}
@@ -293,7 +348,7 @@ var legalForms = setOf("gmbh ag kg ohg ug inc incorporated ltd limited llc llp p
 type form struct {
 	s       string  // loose-folded, words separated by one space
 	flat    string  // s without spaces
-	ocr     string  // ocrFold(flat)
+	ocr     string  // ocrForm(flat)
 	first   string  // first word of s
 	groups  []int32 // nickname groups of flat
 	fgroups []int32 // nickname groups of first, when first != flat
@@ -301,7 +356,7 @@ type form struct {
 
 func makeForm(s string) form {
 	f := form{s: s, flat: strings.ReplaceAll(s, " ", ""), first: firstWord(s)}
-	f.ocr = ocrFold(f.flat)
+	f.ocr = ocrForm(f.flat)
 	f.groups = nicknames.byName[f.flat]
 	if f.first != f.flat {
 		f.fgroups = nicknames.byName[f.first]
@@ -322,6 +377,10 @@ func (n *name) compile() {
 		if len(n.gf) > 0 {
 			n.swapG = []form{n.ff}
 		}
+		if len(n.middle) > 1 {
+			f := makeForm(n.middle + " " + n.family)
+			n.altFam = &f
+		}
 	}
 }
 
@@ -331,7 +390,8 @@ type rel int8
 const (
 	relConflict rel = iota // clearly different people
 	relUnknown             // one side has no name to compare
-	relWeak                // compatible, but only by an initial, a missing part, a near spelling or an OCR slip
+	relWeak                // compatible, but only by an initial, a missing part or a near spelling
+	relOCR                 // the same name but for OCR slips in a scanned card
 	relSame                // the same name, allowing nicknames, transliterations and swapped order
 )
 
@@ -359,8 +419,20 @@ func nameRel(a, b *name) (rel, string) {
 		switch r2, _ := personRel(a.swapG, &a.gf[0], b.gf, &b.ff, ocr); r2 {
 		case relSame:
 			return relSame, "in swapped order"
-		case relWeak:
+		case relWeak, relOCR:
 			return relWeak, "in swapped order"
+		}
+	}
+	if r == relConflict && (a.altFam != nil || b.altFam != nil) {
+		af, bf := &a.ff, &b.ff
+		if a.altFam != nil {
+			af = a.altFam
+		}
+		if b.altFam != nil {
+			bf = b.altFam
+		}
+		if r2, _ := personRel(a.gf, af, b.gf, bf, ocr); r2 != relConflict && a.suffix == b.suffix {
+			return relWeak, "part of a double name"
 		}
 	}
 	if r == relConflict {
@@ -398,6 +470,8 @@ func personRel(ag []form, af *form, bg []form, bf *form, ocr bool) (rel, string)
 	switch {
 	case gr == relSame && fr == relSame:
 		return relSame, how
+	case gr >= relOCR && fr >= relOCR:
+		return relOCR, how
 	case gr == relUnknown && fr == relUnknown:
 		return relUnknown, how
 	}
@@ -426,6 +500,9 @@ func givenRel(a, b []form, ocr bool) (rel, string) {
 
 func givenPair(x, y *form, ocr bool) (rel, string) {
 	if x.flat == y.flat {
+		if len(x.flat) == 1 {
+			return relWeak, "initial"
+		}
 		return relSame, ""
 	}
 	if intersects(x.groups, y.groups) {
@@ -447,10 +524,10 @@ func givenPair(x, y *form, ocr bool) (rel, string) {
 	}
 	if ocr {
 		if x.ocr == y.ocr {
-			return relWeak, "OCR slip"
+			return relOCR, "OCR slip"
 		}
 		if nicknames.sameNickOCR(x.ocr, y.groups) || nicknames.sameNickOCR(y.ocr, x.groups) {
-			return relWeak, "nickname with an OCR slip"
+			return relOCR, "nickname with an OCR slip"
 		}
 	}
 	if len(x.flat) >= 5 && len(y.flat) >= 5 && within1(x.flat, y.flat) {
@@ -478,7 +555,7 @@ func familyRel(a, b *form, ocr bool) (rel, string) {
 		return relSame, ""
 	}
 	if ocr && a.ocr == b.ocr {
-		return relWeak, "OCR slip"
+		return relOCR, "OCR slip"
 	}
 	if (strings.IndexByte(a.s, ' ') >= 0 || strings.IndexByte(b.s, ' ') >= 0) && (subsetWords(a.s, b.s) || subsetWords(b.s, a.s)) {
 		return relWeak, "part of a double name"
@@ -542,12 +619,4 @@ func within1(a, b string) bool {
 		return i+1 < len(a) && a[i] == b[i+1] && a[i+1] == b[i] && a[i+2:] == b[i+2:]
 	}
 	return a[i:] == b[i+1:]
-}
-
-// display returns a short human form of n for reasons.
-func (n *name) display() string {
-	if n.org != "" {
-		return n.org
-	}
-	return strings.TrimSpace(n.first() + " " + n.family)
 }

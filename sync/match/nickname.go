@@ -1,6 +1,9 @@
 package match
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // nicknameTable lists groups of given names that the same person goes by:
 // the formal name first, then its short forms and spellings, in English,
@@ -120,8 +123,9 @@ zachary zach zack
 type nickIndex struct {
 	byName    map[string][]int32
 	groups    [][]string
-	groupsOCR [][]string // groups, each name OCR-folded
-	initials  []uint32   // per group, a bit for each first letter a-z
+	groupsOCR [][]string         // groups, each name OCR-folded
+	initials  []uint32           // per group, a bit for each first letter a-z
+	byOCR     map[string][]int32 // like byName, keyed by the OCR-folded name
 }
 
 // nicknames is the parsed nicknameTable. It is built once from a constant
@@ -129,7 +133,7 @@ type nickIndex struct {
 var nicknames = parseNicknames(nicknameTable)
 
 func parseNicknames(table string) nickIndex {
-	idx := nickIndex{byName: map[string][]int32{}}
+	idx := nickIndex{byName: map[string][]int32{}, byOCR: map[string][]int32{}}
 	for _, line := range strings.Split(strings.TrimSpace(table), "\n") {
 		g := int32(len(idx.groups))
 		var members []string
@@ -145,7 +149,11 @@ func parseNicknames(table string) nickIndex {
 		var ocr []string
 		var ini uint32
 		for _, n := range members {
-			ocr = append(ocr, ocrFold(n))
+			o := ocrForm(n)
+			ocr = append(ocr, o)
+			if !slices.Contains(idx.byOCR[o], g) {
+				idx.byOCR[o] = append(idx.byOCR[o], g)
+			}
 			if n[0] >= 'a' && n[0] <= 'z' {
 				ini |= 1 << (n[0] - 'a')
 			}
@@ -167,7 +175,6 @@ func (idx *nickIndex) sameNick(a, b string) bool {
 	}
 	return false
 }
-
 
 // sameNickOCR reports whether a name of one of groups, OCR-folded, is o: a
 // scanned "T0mmy" against "Thomas".

@@ -73,6 +73,9 @@ func prepare(ev *Evidence, nz *normalize.Normalizer) rec {
 	for _, p := range ev.Phones {
 		num := p.Number
 		if ev.Scanned {
+			if len(num) >= 4 && strings.EqualFold(num[:4], "tel:") {
+				num = num[4:]
+			}
 			num = ocrDigits(num)
 		}
 		e, _ := nz.Phone(num)

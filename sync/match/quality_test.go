@@ -94,7 +94,7 @@ func logMissed(t *testing.T, w *groundtruth.World, ev []Evidence, res Result, li
 		}
 		if groupOf[i] != groupOf[j] && n < limit {
 			n++
-			e, join := m.judge(int32(j), int32(i))
+			e, join := m.judge(int32(j), int32(i), true)
 			_, cand := slices.BinarySearch(pairs, uint64(j)<<32|uint64(i))
 			t.Logf("missed: %s %+v\n     vs %s %+v\n     candidate %v join %v %.2f %s\n     groups: %q\n      and %q",
 				w.Records[j].Kind, ev[j], w.Records[i].Kind, ev[i], cand, join, e.score, e.reason,

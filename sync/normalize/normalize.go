@@ -14,6 +14,21 @@ import (
 // concurrent use.
 type Normalizer struct {
 	region string
+	// cc is the region's country code; trunk and idd say whether its
+	// national numbers start with a trunk "0" and international ones with
+	// "00" in the way fastE164 can read without a full parse.
+	cc         string
+	trunk, idd bool
+}
+
+// fastRegions are the regions whose national numbers are "0" and the
+// national significant number, and whose international prefix is "00";
+// TestFastPath checks each against the full parser.
+var fastRegions = map[string][2]bool{
+	"DE": {true, true}, "AT": {true, true}, "CH": {true, true}, "FR": {true, true},
+	"GB": {true, true}, "NL": {true, true}, "BE": {true, true}, "SE": {true, true},
+	"IE": {true, true}, "ES": {false, true}, "DK": {false, true}, "NO": {false, true},
+	"PT": {false, true}, "IT": {false, true},
 }
 
 // New returns a Normalizer that reads phone numbers written without a country
@@ -24,7 +39,12 @@ func New(region string) (*Normalizer, error) {
 	if region != "" && phonenumbers.GetCountryCodeForRegion(region) == 0 {
 		return nil, fmt.Errorf("normalize: unknown region %q", region)
 	}
-	return &Normalizer{region: region}, nil
+	n := &Normalizer{region: region}
+	if f, ok := fastRegions[region]; ok {
+		n.cc = fmt.Sprint(phonenumbers.GetCountryCodeForRegion(region))
+		n.trunk, n.idd = f[0], f[1]
+	}
+	return n, nil
 }
 
 // Region returns the default region the Normalizer was made with.
@@ -55,15 +75,19 @@ func Fold(s string) string {
 	if isASCII(s) {
 		return foldASCII(s)
 	}
-	s = norm.NFKC.String(s)
+	// NFD of NFKC is NFKD: one pass decomposes both ways.
 	var b strings.Builder
 	b.Grow(len(s))
-	space := false
-	for _, r := range norm.NFD.String(s) {
+	space, ascii := false, true
+	for _, r := range norm.NFKD.String(s) {
 		switch {
+		case r < utf8.RuneSelf:
 		case unicode.Is(unicode.Mn, r):
 			continue
-		case unicode.IsSpace(r):
+		default:
+			ascii = false
+		}
+		if unicode.IsSpace(r) {
 			space = b.Len() > 0
 			continue
 		}
@@ -73,8 +97,10 @@ func Fold(s string) string {
 		}
 		b.WriteRune(unicode.ToLower(r))
 	}
-	out := norm.NFC.String(specialFold.Replace(b.String()))
-	return out
+	if ascii {
+		return b.String()
+	}
+	return norm.NFC.String(specialFold.Replace(b.String()))
 }
 
 func isASCII(s string) bool {
@@ -154,7 +180,7 @@ func (n *Normalizer) Phone(s string) (e164 string, ok bool) {
 			s = s[:i]
 		}
 	}
-	if e, ok := fastE164(s); ok {
+	if e, ok := n.fast(s); ok {
 		return e, true
 	}
 	if num, err := phonenumbers.Parse(s, n.Region()); err == nil && phonenumbers.IsPossibleNumber(num) {
@@ -167,6 +193,26 @@ func (n *Normalizer) Phone(s string) (e164 string, ok bool) {
 		}
 	}
 	return b.String(), false
+}
+
+// fast reads the common spellings of a number without the cost of a full
+// parse: international with '+', and for a region in fastRegions with "00",
+// or national with a trunk "0".
+func (n *Normalizer) fast(s string) (string, bool) {
+	switch {
+	case len(s) > 1 && s[0] == '+':
+		return fastE164(s)
+	case n == nil || n.cc == "" || len(s) < 3 || s[0] != '0':
+	case s[1] == '0':
+		if n.idd {
+			return fastE164("+" + s[2:])
+		}
+	case n.trunk:
+		if e, ok := fastE164("+" + n.cc + " " + s[1:]); ok && e[1:1+len(n.cc)] == n.cc {
+			return e, true
+		}
+	}
+	return "", false
 }
 
 // fastE164 handles the common spelling of an international number, '+' and
@@ -207,12 +253,34 @@ func fastE164(s string) (string, bool) {
 			continue
 		}
 		nsn := digits[l:]
-		if len(nsn) < 6 || nsn[0] == '0' && !keepsLeadingZero(cc) {
+		if len(nsn) < 6 || nsn[0] == '0' && !keepsLeadingZero(cc) || !possible(cc, nsn) {
 			return "", false
 		}
 		return string(out), true
 	}
 	return "", false
+}
+
+// possible reports whether the parser would call the number possible (its
+// length fits the country's numbers), so that the fast path never says ok
+// where the parser would not.
+func possible(cc int, nsn []byte) bool {
+	var v uint64
+	zeros := int32(0)
+	for _, d := range nsn {
+		if v == 0 && d == '0' {
+			zeros++
+		}
+		v = v*10 + uint64(d-'0')
+	}
+	cc32 := int32(cc)
+	num := &phonenumbers.PhoneNumber{CountryCode: &cc32, NationalNumber: &v}
+	if zeros > 0 {
+		t := true
+		num.ItalianLeadingZero = &t
+		num.NumberOfLeadingZeros = &zeros
+	}
+	return phonenumbers.IsPossibleNumberWithReason(num) == phonenumbers.IS_POSSIBLE
 }
 
 // keepsLeadingZero reports whether numbers of country code cc keep a leading

@@ -92,7 +92,7 @@ type gen struct {
 }
 
 func (g *gen) pick(list []string) string { return list[g.r.IntN(len(list))] }
-func (g *gen) p(prob float64) bool      { return g.r.Float64() < prob }
+func (g *gen) p(prob float64) bool       { return g.r.Float64() < prob }
 
 func (g *gen) world(n int) World {
 	nCompanies := max(1, n/12)
@@ -401,6 +401,13 @@ func (g *gen) addID(c vcard.Card, p *personal, id string, scan bool) {
 // nameVariant returns the given and family name as this card writes them.
 func (g *gen) nameVariant(p *personal, kind string) (given, family string) {
 	given, family = p.Given, p.Family
+	if asciiFold(given+family) != given+family && g.p(0.35) {
+		// Names with diacritics lose them in many address books.
+		if g.p(0.5) {
+			return transliterate(given), transliterate(family)
+		}
+		return asciiFold(given), asciiFold(family)
+	}
 	switch x := g.r.Float64(); {
 	case x < 0.15:
 		if nicks := nicknamesOf[given]; len(nicks) > 0 {
@@ -669,8 +676,8 @@ var transliterator = strings.NewReplacer("ü", "ue", "ö", "oe", "ä", "ae", "Ü
 func asciiFold(s string) string { return asciiFolder.Replace(s) }
 
 var asciiFolder = strings.NewReplacer(
-		"ü", "u", "ö", "o", "ä", "a", "Ü", "U", "Ö", "O", "Ä", "A", "ß", "ss",
-		"é", "e", "è", "e", "ê", "e", "ë", "e", "É", "E", "á", "a", "à", "a", "â", "a",
-		"í", "i", "ï", "i", "ó", "o", "ô", "o", "ú", "u", "ñ", "n", "ç", "c", "Ç", "C",
-		"ø", "o", "Ø", "O", "å", "a", "Å", "A", "æ", "ae", "ł", "l", "Ł", "L", "š", "s", "Š", "S",
+	"ü", "u", "ö", "o", "ä", "a", "Ü", "U", "Ö", "O", "Ä", "A", "ß", "ss",
+	"é", "e", "è", "e", "ê", "e", "ë", "e", "É", "E", "á", "a", "à", "a", "â", "a",
+	"í", "i", "ï", "i", "ó", "o", "ô", "o", "ú", "u", "ñ", "n", "ç", "c", "Ç", "C",
+	"ø", "o", "Ø", "O", "å", "a", "Å", "A", "æ", "ae", "ł", "l", "Ł", "L", "š", "s", "Š", "S",
 )

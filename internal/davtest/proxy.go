@@ -1,0 +1,297 @@
+package davtest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	gosync "sync"
+	"testing"
+	"time"
+)
+
+// Proxy is a reverse proxy in front of a real server that logs every
+// request and injects faults.
+type Proxy struct {
+	// URL is the proxy's root, to use in place of the server's.
+	URL string
+
+	mu     gosync.Mutex
+	log    []Request
+	faults []*Fault
+}
+
+// Request is one request the proxy saw.
+type Request struct {
+	Method string
+	Path   string
+	// Kind names what the request does: "PROPFIND depth 1", "sync-collection",
+	// "addressbook-multiget", "GET", "PUT"…
+	Kind string
+	// Hrefs counts the hrefs of a multiget.
+	Hrefs int
+	// Header holds the request's headers.
+	Header http.Header
+}
+
+// Fault is one fault the proxy injects into the requests Match selects.
+type Fault struct {
+	// Match selects the requests hit; nil means all.
+	Match func(r Request) bool
+	// Times is how many matching requests are hit; 0 means all.
+	Times int
+
+	// Status answers with this status instead of forwarding.
+	Status int
+	// Delay waits this long before forwarding (or until the client gives up).
+	Delay time.Duration
+	// CutBody forwards, then cuts the connection half way through the
+	// response body.
+	CutBody bool
+	// ETags rewrites the ETags of responses: "unquoted" drops the quotes,
+	// "weak" adds W/.
+	ETags string
+	// CorruptCard breaks the first card in a multiget response so that it
+	// no longer parses.
+	CorruptCard bool
+	// InvalidToken answers a sync-collection with a sync token the way a
+	// server does when the token expired: 403 with DAV:valid-sync-token.
+	InvalidToken bool
+	// HideSync makes the server look like one without sync-collection:
+	// sync-token properties are dropped and the report is refused.
+	HideSync bool
+
+	hits int
+}
+
+// IsKind returns a Match for requests of one kind.
+func IsKind(kind string) func(Request) bool {
+	return func(r Request) bool { return r.Kind == kind }
+}
+
+// NewProxy starts a proxy in front of the server at target and closes it
+// when the test ends.
+func NewProxy(t testing.TB, target string) *Proxy {
+	t.Helper()
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &Proxy{}
+	rp := &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.SetURL(u)
+			pr.Out.Host = pr.In.Host
+			pr.Out.Header.Del("Accept-Encoding") // keep bodies plain, to rewrite them
+		},
+		ModifyResponse: p.modify,
+		ErrorLog:       log.New(io.Discard, "", 0),
+	}
+	srv := httptest.NewServer(p.handler(rp))
+	t.Cleanup(srv.Close)
+	p.URL = srv.URL
+	return p
+}
+
+// AddFault adds f; faults apply in the order added.
+func (p *Proxy) AddFault(f *Fault) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.faults = append(p.faults, f)
+}
+
+// ClearFaults removes every fault.
+func (p *Proxy) ClearFaults() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.faults = nil
+}
+
+// Requests returns the requests seen since the last Reset.
+func (p *Proxy) Requests() []Request {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]Request(nil), p.log...)
+}
+
+// Reset forgets the requests seen.
+func (p *Proxy) Reset() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.log = nil
+}
+
+// Count returns how many requests of kind were seen since the last Reset.
+func (p *Proxy) Count(kind string) int {
+	n := 0
+	for _, r := range p.Requests() {
+		if r.Kind == kind {
+			n++
+		}
+	}
+	return n
+}
+
+var hrefRe = regexp.MustCompile(`<(?:[A-Za-z0-9]+:)?href>`)
+
+func classify(r *http.Request, body []byte) Request {
+	req := Request{Method: r.Method, Path: r.URL.Path, Kind: r.Method, Header: r.Header.Clone()}
+	switch r.Method {
+	case "PROPFIND":
+		req.Kind = "PROPFIND depth " + r.Header.Get("Depth")
+	case "REPORT":
+		switch {
+		case bytes.Contains(body, []byte("sync-collection")):
+			req.Kind = "sync-collection"
+		case bytes.Contains(body, []byte("addressbook-multiget")):
+			req.Kind = "addressbook-multiget"
+			req.Hrefs = len(hrefRe.FindAll(body, -1))
+		case bytes.Contains(body, []byte("addressbook-query")):
+			req.Kind = "addressbook-query"
+		}
+	}
+	return req
+}
+
+type faultKey struct{}
+
+func (p *Proxy) handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		req := classify(r, body)
+		p.mu.Lock()
+		p.log = append(p.log, req)
+		var hit []*Fault
+		for _, f := range p.faults {
+			if (f.Match == nil || f.Match(req)) && (f.Times == 0 || f.hits < f.Times) {
+				f.hits++
+				hit = append(hit, f)
+			}
+		}
+		p.mu.Unlock()
+		var merged Fault
+		for _, f := range hit {
+			if f.Status != 0 {
+				merged.Status = f.Status
+			}
+			merged.Delay += f.Delay
+			merged.CutBody = merged.CutBody || f.CutBody
+			if f.ETags != "" {
+				merged.ETags = f.ETags
+			}
+			merged.CorruptCard = merged.CorruptCard || f.CorruptCard
+			merged.InvalidToken = merged.InvalidToken || f.InvalidToken
+			merged.HideSync = merged.HideSync || f.HideSync
+		}
+		if merged.Delay > 0 {
+			select {
+			case <-time.After(merged.Delay):
+			case <-r.Context().Done():
+				return
+			}
+		}
+		switch {
+		case merged.Status != 0:
+			http.Error(w, "injected fault", merged.Status)
+			return
+		case merged.HideSync && req.Kind == "sync-collection":
+			http.Error(w, "report not supported", http.StatusNotImplemented)
+			return
+		case merged.InvalidToken && req.Kind == "sync-collection" && !bytes.Contains(body, []byte("<D:sync-token></D:sync-token>")) && !emptyToken.Match(body):
+			w.Header().Set("Content-Type", "application/xml; charset=utf-8")
+			w.WriteHeader(http.StatusForbidden)
+			io.WriteString(w, `<?xml version="1.0" encoding="utf-8"?><D:error xmlns:D="DAV:"><D:valid-sync-token/></D:error>`)
+			return
+		}
+		if len(hit) > 0 {
+			r = r.WithContext(context.WithValue(r.Context(), faultKey{}, &merged))
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+var (
+	emptyToken    = regexp.MustCompile(`<(?:[A-Za-z0-9]+:)?sync-token\s*/>|<(?:[A-Za-z0-9]+:)?sync-token>\s*</`)
+	etagElem      = regexp.MustCompile(`(<(?:[A-Za-z0-9]+:)?getetag>)\s*(?:W/)?(?:"|&quot;)?([^<"&]*)(?:"|&quot;)?\s*(</)`)
+	syncTokenElem = regexp.MustCompile(`<([A-Za-z0-9]+:)?sync-token>[^<]*</([A-Za-z0-9]+:)?sync-token>|<([A-Za-z0-9]+:)?sync-token\s*/>`)
+	syncReport    = regexp.MustCompile(`<([A-Za-z0-9]+:)?sync-collection\s*/>`)
+)
+
+// modify applies the response faults of the request.
+func (p *Proxy) modify(resp *http.Response) error {
+	f, _ := resp.Request.Context().Value(faultKey{}).(*Fault)
+	if f == nil {
+		return nil
+	}
+	if f.ETags != "" || f.CorruptCard || f.HideSync {
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			return err
+		}
+		if tag := resp.Header.Get("ETag"); tag != "" && f.ETags != "" {
+			resp.Header.Set("ETag", rewriteETag(tag, f.ETags))
+		}
+		if f.ETags != "" {
+			body = etagElem.ReplaceAllFunc(body, func(m []byte) []byte {
+				s := etagElem.FindSubmatch(m)
+				return []byte(string(s[1]) + rewriteETag(string(s[2]), f.ETags) + string(s[3]))
+			})
+		}
+		if f.CorruptCard {
+			body = bytes.Replace(body, []byte("BEGIN:VCARD"), []byte("BEGIN:VCARD\r\n!!! this line is broken"), 1)
+		}
+		if f.HideSync {
+			body = syncTokenElem.ReplaceAll(body, nil)
+			body = syncReport.ReplaceAll(body, nil)
+		}
+		resp.Body = io.NopCloser(bytes.NewReader(body))
+		resp.ContentLength = int64(len(body))
+		resp.Header.Set("Content-Length", strconv.Itoa(len(body)))
+	}
+	if f.CutBody {
+		resp.Body = &cutReader{r: resp.Body, left: max(resp.ContentLength/2, 1)}
+	}
+	return nil
+}
+
+func rewriteETag(tag, how string) string {
+	bare := strings.Trim(strings.TrimPrefix(strings.TrimSpace(tag), "W/"), `"`)
+	switch how {
+	case "unquoted":
+		return bare
+	case "weak":
+		return `W/"` + bare + `"`
+	}
+	return tag
+}
+
+// cutReader returns left bytes, then an error, so that the proxy aborts the
+// response and the client sees the connection cut.
+type cutReader struct {
+	r    io.ReadCloser
+	left int64
+}
+
+func (c *cutReader) Read(b []byte) (int, error) {
+	if c.left <= 0 {
+		return 0, fmt.Errorf("davtest: connection cut by fault")
+	}
+	if int64(len(b)) > c.left {
+		b = b[:c.left]
+	}
+	n, err := c.r.Read(b)
+	c.left -= int64(n)
+	return n, err
+}
+
+func (c *cutReader) Close() error { return c.r.Close() }

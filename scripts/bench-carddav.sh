@@ -1,0 +1,108 @@
+#!/bin/sh
+# bench-carddav.sh: time kith's CardDAV source against vdirsyncer on the same
+# Radicale, in the same run, and print the ratios.
+#
+# One Radicale on 127.0.0.1 with two address books of $CARDS generated cards
+# each. Timed: kith's first read (discovery, listing, fetching every card)
+# and a no-change read; vdirsyncer's first sync of the same books into a
+# local vdir (its fetch) and a no-change sync.
+#
+# Until the daemon runs kind = "carddav" sources, kith is timed through
+# internal/benchgen, which drives the carddav Source directly.
+#
+# Needs: go, radicale, vdirsyncer, curl (Debian packages radicale,
+# vdirsyncer, curl). Usage: scripts/bench-carddav.sh [cards-per-book]
+set -eu
+
+CARDS=${1:-2000}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+W=$(mktemp -d)
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+URL="http://127.0.0.1:$PORT"
+export BENCH_PW="bench-pw"
+RAD_PID=
+
+cleanup() {
+	[ -n "$RAD_PID" ] && kill "$RAD_PID" 2>/dev/null && wait "$RAD_PID" 2>/dev/null
+	rm -rf "$W"
+}
+trap cleanup EXIT INT TERM
+
+now() { python3 -c 'import time; print(time.monotonic())'; }
+elapsed() { python3 -c "print('%.3f' % ($2 - $1))"; }
+ratio() { python3 -c "print('%.1f' % ($1 / $2) if $2 > 0 else 'inf')"; }
+
+echo "building benchgen…" >&2
+(cd "$ROOT" && go build -o "$W/benchgen" ./internal/benchgen)
+
+printf 'kith:%s\n' "$BENCH_PW" > "$W/htpasswd"
+: > "$W/radicale.conf"
+radicale --config "$W/radicale.conf" --storage-filesystem-folder "$W/storage" \
+	--server-hosts "127.0.0.1:$PORT" --auth-type htpasswd \
+	--auth-htpasswd-filename "$W/htpasswd" --auth-htpasswd-encryption plain \
+	--auth-delay 0 --logging-level warning >"$W/radicale.log" 2>&1 &
+RAD_PID=$!
+i=0
+until curl -s -o /dev/null "$URL/"; do
+	i=$((i + 1)); [ $i -gt 200 ] && { cat "$W/radicale.log"; exit 1; }
+	sleep 0.1
+done
+
+echo "generating 2 books of $CARDS cards…" >&2
+curl -s -o /dev/null -u "kith:$BENCH_PW" -X PROPFIND -H 'Depth: 0' "$URL/kith/"
+for book in friends work; do
+	curl -sf -o /dev/null -u "kith:$BENCH_PW" -X MKCOL -H 'Content-Type: application/xml' "$URL/kith/$book/" --data \
+		"<?xml version=\"1.0\"?><D:mkcol xmlns:D=\"DAV:\" xmlns:C=\"urn:ietf:params:xml:ns:carddav\"><D:set><D:prop><D:resourcetype><D:collection/><C:addressbook/></D:resourcetype><D:displayname>$book</D:displayname></D:prop></D:set></D:mkcol>"
+	"$W/benchgen" gen -dir "$W/storage/collection-root/kith/$book" -n "$CARDS" -prefix "$book"
+done
+# Let Radicale see the files once (its item cache), so neither tool pays for it.
+curl -s -o /dev/null -u "kith:$BENCH_PW" -X PROPFIND -H 'Depth: 1' "$URL/kith/friends/"
+curl -s -o /dev/null -u "kith:$BENCH_PW" -X PROPFIND -H 'Depth: 1' "$URL/kith/work/"
+
+echo "timing kith…" >&2
+k1=$("$W/benchgen" read -url "$URL/" -user kith -password-env BENCH_PW -cursor "$W/kith.cursor")
+k2=$("$W/benchgen" read -url "$URL/" -user kith -password-env BENCH_PW -cursor "$W/kith.cursor")
+kith_first=$(echo "$k1" | cut -d' ' -f1)
+kith_same=$(echo "$k2" | cut -d' ' -f1)
+[ "$(echo "$k1" | cut -d' ' -f2)" -eq $((2 * CARDS)) ] || { echo "kith read $k1, want $((2 * CARDS)) records" >&2; exit 1; }
+[ "$(echo "$k2" | cut -d' ' -f2)" -eq 0 ] || { echo "kith no-change read returned $k2" >&2; exit 1; }
+
+echo "timing vdirsyncer…" >&2
+mkdir -p "$W/vdir"
+cat > "$W/vdirsyncer.conf" <<CONF
+[general]
+status_path = "$W/vdirsyncer-status/"
+
+[pair books]
+a = "books_remote"
+b = "books_local"
+collections = ["from a"]
+conflict_resolution = "a wins"
+
+[storage books_remote]
+type = "carddav"
+url = "$URL/"
+username = "kith"
+password = "$BENCH_PW"
+read_only = true
+
+[storage books_local]
+type = "filesystem"
+path = "$W/vdir/"
+fileext = ".vcf"
+CONF
+yes | vdirsyncer -c "$W/vdirsyncer.conf" discover books >/dev/null 2>&1
+t0=$(now)
+vdirsyncer -c "$W/vdirsyncer.conf" sync books >/dev/null 2>&1
+t1=$(now)
+vdirsyncer -c "$W/vdirsyncer.conf" sync books >/dev/null 2>&1
+t2=$(now)
+vds_first=$(elapsed "$t0" "$t1")
+vds_same=$(elapsed "$t1" "$t2")
+got=$(find "$W/vdir" -name '*.vcf' | wc -l)
+[ "$got" -eq $((2 * CARDS)) ] || echo "warning: vdirsyncer wrote $got cards, want $((2 * CARDS))" >&2
+
+echo "cards: 2 books x $CARDS on Radicale $(radicale --version), vdirsyncer $(vdirsyncer --version 2>/dev/null | awk '{print $NF}')"
+printf '%-22s %10s %12s %8s\n' "" "kith (s)" "vdirsyncer (s)" "ratio"
+printf '%-22s %10s %12s %8sx\n' "first run (fetch all)" "$kith_first" "$vds_first" "$(ratio "$vds_first" "$kith_first")"
+printf '%-22s %10s %12s %8sx\n' "no-change run" "$kith_same" "$vds_same" "$(ratio "$vds_same" "$kith_same")"

@@ -1,0 +1,216 @@
+package calendar
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+
+	"kith/internal/davtest"
+)
+
+// caldavEvents are the objects stored on the server, by path under the
+// user's home.
+var caldavEvents = map[string]string{
+	"work/coffee.ics": `BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//kith//test//EN
+BEGIN:VEVENT
+UID:coffee-alice@example.org
+DTSTAMP:20261101T090000Z
+DTSTART;TZID=Europe/Berlin:20261120T100000
+DTEND;TZID=Europe/Berlin:20261120T110000
+SUMMARY:Coffee with Alice
+ORGANIZER:mailto:me@example.org
+ATTENDEE;PARTSTAT=ACCEPTED:mailto:alice@example.com
+END:VEVENT
+END:VCALENDAR
+`,
+	"work/standup.ics": `BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//kith//test//EN
+BEGIN:VEVENT
+UID:daily-standup@example.org
+DTSTAMP:20261101T090000Z
+DTSTART:20261120T080000Z
+DTEND:20261120T081500Z
+RRULE:FREQ=DAILY;UNTIL=20261124T080000Z
+EXDATE:20261121T080000Z,20261122T080000Z
+ORGANIZER:mailto:me@example.org
+ATTENDEE:mailto:omar@example.com
+END:VEVENT
+BEGIN:VEVENT
+UID:daily-standup@example.org
+DTSTAMP:20261101T090000Z
+RECURRENCE-ID:20261123T080000Z
+DTSTART:20261123T090000Z
+DTEND:20261123T091500Z
+ORGANIZER:mailto:me@example.org
+ATTENDEE:mailto:omar@example.com
+ATTENDEE:mailto:pia@example.com
+END:VEVENT
+END:VCALENDAR
+`,
+	"work/old.ics": `BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//kith//test//EN
+BEGIN:VEVENT
+UID:old@example.org
+DTSTAMP:20251101T090000Z
+DTSTART:20251201T080000Z
+DTEND:20251201T090000Z
+ORGANIZER:mailto:me@example.org
+ATTENDEE:mailto:alice@example.com
+END:VEVENT
+END:VCALENDAR
+`,
+	"personal/hike.ics": `BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//kith//test//EN
+BEGIN:VEVENT
+UID:hike@example.org
+DTSTAMP:20261101T090000Z
+DTSTART;VALUE=DATE:20261108
+DTEND;VALUE=DATE:20261109
+ORGANIZER:mailto:carol@example.net
+ATTENDEE;PARTSTAT=ACCEPTED:mailto:me@example.org
+END:VEVENT
+END:VCALENDAR
+`,
+	"personal/declined.ics": `BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//kith//test//EN
+BEGIN:VEVENT
+UID:declined@example.org
+DTSTAMP:20261101T090000Z
+DTSTART:20261118T140000Z
+DTEND:20261118T150000Z
+ORGANIZER:mailto:bob@example.com
+ATTENDEE;PARTSTAT=DECLINED:mailto:me@example.org
+END:VEVENT
+END:VCALENDAR
+`,
+}
+
+func startCalDAV(t *testing.T) *davtest.Server {
+	t.Helper()
+	srv := davtest.StartRadicale(t)
+	srv.Do(t, "PROPFIND", srv.Home, http.Header{"Depth": {"0"}}, "") // makes the principal
+	for name, display := range map[string]string{"work": "Work", "personal": "Personal"} {
+		body := `<?xml version="1.0" encoding="utf-8"?><C:mkcalendar xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:set><D:prop>` +
+			`<D:displayname>` + display + `</D:displayname><C:supported-calendar-component-set><C:comp name="VEVENT"/></C:supported-calendar-component-set>` +
+			`</D:prop></D:set></C:mkcalendar>`
+		if code, _, resp := srv.Do(t, "MKCALENDAR", srv.Home+name+"/", http.Header{"Content-Type": {"application/xml"}}, body); code != http.StatusCreated {
+			t.Fatalf("MKCALENDAR %s: %d %s", name, code, resp)
+		}
+	}
+	// A task list: no events, so it is not read.
+	body := `<?xml version="1.0" encoding="utf-8"?><C:mkcalendar xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:set><D:prop>` +
+		`<C:supported-calendar-component-set><C:comp name="VTODO"/></C:supported-calendar-component-set></D:prop></D:set></C:mkcalendar>`
+	if code, _, resp := srv.Do(t, "MKCALENDAR", srv.Home+"tasks/", http.Header{"Content-Type": {"application/xml"}}, body); code != http.StatusCreated {
+		t.Fatalf("MKCALENDAR tasks: %d %s", code, resp)
+	}
+	for p, ics := range caldavEvents {
+		ics = strings.ReplaceAll(ics, "\n", "\r\n")
+		if code, _, resp := srv.Do(t, "PUT", srv.Home+p, http.Header{"Content-Type": {"text/calendar; charset=utf-8"}}, ics); code/100 != 2 {
+			t.Fatalf("PUT %s: %d %s", p, code, resp)
+		}
+	}
+	return srv
+}
+
+func TestCalDAV(t *testing.T) {
+	srv := startCalDAV(t)
+	all := []string{
+		"2026-11-08 hike@example.org/2026-11-08 people=1 who=carol@example.net",
+		"2026-11-20 coffee-alice@example.org/2026-11-20 people=1 who=alice@example.com",
+		"2026-11-20 daily-standup@example.org/2026-11-20 people=1 who=omar@example.com",
+		"2026-11-23 daily-standup@example.org/2026-11-23 people=2 who=omar@example.com,pia@example.com",
+		"2026-11-24 daily-standup@example.org/2026-11-24 people=1 who=omar@example.com",
+	}
+	work := []string{all[1], all[2], all[3], all[4]}
+	for _, tt := range []struct {
+		name      string
+		url       string
+		calendars []string
+		want      []string
+	}{
+		{"discovered from the server root", srv.URL + "/", nil, all},
+		{"from the home set", srv.URL + srv.Home, nil, all},
+		{"one calendar's URL", srv.URL + srv.Home + "work/", nil, work},
+		{"filtered by display name", srv.URL + "/", []string{"Personal"}, all[:1]},
+		{"filtered by path segment", srv.URL + "/", []string{"work"}, work},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s, _ := newTestSource(t, Options{URL: tt.url, Username: srv.Username, Password: srv.Password, Calendars: tt.calendars})
+			got, err := s.Interactions(context.Background(), since)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var lines []string
+			for _, it := range got {
+				lines = append(lines, strings.Replace(line(it), " cal ", " ", 1))
+			}
+			if strings.Join(lines, "\n") != strings.Join(tt.want, "\n") {
+				t.Errorf("got\n%s\nwant\n%s", strings.Join(lines, "\n"), strings.Join(tt.want, "\n"))
+			}
+		})
+	}
+}
+
+func TestCalDAVErrors(t *testing.T) {
+	srv := startCalDAV(t)
+	for _, tt := range []struct {
+		name      string
+		password  string
+		calendars []string
+		want      string
+	}{
+		{"wrong password", "wrong", nil, "finding calendars"},
+		{"no such calendar", srv.Password, []string{"Holidays"}, "none of"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s, _ := newTestSource(t, Options{URL: srv.URL + "/", Username: srv.Username, Password: tt.password, Calendars: tt.calendars})
+			_, err := s.Interactions(context.Background(), since)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want one containing %q", err, tt.want)
+			}
+			if strings.Contains(err.Error(), srv.Password) || strings.Contains(err.Error(), "wrong") {
+				t.Errorf("error shows the password: %v", err)
+			}
+		})
+	}
+}
+
+// TestCalDAVQueryRefused: when the calendar-query fails (a server error,
+// or one object go-ical cannot read, which fails go-webdav's whole query),
+// the calendar is listed and its events fetched one by one.
+func TestCalDAVQueryRefused(t *testing.T) {
+	srv := startCalDAV(t)
+	proxy := davtest.NewProxy(t, srv.URL)
+	proxy.AddFault(&davtest.Fault{Match: davtest.IsKind("REPORT"), Status: http.StatusInternalServerError})
+	s, logs := newTestSource(t, Options{URL: proxy.URL + srv.Home + "work/", Username: srv.Username, Password: srv.Password})
+	got, err := s.Interactions(context.Background(), since)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, it := range got {
+		lines = append(lines, strings.Replace(line(it), " cal ", " ", 1))
+	}
+	want := []string{
+		"2026-11-20 coffee-alice@example.org/2026-11-20 people=1 who=alice@example.com",
+		"2026-11-20 daily-standup@example.org/2026-11-20 people=1 who=omar@example.com",
+		"2026-11-23 daily-standup@example.org/2026-11-23 people=2 who=omar@example.com,pia@example.com",
+		"2026-11-24 daily-standup@example.org/2026-11-24 people=1 who=omar@example.com",
+	}
+	if strings.Join(lines, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
+	}
+	if !strings.Contains(logs.String(), "fetching events one by one") {
+		t.Errorf("the fallback is not logged:\n%s", logs)
+	}
+	if n := proxy.Count("GET"); n != 3 {
+		t.Errorf("%d GETs, want one for each of the 3 objects", n)
+	}
+}

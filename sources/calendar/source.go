@@ -1,0 +1,159 @@
+package calendar
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	ksync "kith/sync"
+	"kith/sync/normalize"
+)
+
+// maxFileSize bounds one .ics file; a larger one is skipped with a warning.
+const maxFileSize = 64 << 20
+
+// Source reads calendars as an interaction source. It is safe for
+// concurrent use.
+type Source struct {
+	opts Options
+	user map[string]bool
+	norm *normalize.Normalizer
+	log  *slog.Logger
+}
+
+var _ ksync.InteractionSource = (*Source)(nil)
+
+// New returns a Source for opts, with defaults filled in. It checks the
+// options only; paths and the server are read by Interactions.
+func New(opts Options) (*Source, error) {
+	if err := opts.check(); err != nil {
+		return nil, err
+	}
+	norm, err := normalize.New("")
+	if err != nil {
+		return nil, fmt.Errorf("calendar %q: %w", opts.Name, err)
+	}
+	user := map[string]bool{}
+	for _, e := range opts.UserEmails {
+		n := norm.Email(e)
+		if n == "" {
+			return nil, fmt.Errorf("calendar %q: user_emails: %q is not an email address", opts.Name, e)
+		}
+		user[n] = true
+	}
+	opts.Paths = slices.Clone(opts.Paths)
+	return &Source{opts: opts, user: user, norm: norm, log: opts.Logger.With("calendar", opts.Name)}, nil
+}
+
+// Name returns the configured name.
+func (s *Source) Name() string { return s.opts.Name }
+
+// Interactions returns one interaction per attended occurrence that began
+// before now and on or after since's day, sorted by date and Ref. Files and
+// events that cannot be read are logged and skipped; it fails when a
+// configured path cannot be read, the CalDAV server cannot be queried, or
+// ctx is done.
+func (s *Source) Interactions(ctx context.Context, since time.Time) ([]ksync.Interaction, error) {
+	now := s.opts.Now()
+	x := &extractor{
+		source:       s.opts.Name,
+		user:         s.user,
+		maxAttendees: s.opts.MaxAttendees,
+		loc:          s.opts.Location,
+		since:        day(since, s.opts.Location),
+		now:          now,
+		norm:         s.norm,
+		log:          s.log,
+		seen:         map[string]bool{},
+	}
+	for _, p := range s.opts.Paths {
+		if err := s.readPath(ctx, x, p); err != nil {
+			return nil, err
+		}
+	}
+	if s.opts.URL != "" {
+		if err := s.readCalDAV(ctx, x, since, now); err != nil {
+			return nil, err
+		}
+	}
+	slices.SortFunc(x.out, func(a, b ksync.Interaction) int {
+		return cmp.Or(a.Date.Compare(b.Date), cmp.Compare(a.Ref, b.Ref))
+	})
+	return x.out, nil
+}
+
+// readPath reads one configured path: an .ics file, or a folder searched
+// recursively (hidden entries skipped).
+func (s *Source) readPath(ctx context.Context, x *extractor, root string) error {
+	fi, err := os.Stat(root)
+	if err != nil {
+		return fmt.Errorf("calendar %q: %w", s.opts.Name, err)
+	}
+	if !fi.IsDir() {
+		return s.readFile(ctx, x, root)
+	}
+	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if cerr := ctx.Err(); cerr != nil {
+			return cerr
+		}
+		if err != nil {
+			if path == root {
+				return err
+			}
+			s.log.Warn("calendar folder skipped", "path", path, "err", err)
+			return nil
+		}
+		if path != root && strings.HasPrefix(d.Name(), ".") {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() || !strings.EqualFold(filepath.Ext(path), ".ics") {
+			return nil
+		}
+		return s.readFile(ctx, x, path)
+	})
+	if err != nil {
+		return fmt.Errorf("calendar %q: %s: %w", s.opts.Name, root, err)
+	}
+	return nil
+}
+
+// readFile adds the interactions of one .ics file; a file that cannot be
+// read or parsed is logged and skipped.
+func (s *Source) readFile(ctx context.Context, x *extractor, path string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		s.log.Warn("calendar file skipped", "path", path, "err", err)
+		return nil
+	}
+	if fi.Size() > maxFileSize {
+		s.log.Warn("calendar file skipped", "path", path, "reason", "larger than 64 MiB")
+		return nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		s.log.Warn("calendar file skipped", "path", path, "err", err)
+		return nil
+	}
+	cals, err := decodeAll(data)
+	if err != nil {
+		s.log.Warn("calendar file skipped", "path", path, "err", err)
+		return nil
+	}
+	for _, cal := range cals {
+		x.calendar(cal, path)
+	}
+	return nil
+}

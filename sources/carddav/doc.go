@@ -1,0 +1,24 @@
+// Package carddav reads address books from CardDAV servers as kith sources
+// and keeps kith's merged set in a CardDAV collection as a kith target.
+//
+// Source finds its address books from a collection URL, or from a server URL
+// by discovery (/.well-known/carddav with redirects followed by hand, since
+// Go's http.Client turns PROPFIND into GET; current-user-principal;
+// addressbook-home-set, keeping its host when it names another one). It
+// reads incrementally: with sync-collection (RFC 6578) where the server
+// offers it, otherwise with getctag and an ETag listing, and fetches only
+// changed cards, with addressbook-multiget in batches and single GETs for a
+// batch that fails. Its cursor is compact JSON holding per book the sync
+// token or the ctag and ETag digests.
+//
+// Target writes to one collection, created with an extended MKCOL when
+// missing. Every write is conditional: If-None-Match: * to create, If-Match
+// to update or delete; a 412 is ksync.ErrConflict.
+//
+// The protocol requests are made here with net/http and encoding/xml rather
+// than through go-webdav's client, whose calls decode cards with go-vcard's
+// decoder (which corrupts them), drop ETag quotes, fail a whole multiget for
+// one bad entry, send no conditional headers and keep only the path of a
+// home set. From go-webdav kith takes its HTTPClient interface and Basic
+// auth client.
+package carddav

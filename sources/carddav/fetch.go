@@ -1,0 +1,208 @@
+package carddav
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	gosync "sync"
+
+	"github.com/emersion/go-vcard"
+
+	"kith/sync/card"
+)
+
+// fetched is one card read from the server.
+type fetched struct {
+	etag string
+	card vcard.Card
+}
+
+// fetchResult is what fetching a set of members gave. Keys are URL paths.
+type fetchResult struct {
+	cards    map[string]fetched
+	gone     map[string]bool
+	problems map[string]error
+}
+
+// maxCardSize bounds the body of one single GET.
+const maxCardSize = 32 << 20
+
+// fetch reads the cards at members, all in collection coll: with
+// addressbook-multiget in batches, up to parallel at once, and single GETs
+// for the members of a batch that failed or that the batch left out. A
+// member that is gone is in gone; a card that cannot be read or decoded is
+// in problems. fetch fails only when the server cannot be reached (a network
+// error, or ctx done), so that the caller's state stays as it was.
+func (c *client) fetch(ctx context.Context, coll *url.URL, members []*url.URL, batch, parallel int) (fetchResult, error) {
+	res := fetchResult{cards: map[string]fetched{}, gone: map[string]bool{}, problems: map[string]error{}}
+	var mu gosync.Mutex
+	var batches [][]*url.URL
+	for len(members) > 0 {
+		n := min(batch, len(members))
+		batches = append(batches, members[:n])
+		members = members[n:]
+	}
+	err := forEach(ctx, len(batches), parallel, func(ctx context.Context, i int) error {
+		part, err := c.fetchBatch(ctx, coll, batches[i])
+		if err != nil {
+			return err
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for k, v := range part.cards {
+			res.cards[k] = v
+		}
+		for k := range part.gone {
+			res.gone[k] = true
+		}
+		for k, v := range part.problems {
+			res.problems[k] = v
+		}
+		return nil
+	})
+	return res, err
+}
+
+// fetchBatch fetches one batch with a multiget, falling back to single GETs.
+func (c *client) fetchBatch(ctx context.Context, coll *url.URL, members []*url.URL) (fetchResult, error) {
+	res := fetchResult{cards: map[string]fetched{}, gone: map[string]bool{}, problems: map[string]error{}}
+	var b strings.Builder
+	b.WriteString(`<?xml version="1.0" encoding="utf-8"?><C:addressbook-multiget xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:carddav"><D:prop><D:getetag/><C:address-data/></D:prop>`)
+	for _, m := range members {
+		b.WriteString("<D:href>" + xmlText(m.EscapedPath()) + "</D:href>")
+	}
+	b.WriteString("</C:addressbook-multiget>")
+	ms, final, err := c.multistatus(ctx, request{method: "REPORT", url: coll, header: http.Header{"Depth": {"1"}}, body: []byte(b.String())})
+	if err != nil && ctx.Err() != nil {
+		return res, err
+	}
+	var retry []*url.URL
+	if err != nil {
+		// Servers fail a whole multiget for one entry they cannot serve,
+		// and a cut connection fails it too: read the batch one by one.
+		retry = members
+	} else {
+		want := map[string]*url.URL{}
+		for _, m := range members {
+			want[m.Path] = m
+		}
+		for _, r := range ms.Responses {
+			p, ok := r.ok()
+			for _, h := range r.Hrefs {
+				u, err := resolve(final, h)
+				if err != nil {
+					continue
+				}
+				if _, asked := want[u.Path]; !asked {
+					continue
+				}
+				switch {
+				case code(r.Status) == http.StatusNotFound || code(r.Status) == http.StatusGone:
+					res.gone[u.Path] = true
+				case ok && p.AddressData != nil:
+					c, err := decodeCard([]byte(*p.AddressData))
+					if err != nil {
+						res.problems[u.Path] = err
+					} else {
+						res.cards[u.Path] = fetched{etag: normETag(p.ETag), card: c}
+					}
+				default:
+					continue // not served in the batch: try alone
+				}
+				delete(want, u.Path)
+			}
+		}
+		for _, m := range members {
+			if _, left := want[m.Path]; left {
+				retry = append(retry, m)
+			}
+		}
+	}
+	for _, m := range retry {
+		f, err := c.get(ctx, m)
+		switch {
+		case err == nil:
+			res.cards[m.Path] = f
+		case isNotFound(err):
+			res.gone[m.Path] = true
+		case statusOf(err) != 0 && statusOf(err) != http.StatusUnauthorized || errors.Is(err, errDecode):
+			res.problems[m.Path] = err
+		default:
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+var errDecode = errors.New("decoding card")
+
+// decodeCard decodes one card as kith reads it.
+func decodeCard(data []byte) (vcard.Card, error) {
+	c, err := card.Decode(data)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errDecode, err)
+	}
+	return c, nil
+}
+
+// get fetches one card with a GET.
+func (c *client) get(ctx context.Context, u *url.URL) (fetched, error) {
+	resp, err := c.do(ctx, request{method: http.MethodGet, url: u, header: http.Header{"Accept": {"text/vcard, text/x-vcard;q=0.5"}}}, http.StatusOK)
+	if err != nil {
+		return fetched{}, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxCardSize+1))
+	if err != nil {
+		return fetched{}, fmt.Errorf("GET %s: reading body: %w", redact(u), err)
+	}
+	if len(data) > maxCardSize {
+		return fetched{}, fmt.Errorf("GET %s: card larger than %d bytes", redact(u), maxCardSize)
+	}
+	if cl := resp.ContentLength; cl >= 0 && int64(len(data)) != cl {
+		return fetched{}, fmt.Errorf("GET %s: body cut short (%d of %d bytes)", redact(u), len(data), cl)
+	}
+	vc, err := decodeCard(data)
+	if err != nil {
+		return fetched{}, err
+	}
+	return fetched{etag: normETag(resp.Header.Get("ETag")), card: vc}, nil
+}
+
+// forEach calls fn for 0..n-1, at most parallel at once, and returns the
+// first error; after an error no new calls start and the context given to
+// the running ones is cancelled.
+func forEach(ctx context.Context, n, parallel int, fn func(ctx context.Context, i int) error) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	sem := make(chan struct{}, max(parallel, 1))
+	var wg gosync.WaitGroup
+	var once gosync.Once
+	var first error
+	for i := range n {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if err := fn(ctx, i); err != nil {
+				once.Do(func() { first = err; cancel(err) })
+			}
+		}()
+	}
+	wg.Wait()
+	if first != nil {
+		return first
+	}
+	return ctx.Err()
+}

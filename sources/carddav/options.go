@@ -1,0 +1,96 @@
+package carddav
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+)
+
+// Options configure a Source or a Target.
+type Options struct {
+	// Name is the configured name of the source or target, used in errors
+	// and logs.
+	Name string
+	// URL is, for a Source, an address book collection URL or a server URL
+	// to discover address books from; for a Target, the collection to write
+	// to (created when missing).
+	URL string
+	// Username and Password are sent with Basic auth when Username is set.
+	// Password is the secret itself (see ReadPassword); it is never logged
+	// or put in an error.
+	Username string
+	Password string
+	// Addressbooks picks a Source's books by display name or last path
+	// segment; empty means every book found. Ignored by a Target.
+	Addressbooks []string
+	// HTTPClient makes the requests; nil means a client with Timeout. Its
+	// CheckRedirect is replaced: redirects are followed by hand so that a
+	// PROPFIND stays a PROPFIND.
+	HTTPClient *http.Client
+	// Timeout bounds one request, body included; 0 means DefaultTimeout.
+	// Ignored when HTTPClient is set.
+	Timeout time.Duration
+	// MaxParallel bounds the requests in flight at once (multiget batches
+	// of a Source, writes of a Target); 0 means DefaultMaxParallel.
+	MaxParallel int
+	// BatchSize is the number of cards fetched in one addressbook-multiget;
+	// 0 means DefaultBatchSize.
+	BatchSize int
+	// Rediscover is how long a Source trusts the address books it found
+	// before it looks again; 0 means DefaultRediscover, a negative value
+	// means on every Read.
+	Rediscover time.Duration
+	// Logger receives the package's logs; nil discards them.
+	Logger *slog.Logger
+}
+
+// Defaults for Options left at zero.
+const (
+	DefaultTimeout     = 2 * time.Minute
+	DefaultMaxParallel = 4
+	DefaultBatchSize   = 100
+	DefaultRediscover  = time.Hour
+)
+
+// check validates o and fills in defaults; kind is "source" or "target".
+func (o *Options) check(kind string) (*url.URL, error) {
+	if o.Name == "" {
+		return nil, fmt.Errorf("carddav %s: name: missing", kind)
+	}
+	u, err := url.Parse(o.URL)
+	if err != nil {
+		return nil, fmt.Errorf("%s %q: url: %w", kind, o.Name, errors.Unwrap(err))
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("%s %q: url: scheme must be http or https", kind, o.Name)
+	}
+	if u.Host == "" {
+		return nil, fmt.Errorf("%s %q: url: no host", kind, o.Name)
+	}
+	if u.User != nil {
+		return nil, fmt.Errorf("%s %q: url: must not hold user or password (use username and password_file)", kind, o.Name)
+	}
+	u.RawQuery, u.Fragment = "", ""
+	if u.Path == "" {
+		u.Path = "/"
+	}
+	if o.MaxParallel <= 0 {
+		o.MaxParallel = DefaultMaxParallel
+	}
+	if o.BatchSize <= 0 {
+		o.BatchSize = DefaultBatchSize
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if o.Rediscover == 0 {
+		o.Rediscover = DefaultRediscover
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return u, nil
+}

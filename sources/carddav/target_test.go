@@ -1,0 +1,146 @@
+package carddav
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"kith/internal/davtest"
+	ksync "kith/sync"
+	"kith/sync/card"
+)
+
+func newTarget(t *testing.T, srv *davtest.Server, url string) *Target {
+	t.Helper()
+	tg, err := NewTarget(Options{Name: "people", URL: url, Username: srv.Username, Password: srv.Password, BatchSize: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tg
+}
+
+func mustCard(t *testing.T, vcf string) ksync.Entry {
+	t.Helper()
+	c, err := card.Decode([]byte(vcf))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ksync.Entry{Card: c}
+}
+
+func TestTargetConditionalWrites(t *testing.T) {
+	forEachServer(t, func(t *testing.T, srv *davtest.Server) {
+		ctx := context.Background()
+		if srv.Kind == "radicale" {
+			srv.Do(t, "PROPFIND", srv.Home, nil, "") // makes the principal
+		}
+		coll := srv.Home + "people/"
+		tg := newTarget(t, srv, srv.URL+coll)
+
+		// A missing collection lists as empty and is made by the first Put.
+		got, err := tg.List(ctx)
+		if err != nil || len(got) != 0 {
+			t.Fatalf("List of a missing collection: %v, %v", got, err)
+		}
+		ada := mustCard(t, davtest.Card("ada", "Ada Lovelace", "NOTE:first line\\nsecond; line"))
+		etag, err := tg.Put(ctx, "ada.vcf", ada.Card, "")
+		if err != nil {
+			t.Fatalf("creating: %v", err)
+		}
+		if !strings.HasPrefix(etag, `"`) && !strings.HasPrefix(etag, `W/"`) {
+			t.Errorf("ETag %s is not quoted", etag)
+		}
+		if _, err := tg.Put(ctx, "ada.vcf", ada.Card, ""); !errors.Is(err, ksync.ErrConflict) {
+			t.Errorf("creating over an existing card: got %v, want ErrConflict", err)
+		}
+		listed, err := tg.List(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(listed) != 1 || listed["ada.vcf"] != etag {
+			t.Fatalf("List = %v, want ada.vcf → %s", listed, etag)
+		}
+		entries, err := tg.Get(ctx, []string{"ada.vcf", "gone.vcf"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(entries) != 1 || entries["ada.vcf"].ETag != etag {
+			t.Fatalf("Get = %v, want only ada.vcf with ETag %s", entries, etag)
+		}
+		if note := entries["ada.vcf"].Card.PreferredValue("NOTE"); note != `first line\nsecond; line` && note != `first line\nsecond\; line` {
+			t.Errorf("NOTE came back as %q", note)
+		}
+
+		// Update with the current ETag; a stale one is a conflict.
+		ada.Card.SetValue("FN", "Ada King")
+		etag2, err := tg.Put(ctx, "ada.vcf", ada.Card, etag)
+		if err != nil {
+			t.Fatalf("updating: %v", err)
+		}
+		if etag2 == etag {
+			t.Errorf("ETag did not change on update")
+		}
+		if _, err := tg.Put(ctx, "ada.vcf", ada.Card, etag); !errors.Is(err, ksync.ErrConflict) {
+			t.Errorf("update with a stale ETag: got %v, want ErrConflict", err)
+		}
+
+		// Another writer changes the card between List and Put.
+		listed, _ = tg.List(ctx)
+		srv.PutCard(t, coll+"ada.vcf", davtest.Card("ada", "Ada (edited on the phone)"))
+		ada.Card.SetValue("FN", "Ada by kith")
+		if _, err := tg.Put(ctx, "ada.vcf", ada.Card, listed["ada.vcf"]); !errors.Is(err, ksync.ErrConflict) {
+			t.Fatalf("Put after another writer: got %v, want ErrConflict", err)
+		}
+		entries, _ = tg.Get(ctx, []string{"ada.vcf"})
+		if fn := entries["ada.vcf"].Card.PreferredValue("FN"); fn != "Ada (edited on the phone)" {
+			t.Errorf("the other writer's edit was lost: FN = %q", fn)
+		}
+
+		// Delete is conditional too.
+		if err := tg.Delete(ctx, "ada.vcf", etag2); !errors.Is(err, ksync.ErrConflict) {
+			t.Errorf("Delete with a stale ETag: got %v, want ErrConflict", err)
+		}
+		if err := tg.Delete(ctx, "ada.vcf", entries["ada.vcf"].ETag); err != nil {
+			t.Errorf("Delete: %v", err)
+		}
+		if listed, _ := tg.List(ctx); len(listed) != 0 {
+			t.Errorf("after Delete, List = %v", listed)
+		}
+		if err := tg.Delete(ctx, "ada.vcf", entries["ada.vcf"].ETag); err != nil {
+			t.Errorf("Delete of a card already gone: %v", err)
+		}
+	})
+}
+
+// TestTargetRoundTrip checks that what kith writes reads back with the
+// same content hash, so a sync without changes writes nothing.
+func TestTargetRoundTrip(t *testing.T) {
+	forEachServer(t, func(t *testing.T, srv *davtest.Server) {
+		ctx := context.Background()
+		tg := newTarget(t, srv, srv.URL+srv.MakeBook(t, "people", "People"))
+		cards := map[string]string{
+			"plain.vcf":   davtest.Card("plain", "Plain Person"),
+			"escapes.vcf": davtest.Card("escapes", `Smith\, John`, `NOTE:a\;b\,c\\d\nline two`, "CATEGORIES:friends,work", `ADR;TYPE=HOME:;;1 Main St\, Apt 2;Town;;12345;UK`),
+			"long.vcf":    davtest.Card("long", "Long Note", "NOTE:"+strings.Repeat("ünïcödé text ", 30), "item1.EMAIL;TYPE=INTERNET:a@example.org", "item1.X-ABLabel:private"),
+		}
+		want := map[string]string{}
+		for href, vcf := range cards {
+			e := mustCard(t, vcf)
+			if _, err := tg.Put(ctx, href, e.Card, ""); err != nil {
+				t.Fatalf("%s: %v", href, err)
+			}
+			want[href] = card.Hash(card.ToV3(e.Card))
+		}
+		hrefs := []string{"plain.vcf", "escapes.vcf", "long.vcf"}
+		got, err := tg.Get(ctx, hrefs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range hrefs {
+			if card.Hash(got[h].Card) != want[h] {
+				t.Errorf("%s: read back differently:\n%s", h, card.EncodeBytes(got[h].Card))
+			}
+		}
+	})
+}
