@@ -94,9 +94,9 @@ func read(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	pw, err := carddav.ReadPassword(carddav.PasswordSource{Env: *pwEnv})
-	if err != nil {
-		return err
+	pw := ""
+	if *pwEnv != "" {
+		pw = os.Getenv(*pwEnv)
 	}
 	src, err := carddav.NewSource(carddav.Options{Name: "bench", URL: *u, Username: *user, Password: pw, MaxParallel: *parallel,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
