@@ -3,12 +3,11 @@
 # Radicale, in the same run, and print the ratios.
 #
 # One Radicale on 127.0.0.1 with two address books of $CARDS generated cards
-# each. Timed: kith's first read (discovery, listing, fetching every card)
-# and a no-change read; vdirsyncer's first sync of the same books into a
-# local vdir (its fetch) and a no-change sync.
-#
-# Until the daemon runs kind = "carddav" sources, kith is timed through
-# internal/benchgen, which drives the carddav Source directly.
+# each, and a scan folder (the demo's scans). Timed: kith's first
+# `kith --once` (discovery, fetching every card, reading the scans, merging,
+# writing every merged card to a vdir target, the report) and a no-change
+# `kith --once`; vdirsyncer's first sync of the same books into a local vdir
+# (its fetch alone) and a no-change sync. internal/benchgen makes the cards.
 #
 # Needs: go, radicale, vdirsyncer, curl (Debian packages radicale,
 # vdirsyncer, curl). Usage: scripts/bench-carddav.sh [cards-per-book]
@@ -32,8 +31,8 @@ now() { python3 -c 'import time; print(time.monotonic())'; }
 elapsed() { python3 -c "print('%.3f' % ($2 - $1))"; }
 ratio() { python3 -c "print('%.1f' % ($1 / $2) if $2 > 0 else 'inf')"; }
 
-echo "building benchgen…" >&2
-(cd "$ROOT" && go build -o "$W/benchgen" ./internal/benchgen)
+echo "building benchgen and kith…" >&2
+(cd "$ROOT" && go build -o "$W/benchgen" ./internal/benchgen && go build -o "$W/kith" .)
 
 printf 'kith:%s\n' "$BENCH_PW" > "$W/htpasswd"
 : > "$W/radicale.conf"
@@ -60,12 +59,39 @@ curl -s -o /dev/null -u "kith:$BENCH_PW" -X PROPFIND -H 'Depth: 1' "$URL/kith/fr
 curl -s -o /dev/null -u "kith:$BENCH_PW" -X PROPFIND -H 'Depth: 1' "$URL/kith/work/"
 
 echo "timing kith…" >&2
-k1=$("$W/benchgen" read -url "$URL/" -user kith -password-env BENCH_PW -cursor "$W/kith.cursor")
-k2=$("$W/benchgen" read -url "$URL/" -user kith -password-env BENCH_PW -cursor "$W/kith.cursor")
-kith_first=$(echo "$k1" | cut -d' ' -f1)
-kith_same=$(echo "$k2" | cut -d' ' -f1)
-[ "$(echo "$k1" | cut -d' ' -f2)" -eq $((2 * CARDS)) ] || { echo "kith read $k1, want $((2 * CARDS)) records" >&2; exit 1; }
-[ "$(echo "$k2" | cut -d' ' -f2)" -eq 0 ] || { echo "kith no-change read returned $k2" >&2; exit 1; }
+mkdir -p "$W/scans" "$W/merged"
+cp -r "$ROOT/internal/demo/data/scans/." "$W/scans/"
+cat > "$W/kith.toml" <<CONF
+state_dir = "$W/kith-state"
+default_region = "DE"
+
+[[source]]
+name = "radicale"
+kind = "carddav"
+url = "$URL/"
+username = "kith"
+password_env = "BENCH_PW"
+
+[[source]]
+name = "scans"
+kind = "scans"
+path = "$W/scans"
+
+[[target]]
+name = "merged"
+kind = "vdir"
+path = "$W/merged"
+CONF
+t0=$(now)
+"$W/kith" --config "$W/kith.toml" --once >"$W/kith1.out" 2>"$W/kith1.log" || { cat "$W/kith1.log"; exit 1; }
+t1=$(now)
+"$W/kith" --config "$W/kith.toml" --once >"$W/kith2.out" 2>"$W/kith2.log" || { cat "$W/kith2.log"; exit 1; }
+t2=$(now)
+kith_first=$(elapsed "$t0" "$t1")
+kith_same=$(elapsed "$t1" "$t2")
+echo "kith first:     $(cat "$W/kith1.out")" >&2
+echo "kith no-change: $(cat "$W/kith2.out")" >&2
+grep -q "0 cards written" "$W/kith2.out" || { echo "kith's no-change run wrote cards" >&2; exit 1; }
 
 echo "timing vdirsyncer…" >&2
 mkdir -p "$W/vdir"
@@ -103,6 +129,6 @@ got=$(find "$W/vdir" -name '*.vcf' | wc -l)
 [ "$got" -eq $((2 * CARDS)) ] || echo "warning: vdirsyncer wrote $got cards, want $((2 * CARDS))" >&2
 
 echo "cards: 2 books x $CARDS on Radicale $(radicale --version), vdirsyncer $(vdirsyncer --version 2>/dev/null | awk '{print $NF}')"
-printf '%-22s %10s %12s %8s\n' "" "kith (s)" "vdirsyncer (s)" "ratio"
+printf '%-22s %10s %12s %8s\n' "" "kith --once (s)" "vdirsyncer (s)" "ratio"
 printf '%-22s %10s %12s %8sx\n' "first run (fetch all)" "$kith_first" "$vds_first" "$(ratio "$vds_first" "$kith_first")"
 printf '%-22s %10s %12s %8sx\n' "no-change run" "$kith_same" "$vds_same" "$(ratio "$vds_same" "$kith_same")"
