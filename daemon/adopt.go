@@ -29,8 +29,10 @@ func newOnTarget(ctx context.Context, t ksync.Target, prev *ksync.State) (ksync.
 		if _, ok := known[href]; ok {
 			continue
 		}
-		if uid, ok := strings.CutSuffix(href, ".vcf"); ok && prev.Contacts[uid] != nil {
-			continue // kith's own card, written before a crash: SyncTarget adopts it
+		if strings.HasPrefix(href, ksync.UIDPrefix) {
+			// kith's own card, written before a crash stopped the sync that
+			// wrote it: the UID comes back and SyncTarget takes the card over.
+			continue
 		}
 		hrefs = append(hrefs, href)
 	}

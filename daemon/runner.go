@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	gosync "sync"
 	"time"
@@ -181,7 +182,7 @@ func (r *Runner) readInteractions(ctx context.Context, prev *ksync.State, now ti
 		if ctx.Err() != nil {
 			return nil, nil, ctx.Err()
 		}
-		sum.Errors = append(sum.Errors, fmt.Sprintf("%s: %v", src.Name(), err))
+		sum.Errors = append(sum.Errors, nameErr("", src.Name(), err))
 		r.log.Warn("interactions not read; the last ones known are kept", "source", src.Name(), "err", err)
 		for uid, all := range prev.Interactions {
 			for _, in := range all {
@@ -284,7 +285,7 @@ func (r *Runner) Sync(ctx context.Context, st *state.Store) (*Summary, error) {
 				return sum, ctx.Err()
 			}
 			in.Failed = append(in.Failed, src.Name())
-			sum.Errors = append(sum.Errors, fmt.Sprintf("source %q: %v", src.Name(), err))
+			sum.Errors = append(sum.Errors, nameErr("source", src.Name(), err))
 			r.log.Warn("source not applied; its records stay as they were", "source", src.Name(), "err", err)
 			continue
 		}
@@ -348,6 +349,20 @@ func (r *Runner) allTargets(st *state.Store) ([]ksync.Target, error) {
 		return nil, fmt.Errorf("server: %w", err)
 	}
 	return append(slices.Clip(r.targets), srv.Target(ServerTarget)), nil
+}
+
+// nameErr returns err's message prefixed with the thing's kind and name,
+// unless the message names it already.
+func nameErr(kind, name string, err error) string {
+	prefix := strconv.Quote(name)
+	if kind != "" {
+		prefix = kind + " " + prefix
+	}
+	msg := err.Error()
+	if strings.Contains(msg, strconv.Quote(name)) {
+		return msg
+	}
+	return prefix + ": " + msg
 }
 
 // constraints returns the user's split and join decisions in force.

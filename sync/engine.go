@@ -269,11 +269,15 @@ func assignUIDs(prev *State, keys []RecordKey, groups []match.Group) []string {
 	return uids
 }
 
+// UIDPrefix starts every UID kith makes, and so the href of every card it
+// writes: a card on a target whose name starts with it is kith's.
+const UIDPrefix = "kith-"
+
 // newUID derives a UID from the record that founds a contact, so that the
 // same data gives the same UIDs on a fresh state.
 func newUID(k RecordKey) string {
 	sum := sha256.Sum256([]byte(k.Source + "\x00" + k.ID))
-	return "kith-" + hex.EncodeToString(sum[:10])
+	return UIDPrefix + hex.EncodeToString(sum[:10])
 }
 
 func rankOf(rank map[string]int, source string) int {

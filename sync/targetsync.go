@@ -195,7 +195,9 @@ func (e *Engine) writeOne(ctx context.Context, t Target, href string, c *Contact
 		var user vcard.Card
 		if cur != nil {
 			user, etag = cur.Card, cur.ETag
-			res.edited = res.edited || ent == nil || card.Hash(user) != ent.Hash
+			// Without an entry (state lost, or a crash before it was saved)
+			// the card is kith's own: merged in, not counted as an edit.
+			res.edited = res.edited || ent != nil && card.Hash(user) != ent.Hash
 			if ent == nil {
 				base = vcard.Card{} // nothing known: every source value counts as new
 			}

@@ -139,6 +139,14 @@ func TestCluster(t *testing.T) {
 			want: "a+b",
 		},
 		{
+			name: "OCR slips in a scanned tel: URI",
+			ev: []Evidence{
+				person("a", "Lena Stone", nil, cell("+49 171 1234567")),
+				{Key: "b", FN: "Lena St0ne", Phones: []Phone{cell("tel:+49-l7l-l234567")}, Scanned: true},
+			},
+			want: "a+b",
+		},
+		{
 			name: "OCR-like names without a scan stay apart",
 			ev: []Evidence{
 				person("a", "Emma Smith", []string{"emma@example.com"}),
@@ -172,6 +180,28 @@ func TestCluster(t *testing.T) {
 			},
 			cons: []Constraint{{A: "a", B: "b", Together: true}, {A: "b", B: "c", Together: true}, {A: "a", B: "c"}},
 			want: "a+b c",
+		},
+		{
+			name: "company cards join on the shared switchboard, people stay apart",
+			ev: []Evidence{
+				{Key: "a", FN: "Acme GmbH", Org: "Acme GmbH", Phones: []Phone{work("+49 30 1234-0")}},
+				{Key: "b", FN: "ACME", Org: "ACME", Phones: []Phone{work("+49 30 12340")}, Emails: []string{"info@acme.example"}},
+				person("c", "Ann Lee", []string{"info@acme.example"}, work("+49 30 1234-0")),
+				person("d", "Bob Stone", nil, work("+49 30 1234-0")),
+			},
+			want:     "a+b c d",
+			possible: -1,
+		},
+		{
+			name: "an FN that is an email address is no name",
+			ev: []Evidence{
+				person("a", "ann@example.com", []string{"ann@example.com"}),
+				person("b", "Ann Lee", []string{"Ann@Example.com"}),
+				person("c", "+49 171 5555555", nil, cell("0171 5555555")),
+				person("d", "Ann Lee", nil, cell("+491715555555")),
+			},
+			want:     "a+b c+d",
+			possible: -1,
 		},
 		{
 			name: "org card and person share a number",

@@ -195,6 +195,10 @@ func (m *matcher) judge(a, b int32, explain bool) (e edge, join bool) {
 	switch {
 	case strong > 0:
 		return e, true
+	case ra.nm.org != "" && nr == relSame && weak > 0:
+		// Two cards of one organisation: its switchboard and info@ address
+		// are shared with its people, and still identify it.
+		return e, true
 	case nr >= relOCR && ra.nm.full() && rb.nm.full() && weak >= mergeWeak:
 		// relOCR needs a scanned card: the slips count because the rest agrees.
 		return e, true

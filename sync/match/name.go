@@ -2,6 +2,7 @@ package match
 
 import (
 	"strings"
+	"unicode"
 
 	"kith/sync/normalize"
 )
@@ -172,8 +173,17 @@ func normSuffix(s string) string {
 func parseName(ev *Evidence) name {
 	var n name
 	n.scan = ev.Scanned
-	fn := parseFN(ev.FN)
-	if strings.TrimSpace(ev.Given) != "" || strings.TrimSpace(ev.Family) != "" {
+	var fn name
+	hasN := strings.TrimSpace(ev.Given) != "" || strings.TrimSpace(ev.Family) != ""
+	switch {
+	case !namelike(ev.FN):
+		// An FN that is an email address or a number names no one.
+	case !hasN && ev.Org != "" && orgForm(ev.FN) == orgForm(ev.Org):
+		// A company's card: FN repeats ORG.
+	default:
+		fn = parseFN(ev.FN)
+	}
+	if hasN {
 		if g := loose(ev.Given); g != "" {
 			toks := strings.Fields(g)
 			n.given = append(n.given, strings.Join(toks, " "))
@@ -209,6 +219,20 @@ func parseName(ev *Evidence) name {
 	}
 	n.compile()
 	return n
+}
+
+// namelike reports whether an FN can be a name: it has a letter and is not
+// an email address.
+func namelike(fn string) bool {
+	if strings.ContainsRune(fn, '@') {
+		return false
+	}
+	for _, r := range fn {
+		if unicode.IsLetter(r) {
+			return true
+		}
+	}
+	return false
 }
 
 func (n *name) addAlias(g string) {
