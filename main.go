@@ -32,8 +32,19 @@ Usage:
   kith                        sync the bundled example data once (a demo, nothing to set up)
   kith --config FILE --once   sync once and exit
   kith --config FILE          run as a daemon until stopped (the systemd service does this)
+  kith --config FILE --once --dry-run
+                              print what a sync would change; write nothing
   kith check [--config FILE]  check a config: read every source and target, say what is
                               there or exactly what is wrong; changes nothing
+  kith explain NAME|UID       the records a merged contact was made from, and why
+  kith split UID [SOURCE:ID ...]
+                              these records are not one person (all, or those given)
+  kith join UID|NAME UID|NAME these two contacts are one person
+  kith undo [N]               take back a split or join (default: the last)
+  kith restore NAME|UID       bring back a contact you deleted on a target
+  kith report                 the last report's summary in the terminal
+  kith passwd USER            set a login of the embedded CardDAV server
+  (each of these takes --config FILE, default /etc/kith/kith.toml)
   kith --version              print the version
   kith --help                 print this help
 
@@ -60,8 +71,16 @@ func main() {
 
 // run is main without the exit, so that tests can call it.
 func run(args []string, stdout, stderr io.Writer, getenv func(string) string) int {
-	if len(args) > 0 && args[0] == "check" {
-		return runCheck(args[1:], stdout, stderr, getenv)
+	if len(args) > 0 {
+		if args[0] == "check" {
+			return runCheck(args[1:], stdout, stderr, getenv)
+		}
+		if args[0] == "passwd" {
+			return runPasswd(args[1:], os.Stdin, stdout, stderr)
+		}
+		if cmd, ok := commands[args[0]]; ok {
+			return runCommand(args[0], cmd, args[1:], stdout, stderr)
+		}
 	}
 	fs := flag.NewFlagSet("kith", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -71,6 +90,8 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 	wait := fs.Duration("wait", daemon.DefaultLockWait, "how long to wait while another kith process (the daemon) works on the state folder")
 	demoDir := fs.String("demo-dir", defaultDemoDir(), "`folder` for the demo run without --config")
 	showVersion := fs.Bool("version", false, "print the version and exit")
+	dryRun := fs.Bool("dry-run", false, "with --once: print what the sync would change and write nothing")
+	allowShrink := fs.Bool("allow-shrink", false, "with --once: apply sources that lost more than max_shrink of their contacts (you confirm the loss is real)")
 	if wantsHelp(args) {
 		// Asked for, help goes to stdout (kith --help | less); after a
 		// mistake, to stderr with the error.
@@ -138,6 +159,12 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 		level.Set(l)
 	}
 	opts := []daemon.Option{daemon.WithLockWait(*wait)}
+	if *dryRun {
+		opts = append(opts, daemon.WithDryRun(stdout))
+	}
+	if *allowShrink {
+		opts = append(opts, daemon.WithAllowShrink())
+	}
 	if !journald && isTerminal(stderr) {
 		opts = append(opts, daemon.WithProgress(stderr))
 	}

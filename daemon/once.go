@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 
 	"kith/internal/state"
@@ -23,6 +24,10 @@ func Once(ctx context.Context, cfg *Config, log *slog.Logger, opts ...Option) (*
 	if o.progress != nil {
 		r = r.withProgress(o.progress)
 	}
+	if o.dryRun != nil {
+		r.SetDryRun(o.dryRun)
+	}
+	r.AllowShrink = o.allowShrink
 	lock, err := AcquireLock(ctx, cfg.StateDir, "once", o.lockWait)
 	if err != nil {
 		return nil, err
@@ -43,3 +48,11 @@ func Once(ctx context.Context, cfg *Config, log *slog.Logger, opts ...Option) (*
 	}
 	return sum, nil
 }
+
+// WithDryRun makes Once compute the sync and print to w what it would
+// change, writing nothing: no target, no state, no report.
+func WithDryRun(w io.Writer) Option { return func(o *options) { o.dryRun = w } }
+
+// WithAllowShrink makes Once apply snapshots that shrank a source by more
+// than max_shrink: the user confirmed the loss is real.
+func WithAllowShrink() Option { return func(o *options) { o.allowShrink = true } }

@@ -212,6 +212,8 @@ type Summary struct {
 	Skipped []string `json:"skipped"`
 	// Errors lists sources and targets that failed as a whole.
 	Errors []string `json:"errors"`
+	// DryRun is set when nothing was written: the counts are what a sync would do.
+	DryRun bool `json:"dry_run,omitempty"`
 }
 
 // Complete reports whether every source was read and every target written.
@@ -238,6 +240,9 @@ func (s *Summary) String() string {
 		fmt.Fprintf(&b, ", %d errors (%s)", n, strings.Join(s.Errors, "; "))
 	}
 	fmt.Fprintf(&b, ", %s", s.Duration.Round(time.Millisecond))
+	if s.DryRun {
+		b.WriteString(" (dry run: nothing was written)")
+	}
 	return b.String()
 }
 
@@ -325,6 +330,7 @@ func (r *Runner) Sync(ctx context.Context, st *state.Store) (*Summary, error) {
 	rep := r.buildReport(out, as, start)
 	sum.Duration = r.Now().Sub(start)
 	if r.DryRun {
+		sum.DryRun = true
 		return sum, nil
 	}
 	if err := st.Save(ctx, prev, out.State, state.Run{Started: start, Finished: r.Now(), Summary: sum}); err != nil {

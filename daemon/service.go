@@ -7,8 +7,12 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
+	"net/http"
+	"path/filepath"
 	"time"
 
+	"kith/internal/davserver"
 	"kith/internal/state"
 )
 
@@ -16,13 +20,15 @@ import (
 type Option func(*options)
 
 type options struct {
-	reload   <-chan struct{}
-	level    *slog.LevelVar
-	notifier *Notifier
-	lockWait time.Duration
-	progress io.Writer
-	timing   watchTiming
-	retryMin time.Duration
+	dryRun      io.Writer
+	allowShrink bool
+	reload      <-chan struct{}
+	level       *slog.LevelVar
+	notifier    *Notifier
+	lockWait    time.Duration
+	progress    io.Writer
+	timing      watchTiming
+	retryMin    time.Duration
 }
 
 func buildOptions(opts []Option) options {
@@ -86,8 +92,48 @@ func Serve(ctx context.Context, configPath string, log *slog.Logger, opts ...Opt
 			log.Error("closing the state database", "err", err)
 		}
 	}()
+	if cfg.Server != nil {
+		stop, err := listen(ctx, cfg, st, log)
+		if err != nil {
+			return err
+		}
+		// Deferred after the database's close, so it runs first: the
+		// listener stops before the database closes.
+		defer stop()
+	}
 	s := &server{path: configPath, log: log, opts: o, cfg: cfg, runner: runner, store: st}
 	return s.serve(ctx)
+}
+
+// listen starts the embedded CardDAV server on [server].listen and returns
+// a function that stops it and waits for it. A busy port is an error now,
+// not a log line later.
+func listen(ctx context.Context, cfg *Config, st *state.Store, log *slog.Logger) (stop func(), err error) {
+	sc := cfg.Server
+	reportDir := cfg.Report.Dir
+	srv, err := davserver.New(davserver.Options{
+		DB: st.DB(), UsersFile: sc.UsersFile, Logger: log, BookName: sc.BookName, TrustForwardedFor: sc.TrustForwardedFor,
+		Report: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:")
+			http.ServeFile(w, r, filepath.Join(reportDir, "report.html"))
+		}),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	ln, err := net.Listen("tcp", sc.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("server.listen: %w", err)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := srv.Serve(ctx, ln, sc.TLSCert, sc.TLSKey); err != nil {
+			log.Error("CardDAV server stopped", "err", err)
+		}
+	}()
+	return func() { cancel(); <-done }, nil
 }
 
 // server is Serve's state; only its serve goroutine touches it.

@@ -294,22 +294,8 @@ func phonetic(s string) string {
 // candidates returns the pairs (i<<32 | j, i < j) that share a blocking key,
 // deduplicated, and records which identifiers are shared.
 func (m *matcher) candidates(ctx context.Context) ([]uint64, error) {
-	entries := make([]keyEntry, 0, len(m.recs)*8)
-	var buf []keyEntry
-	for i := range m.recs {
-		buf = m.keys(i, buf[:0])
-		entries = append(entries, buf...)
-	}
-	slices.SortFunc(entries, func(a, b keyEntry) int {
-		switch {
-		case a.h < b.h:
-			return -1
-		case a.h > b.h:
-			return 1
-		}
-		return int(a.i - b.i)
-	})
-	if err := ctx.Err(); err != nil {
+	entries, err := m.sortedKeys(ctx)
+	if err != nil {
 		return nil, err
 	}
 	m.shared = map[uint64]bool{}
@@ -349,6 +335,70 @@ func (m *matcher) candidates(ctx context.Context) ([]uint64, error) {
 	}
 	slices.Sort(pairs)
 	return slices.Compact(pairs), ctx.Err()
+}
+
+// sortedKeys returns every record's blocking keys sorted by hash, then
+// record. Chunks of records are keyed and sorted on all CPUs, then merged.
+func (m *matcher) sortedKeys(ctx context.Context) ([]keyEntry, error) {
+	workers := runtime.GOMAXPROCS(0)
+	if len(m.recs) < 4096 {
+		workers = 1
+	}
+	runs := make([][]keyEntry, workers)
+	chunk := (len(m.recs) + workers - 1) / workers
+	var wg gosync.WaitGroup
+	for w := range workers {
+		lo, hi := min(w*chunk, len(m.recs)), min((w+1)*chunk, len(m.recs))
+		wg.Go(func() {
+			run := make([]keyEntry, 0, (hi-lo)*8)
+			for i := lo; i < hi; i++ {
+				if (i-lo)%4096 == 0 && ctx.Err() != nil {
+					return
+				}
+				run = m.keys(i, run)
+			}
+			slices.SortFunc(run, compareKeys)
+			runs[w] = run
+		})
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	for len(runs) > 1 {
+		var next [][]keyEntry
+		for k := 0; k < len(runs); k += 2 {
+			if k+1 == len(runs) {
+				next = append(next, runs[k])
+				continue
+			}
+			next = append(next, mergeKeys(runs[k], runs[k+1]))
+		}
+		runs = next
+	}
+	return runs[0], nil
+}
+
+func compareKeys(a, b keyEntry) int {
+	switch {
+	case a.h < b.h:
+		return -1
+	case a.h > b.h:
+		return 1
+	}
+	return int(a.i - b.i)
+}
+
+func mergeKeys(a, b []keyEntry) []keyEntry {
+	out := make([]keyEntry, 0, len(a)+len(b))
+	for len(a) > 0 && len(b) > 0 {
+		if compareKeys(a[0], b[0]) <= 0 {
+			out, a = append(out, a[0]), a[1:]
+		} else {
+			out, b = append(out, b[0]), b[1:]
+		}
+	}
+	return append(append(out, a...), b...)
 }
 
 // blockPairs appends the pairs of one block (see keyEntry). A block with

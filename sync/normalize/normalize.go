@@ -201,6 +201,23 @@ func (n *Normalizer) Phone(s string) (e164 string, ok bool) {
 func (n *Normalizer) fast(s string) (string, bool) {
 	switch {
 	case len(s) > 1 && s[0] == '+':
+		if i := strings.Index(s, "(0)"); i > 0 {
+			// "+44 (0)20 …": the trunk zero in brackets is not dialled
+			// from abroad; only countries known to work that way.
+			cc := 0
+			for _, c := range s[1:i] {
+				switch {
+				case c >= '0' && c <= '9':
+					cc = cc*10 + int(c-'0')
+				case c != ' ':
+					return "", false
+				}
+			}
+			if !trunkZero[cc] {
+				return "", false
+			}
+			return fastE164(s[:i] + s[i+3:])
+		}
 		return fastE164(s)
 	case n == nil || n.cc == "" || len(s) < 3 || s[0] != '0':
 	case s[1] == '0':
@@ -217,10 +234,9 @@ func (n *Normalizer) fast(s string) (string, bool) {
 
 // fastE164 handles the common spelling of an international number, '+' and
 // digits with spaces, dashes, dots or slashes between them, without the cost of
-// a full parse (several microseconds). Anything else (national numbers, a
-// trunk "(0)", a zero after the country code, extensions, letters) is left to
-// the parser; so are numbers of the North American plan, which have their own
-// rules.
+// a full parse (several microseconds). Anything else (a zero after the
+// country code, extensions, letters, a length the country's numbers do not
+// have) is left to the parser.
 func fastE164(s string) (string, bool) {
 	if len(s) < 2 || s[0] != '+' {
 		return "", false
@@ -241,7 +257,7 @@ func fastE164(s string) (string, bool) {
 		}
 	}
 	digits := out[1:]
-	if len(digits) < 8 || len(digits) > 15 || digits[0] == '0' || digits[0] == '1' {
+	if len(digits) < 8 || len(digits) > 15 || digits[0] == '0' {
 		return "", false
 	}
 	for l := 1; l <= 3; l++ {
@@ -282,6 +298,10 @@ func possible(cc int, nsn []byte) bool {
 	}
 	return phonenumbers.IsPossibleNumberWithReason(num) == phonenumbers.IS_POSSIBLE
 }
+
+// trunkZero are the country codes of fastRegions whose national numbers
+// start with a trunk "0" that international spellings put in brackets.
+var trunkZero = map[int]bool{49: true, 43: true, 41: true, 33: true, 44: true, 31: true, 32: true, 46: true, 353: true}
 
 // keepsLeadingZero reports whether numbers of country code cc keep a leading
 // zero after the country code (Italy, Vatican, and a few others).

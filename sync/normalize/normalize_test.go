@@ -1,6 +1,7 @@
 package normalize
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -106,6 +107,10 @@ func TestFastPath(t *testing.T) {
 					phonenumbers.Format(num, phonenumbers.E164),
 					phonenumbers.Format(num, phonenumbers.INTERNATIONAL),
 					"00" + strings.TrimPrefix(phonenumbers.Format(num, phonenumbers.INTERNATIONAL), "+"),
+				}
+				if cc := fmt.Sprint(num.GetCountryCode()); true {
+					nsn := phonenumbers.GetNationalSignificantNumber(num)
+					spellings = append(spellings, "+"+cc+" (0)"+nsn, "+"+cc+" (0) "+nsn, "+"+cc+"-"+nsn)
 				}
 				if other == region {
 					spellings = append(spellings, phonenumbers.Format(num, phonenumbers.NATIONAL))

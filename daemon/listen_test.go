@@ -1,0 +1,57 @@
+package daemon
+
+import (
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"kith/internal/davserver"
+)
+
+// The daemon serves the merged book: a phone logs in and finds the card.
+func TestServeServesTheBook(t *testing.T) {
+	cfgPath, dir := daemonSetup(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	users := filepath.Join(dir, "users")
+	if err := davserver.SetPassword(users, "anna", []byte("correct horse")); err != nil {
+		t.Fatal(err)
+	}
+	cfg, _ := os.ReadFile(cfgPath)
+	os.WriteFile(cfgPath, append(cfg, []byte("\n[server]\nlisten = \""+addr+"\"\nusers_file = \"users\"\n")...), 0o600)
+	_, msgs, _ := runServe(t, cfgPath)
+	waitMsg(t, msgs, "STATUS=2 sources") // the first sync is done
+	base := "http://" + addr
+
+	resp, err := http.Get(base + "/healthz")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("healthz: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	if resp, _ := http.Get(base + "/dav/anna/contacts/people/"); resp == nil || resp.StatusCode != 401 {
+		t.Fatalf("no login: %v, want 401", resp)
+	}
+	var body string
+	eventually(t, "the card on the served book", func() bool {
+		req, _ := http.NewRequest("PROPFIND", base+"/dav/anna/contacts/people/", strings.NewReader(
+			`<?xml version="1.0"?><d:propfind xmlns:d="DAV:"><d:prop><d:getetag/></d:prop></d:propfind>`))
+		req.Header.Set("Depth", "1")
+		req.SetBasicAuth("anna", "correct horse")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		body = string(b)
+		return resp.StatusCode == 207 && strings.Contains(body, "kith-")
+	})
+}
