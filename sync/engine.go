@@ -195,9 +195,9 @@ func (e *Engine) applySnapshots(prev, next *State, in Input, out *Outcome) {
 		for _, p := range snap.Problems {
 			out.Problems = append(out.Problems, p)
 			// A problem with a file keeps its records: "path" and, for a
-			// multi-card file, every "path#N".
+			// multi-card file, every "path#N"; with a folder, all in it.
 			for _, k := range bySource[snap.Source] {
-				if k.ID != p.ID && !strings.HasPrefix(k.ID, p.ID+"#") {
+				if k.ID != p.ID && !strings.HasPrefix(k.ID, p.ID+"#") && !strings.HasPrefix(k.ID, p.ID+"/") {
 					continue
 				}
 				if _, fresh := next.Records[k]; !fresh {

@@ -288,8 +288,9 @@ func (s *Store) Save(ctx context.Context, prev, next *ksync.State, run Run) (err
 
 func saveRecords(ctx context.Context, tx *sql.Tx, prev, next *ksync.State) error {
 	for k, r := range next.Records {
-		if p := prev.Records[k]; p != nil && p.Hash == r.Hash && p.UID == r.UID && p.Seen.Equal(r.Seen) &&
-			p.FirstSeen.Equal(r.FirstSeen) && p.Scanned == r.Scanned {
+		// Times are stored in whole seconds: compare them so.
+		if p := prev.Records[k]; p != nil && p.Hash == r.Hash && p.UID == r.UID && toUnix(p.Seen) == toUnix(r.Seen) &&
+			toUnix(p.FirstSeen) == toUnix(r.FirstSeen) && p.Scanned == r.Scanned {
 			continue
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO records(source, id, hash, card, seen, scanned, first_seen, uid)
@@ -317,7 +318,7 @@ func saveContacts(ctx context.Context, tx *sql.Tx, prev, next *ksync.State) erro
 		if c.Reasons == nil {
 			reasons = []byte("[]")
 		}
-		if p := prev.Contacts[uid]; p != nil && p.Hash == c.Hash && p.Created.Equal(c.Created) && slices.Equal(p.Reasons, c.Reasons) {
+		if p := prev.Contacts[uid]; p != nil && p.Hash == c.Hash && toUnix(p.Created) == toUnix(c.Created) && slices.Equal(p.Reasons, c.Reasons) {
 			continue
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO contacts(uid, name, hash, card, created, reasons)

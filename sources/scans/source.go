@@ -16,7 +16,7 @@ import (
 
 	"github.com/emersion/go-vcard"
 
-	"kith/internal/fsname"
+	"kith/internal/dirscan"
 	ksync "kith/sync"
 	"kith/sync/card"
 )
@@ -61,48 +61,25 @@ func (s *Source) Name() string { return s.name }
 // that cannot be read becomes a Problem and the rest are still read. Read
 // fails only when the folder itself cannot be read or ctx is done.
 func (s *Source) Read(ctx context.Context, cursor string) (ksync.Snapshot, error) {
-	snap := ksync.Snapshot{Source: s.name, Full: true}
-	err := filepath.WalkDir(s.dir, func(path string, d fs.DirEntry, err error) error {
-		if cerr := ctx.Err(); cerr != nil {
-			return cerr
+	want := func(name string) bool {
+		switch strings.ToLower(filepath.Ext(name)) {
+		case ".vcf", ".vcard", ".csv":
+			return true
 		}
-		if path == s.dir {
-			return err
+		return false
+	}
+	snap, err := dirscan.Read(ctx, s.name, s.dir, cursor, want, func(path, id string, snap *ksync.Snapshot) {
+		if strings.EqualFold(filepath.Ext(path), ".csv") {
+			s.readCSV(snap, path, id)
+		} else {
+			s.readVCF(snap, path, id)
 		}
-		rel, rerr := filepath.Rel(s.dir, path)
-		if rerr != nil {
-			return rerr
-		}
-		id := filepath.ToSlash(rel)
-		if fsname.Skip(d.Name()) {
-			if d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if err != nil {
-			s.problem(&snap, id, fmt.Errorf("reading folder: %w", err))
-			if d != nil && d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if d.IsDir() {
-			return nil
-		}
-		switch strings.ToLower(filepath.Ext(d.Name())) {
-		case ".vcf", ".vcard":
-			s.readVCF(&snap, path, id)
-		case ".csv":
-			s.readCSV(&snap, path, id)
-		}
-		return nil
 	})
 	if err != nil {
 		return ksync.Snapshot{}, fmt.Errorf("source %q: reading scan folder %s: %w", s.name, s.dir, err)
 	}
 	// Problems are returned, not logged: the caller reports them once.
-	s.log.Debug("scan folder read", "dir", s.dir, "records", len(snap.Records), "problems", len(snap.Problems))
+	s.log.Debug("scan folder read", "dir", s.dir, "full", snap.Full, "records", len(snap.Records), "deleted", len(snap.Deleted), "problems", len(snap.Problems))
 	return snap, nil
 }
 

@@ -8,9 +8,8 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
-	"path/filepath"
 
-	"kith/internal/fsname"
+	"kith/internal/dirscan"
 	ksync "kith/sync"
 	"kith/sync/card"
 )
@@ -50,49 +49,19 @@ func (s *Source) Name() string { return s.name }
 // decoded becomes a Problem and the others are still read. Read fails only
 // when the folder itself cannot be read or ctx is done.
 func (s *Source) Read(ctx context.Context, cursor string) (ksync.Snapshot, error) {
-	snap := ksync.Snapshot{Source: s.name, Full: true}
-	err := filepath.WalkDir(s.dir, func(path string, d fs.DirEntry, err error) error {
-		if cerr := ctx.Err(); cerr != nil {
-			return cerr
-		}
-		if path == s.dir {
-			return err // the folder itself: unreadable means the source is.
-		}
-		rel, rerr := filepath.Rel(s.dir, path)
-		if rerr != nil {
-			return rerr
-		}
-		id := filepath.ToSlash(rel)
-		if fsname.Skip(d.Name()) {
-			if d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if err != nil {
-			// An unreadable subfolder: report it and go on with the rest.
-			snap.Problems = append(snap.Problems, ksync.Problem{Source: s.name, ID: id, Err: fmt.Errorf("reading folder: %w", err)})
-			if d != nil && d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if d.IsDir() || !isVCF(d.Name()) {
-			return nil
-		}
+	snap, err := dirscan.Read(ctx, s.name, s.dir, cursor, isVCF, func(path, id string, snap *ksync.Snapshot) {
 		rec, err := s.readFile(path, id)
 		if err != nil {
 			snap.Problems = append(snap.Problems, ksync.Problem{Source: s.name, ID: id, Err: err})
-			return nil
+			return
 		}
 		snap.Records = append(snap.Records, rec)
-		return nil
 	})
 	if err != nil {
 		return ksync.Snapshot{}, fmt.Errorf("source %q: reading vdir %s: %w", s.name, s.dir, err)
 	}
 	// Problems are returned, not logged: the caller reports them once.
-	s.log.Debug("vdir read", "dir", s.dir, "records", len(snap.Records), "problems", len(snap.Problems))
+	s.log.Debug("vdir read", "dir", s.dir, "full", snap.Full, "records", len(snap.Records), "deleted", len(snap.Deleted), "problems", len(snap.Problems))
 	return snap, nil
 }
 
