@@ -9,9 +9,12 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
+	gosync "sync"
 	"time"
 
+	"github.com/emersion/go-vcard"
 	_ "modernc.org/sqlite" // the database/sql driver "sqlite"
 
 	ksync "kith/sync"
@@ -135,21 +138,56 @@ func (s *Store) loadRecords(ctx context.Context, st *ksync.State) error {
 		return err
 	}
 	defer rows.Close()
+	var recs []*ksync.StoredRecord
+	var data [][]byte
 	for rows.Next() {
 		var r ksync.StoredRecord
-		var data []byte
+		var d []byte
 		var seen, first int64
-		if err := rows.Scan(&r.Source, &r.ID, &r.Hash, &data, &seen, &r.Scanned, &first, &r.UID); err != nil {
+		if err := rows.Scan(&r.Source, &r.ID, &r.Hash, &d, &seen, &r.Scanned, &first, &r.UID); err != nil {
 			return err
 		}
-		c, err := card.Decode(data)
-		if err != nil {
-			return fmt.Errorf("record %s:%s: %w", r.Source, r.ID, err)
-		}
-		r.Card, r.Seen, r.FirstSeen = c, fromUnix(seen), fromUnix(first)
-		st.Records[r.Key()] = &r
+		r.Seen, r.FirstSeen = fromUnix(seen), fromUnix(first)
+		recs, data = append(recs, &r), append(data, d)
 	}
-	return rows.Err()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	return decodeAll(data, func(i int, c vcard.Card, err error) error {
+		if err != nil {
+			return fmt.Errorf("record %s: %w", recs[i].Key(), err)
+		}
+		recs[i].Card = c
+		st.Records[recs[i].Key()] = recs[i]
+		return nil
+	})
+}
+
+// decodeAll decodes cards on every CPU (the state holds thousands) and
+// hands each to use, in order, stopping at the first error use returns.
+func decodeAll(data [][]byte, use func(i int, c vcard.Card, err error) error) error {
+	cards := make([]vcard.Card, len(data))
+	errs := make([]error, len(data))
+	workers := min(runtime.GOMAXPROCS(0), len(data)/64+1)
+	var wg gosync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(data); i += workers {
+				if len(data[i]) > 0 {
+					cards[i], errs[i] = card.Decode(data[i])
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for i := range data {
+		if err := use(i, cards[i], errs[i]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (s *Store) loadContacts(ctx context.Context, st *ksync.State) error {
@@ -158,24 +196,34 @@ func (s *Store) loadContacts(ctx context.Context, st *ksync.State) error {
 		return err
 	}
 	defer rows.Close()
+	var cs []*ksync.StoredContact
+	var data [][]byte
 	for rows.Next() {
 		var c ksync.StoredContact
-		var data []byte
+		var d []byte
 		var created int64
 		var reasons string
-		if err := rows.Scan(&c.UID, &c.Hash, &data, &created, &reasons); err != nil {
+		if err := rows.Scan(&c.UID, &c.Hash, &d, &created, &reasons); err != nil {
 			return err
-		}
-		if c.Card, err = card.Decode(data); err != nil {
-			return fmt.Errorf("contact %s: %w", c.UID, err)
 		}
 		c.Created = fromUnix(created)
 		if err := json.Unmarshal([]byte(reasons), &c.Reasons); err != nil {
 			return fmt.Errorf("contact %s: reasons: %w", c.UID, err)
 		}
-		st.Contacts[c.UID] = &c
+		cs, data = append(cs, &c), append(data, d)
 	}
 	if err := rows.Err(); err != nil {
+		return err
+	}
+	err = decodeAll(data, func(i int, c vcard.Card, err error) error {
+		if err != nil {
+			return fmt.Errorf("contact %s: %w", cs[i].UID, err)
+		}
+		cs[i].Card = c
+		st.Contacts[cs[i].UID] = cs[i]
+		return nil
+	})
+	if err != nil {
 		return err
 	}
 	for k, r := range st.Records {
@@ -197,24 +245,34 @@ func (s *Store) loadTargets(ctx context.Context, st *ksync.State) error {
 		return err
 	}
 	defer rows.Close()
+	type key struct{ target, href string }
+	var keys []key
+	var es []*ksync.TargetEntry
+	var data [][]byte
 	for rows.Next() {
-		var target, href string
+		var k key
 		var e ksync.TargetEntry
-		var data []byte
-		if err := rows.Scan(&target, &href, &e.UID, &e.ETag, &e.Hash, &data, &e.Deleted); err != nil {
+		var d []byte
+		if err := rows.Scan(&k.target, &k.href, &e.UID, &e.ETag, &e.Hash, &d, &e.Deleted); err != nil {
 			return err
 		}
-		if len(data) > 0 {
-			if e.Card, err = card.Decode(data); err != nil {
-				return fmt.Errorf("target %q: %s: %w", target, href, err)
-			}
-		}
-		if st.Targets[target] == nil {
-			st.Targets[target] = map[string]*ksync.TargetEntry{}
-		}
-		st.Targets[target][href] = &e
+		keys, es, data = append(keys, k), append(es, &e), append(data, d)
 	}
-	return rows.Err()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	return decodeAll(data, func(i int, c vcard.Card, err error) error {
+		k := keys[i]
+		if err != nil {
+			return fmt.Errorf("target %q: %s: %w", k.target, k.href, err)
+		}
+		es[i].Card = c
+		if st.Targets[k.target] == nil {
+			st.Targets[k.target] = map[string]*ksync.TargetEntry{}
+		}
+		st.Targets[k.target][k.href] = es[i]
+		return nil
+	})
 }
 
 // Run is the summary of one sync, kept in the runs table.

@@ -421,3 +421,18 @@ func TestLargeBlocks(t *testing.T) {
 	}
 	checkPartition(t, len(ev), res)
 }
+
+func TestClusterWithoutRegion(t *testing.T) {
+	ev := []Evidence{
+		person("a", "Ann Lee", nil, cell("+49 171 5555555")),
+		person("b", "Anne Lee", nil, cell("+491715555555")),
+		person("c", "Ann Lee", nil, cell("0171 5555555")), // no region: cannot be read as +49
+	}
+	res, err := Cluster(context.Background(), ev, nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := groupsOf(ev, res); got != "a+b c" {
+		t.Errorf("groups = %q, want %q", got, "a+b c")
+	}
+}

@@ -78,6 +78,11 @@ func (m *matcher) judgeAll(ctx context.Context, pairs []uint64) (joins, possible
 func (m *matcher) judge(a, b int32, explain bool) (e edge, join bool) {
 	e = edge{a: a, b: b}
 	ra, rb := &m.recs[a], &m.recs[b]
+	if !ra.thin() && !rb.thin() && !anyCommon(ra, rb) {
+		// Most candidates from name blocks share nothing but the name:
+		// nothing to score, and no need to compare the names.
+		return e, false
+	}
 	nr, how := nameRel(&ra.nm, &rb.nm)
 	if nr == relConflict {
 		return e, false
@@ -215,6 +220,40 @@ func (m *matcher) judge(a, b int32, explain bool) (e edge, join bool) {
 	return e, false
 }
 
+// anyCommon reports whether a and b share anything judge counts besides the
+// name: an email (or, with a scan, any emails to compare for OCR slips), a
+// phone, the organisation, the title, an address.
+func anyCommon(a, b *rec) bool {
+	if a.org != "" && a.org == b.org || a.title != "" && a.title == b.title {
+		return true
+	}
+	if (a.scanned || b.scanned) && len(a.emails) > 0 && len(b.emails) > 0 {
+		return true
+	}
+	for _, x := range a.emails {
+		for _, y := range b.emails {
+			if x.full == y.full {
+				return true
+			}
+		}
+	}
+	for _, x := range a.phones {
+		for _, y := range b.phones {
+			if x.e164 == y.e164 {
+				return true
+			}
+		}
+	}
+	for _, x := range a.addrs {
+		for _, y := range b.addrs {
+			if x == y {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // full reports whether n has both a given and a family name, or names an
 // organisation.
 func (n *name) full() bool { return n.org != "" || len(n.given) > 0 && n.family != "" }
@@ -222,6 +261,7 @@ func (n *name) full() bool { return n.org != "" || len(n.given) > 0 && n.family 
 // thin reports whether r has no email and no phone to compare.
 func (r *rec) thin() bool { return len(r.emails) == 0 && len(r.phones) == 0 }
 
+// nameReason says in words how the names of records a and b compare.
 func (m *matcher) nameReason(a, b int32, nr rel, how string) string {
 	da, db := m.recs[a].disp, m.recs[b].disp
 	pair := da + " / " + db
@@ -238,6 +278,9 @@ func (m *matcher) nameReason(a, b int32, nr rel, how string) string {
 		}
 		return "names agree, " + how + " (" + pair + ")"
 	case relWeak, relOCR:
+		if how == "" {
+			return "names compatible (" + pair + ")"
+		}
 		return "names compatible, " + how + " (" + pair + ")"
 	}
 	return "no name to compare (" + pair + ")"
@@ -249,9 +292,12 @@ func (m *matcher) nameReason(a, b int32, nr rel, how string) string {
 func (m *matcher) union(joins, possible []edge, cons []Constraint) Result {
 	n := len(m.recs)
 	u := newUnionFind(n)
-	index := make(map[string]int32, n)
-	for i := range m.ev {
-		index[m.ev[i].Key] = int32(i)
+	var index map[string]int32
+	if len(cons) > 0 {
+		index = make(map[string]int32, n)
+		for i := range m.ev {
+			index[m.ev[i].Key] = int32(i)
+		}
 	}
 	apart := map[int32][]int32{}
 	isApart := map[uint64]bool{}
@@ -267,11 +313,6 @@ func (m *matcher) union(joins, possible []edge, cons []Constraint) Result {
 	}
 	for i := range apart {
 		u.aparts[i] = []int32{i}
-	}
-	for i := range m.recs {
-		if !m.recs[i].nm.empty() {
-			u.reps[i] = []int32{int32(i)}
-		}
 	}
 	reasons := make([][]string, n)
 	for _, c := range cons {
@@ -398,14 +439,23 @@ func (m *matcher) apartBetween(u *unionFind, ra, rb int32, apart map[int32][]int
 // namesClash reports whether groups ra and rb hold two clearly different
 // names, and which records carry them.
 func (m *matcher) namesClash(u *unionFind, ra, rb int32) (int32, int32, bool) {
-	for _, x := range u.reps[ra] {
-		for _, y := range u.reps[rb] {
+	for _, x := range m.reps(u, ra) {
+		for _, y := range m.reps(u, rb) {
 			if r, _ := nameRel(&m.recs[x].nm, &m.recs[y].nm); r == relConflict {
 				return x, y, true
 			}
 		}
 	}
 	return 0, 0, false
+}
+
+// reps returns the distinct names of group r: records standing for each.
+// A group of one record that has not been joined yet has no list.
+func (m *matcher) reps(u *unionFind, r int32) []int32 {
+	if u.reps[r] == nil && u.size[r] == 1 && !m.recs[r].nm.empty() {
+		return []int32{r}
+	}
+	return u.reps[r]
 }
 
 // unionFind is a disjoint-set forest that also keeps, per root, the
@@ -439,20 +489,22 @@ func (u *unionFind) join(a, b int32, m *matcher) int32 {
 	if u.size[a] < u.size[b] {
 		a, b = b, a
 	}
+	ra, rb := m.reps(u, a), m.reps(u, b)
 	u.parent[b] = a
 	u.size[a] += u.size[b]
-	for _, y := range u.reps[b] {
+	for _, y := range rb {
 		dup := false
-		for _, x := range u.reps[a] {
+		for _, x := range ra {
 			if m.recs[x].disp == m.recs[y].disp {
 				dup = true
 				break
 			}
 		}
 		if !dup {
-			u.reps[a] = append(u.reps[a], y)
+			ra = append(ra, y)
 		}
 	}
+	u.reps[a] = ra
 	u.reps[b] = nil
 	if len(u.aparts[b]) > 0 {
 		u.aparts[a] = append(u.aparts[a], u.aparts[b]...)

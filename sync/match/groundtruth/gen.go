@@ -42,6 +42,7 @@ type Record struct {
 
 // Person is the truth about one person.
 type Person struct {
+	// Given and Family are the person's name as the person writes it.
 	Given, Family string
 	// Household is the person's household, -1 for none; members share a
 	// landline and an address.
