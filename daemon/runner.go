@@ -3,6 +3,8 @@ package daemon
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +12,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -301,6 +304,7 @@ func (r *Runner) Sync(ctx context.Context, st *state.Store) (*Summary, error) {
 	if err != nil {
 		return sum, err
 	}
+	in.Fingerprint = r.fingerprint(in)
 	out, as, cmds, err := r.mergeAndWrite(ctx, in, targets, sum)
 	if err != nil {
 		return sum, err
@@ -315,6 +319,7 @@ func (r *Runner) Sync(ctx context.Context, st *state.Store) (*Summary, error) {
 			return sum, err
 		}
 		in.Prev = out.State
+		in.Fingerprint = r.fingerprint(in)
 		if out, as, _, err = r.mergeAndWrite(ctx, in, targets, sum); err != nil {
 			return sum, err
 		}
@@ -369,6 +374,32 @@ func nameErr(kind, name string, err error) string {
 		return msg
 	}
 	return prefix + ": " + msg
+}
+
+// fingerprint names everything a merge depends on besides the records:
+// the sources' priority, the user's decisions, the phone region, and this
+// build of kith (a new version may merge differently).
+func (r *Runner) fingerprint(in ksync.Input) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%q %q\n", in.Priority, r.cfg.DefaultRegion)
+	for _, c := range in.Constraints {
+		fmt.Fprintf(h, "%q %q %v\n", c.A, c.B, c.Together)
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		fmt.Fprintln(h, bi.GoVersion, bi.Main.Version, bi.Main.Sum)
+		for _, s := range bi.Settings {
+			if strings.HasPrefix(s.Key, "vcs.") {
+				fmt.Fprintln(h, s.Key, s.Value)
+			}
+		}
+	}
+	if exe, err := os.Executable(); err == nil {
+		if fi, err := os.Stat(exe); err == nil {
+			// A rebuilt binary without VCS stamps still differs in time and size.
+			fmt.Fprintln(h, fi.ModTime().UnixNano(), fi.Size())
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // constraints returns the user's split and join decisions in force.
@@ -495,7 +526,11 @@ func (r *Runner) writeReport(rep *report.Report) error {
 		if err := f.write(&buf); err != nil {
 			return fmt.Errorf("report: %s: %w", f.name, err)
 		}
-		if err := atomicfile.Write(filepath.Join(r.cfg.Report.Dir, f.name), buf.Bytes(), 0o640); err != nil {
+		path := filepath.Join(r.cfg.Report.Dir, f.name)
+		if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, buf.Bytes()) {
+			continue // the same as last time (the page changes once a day)
+		}
+		if err := atomicfile.Write(path, buf.Bytes(), 0o640); err != nil {
 			return fmt.Errorf("report: %w", err)
 		}
 	}

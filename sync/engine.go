@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -49,6 +50,11 @@ type Input struct {
 	Constraints []match.Constraint
 	// Now is the time of the run.
 	Now time.Time
+	// Fingerprint names everything besides the records that the merge
+	// depends on (source priority, decisions, region, kith's version). When
+	// it equals the last merge's and no record changed, the last merge's
+	// contacts are reused as they are.
+	Fingerprint string
 }
 
 // Outcome is the result of a merge.
@@ -91,6 +97,9 @@ func (e *Engine) Merge(ctx context.Context, in Input) (*Outcome, error) {
 	}
 	out := &Outcome{State: next}
 
+	if in.Fingerprint != "" && prev.Meta[metaFingerprint] == in.Fingerprint && unchanged(in) && len(prev.Contacts) > 0 {
+		return reuse(prev, next, in), nil
+	}
 	e.applySnapshots(prev, next, in, out)
 
 	keys := make([]RecordKey, 0, len(next.Records))
@@ -146,7 +155,48 @@ func (e *Engine) Merge(ctx context.Context, in Input) (*Outcome, error) {
 			out.Possible = append(out.Possible, PossibleDuplicate{A: a, B: b, Score: p.Score, Reason: p.Reason})
 		}
 	}
+	next.Meta[metaFingerprint] = in.Fingerprint
+	if b, err := json.Marshal(out.Possible); err == nil {
+		next.Meta[metaPossible] = string(b)
+	}
 	return out, nil
+}
+
+// Keys of State.Meta.
+const (
+	metaFingerprint = "merge.fingerprint"
+	metaPossible    = "merge.possible"
+)
+
+// unchanged reports whether no snapshot brings a change: every one is
+// incremental and empty.
+func unchanged(in Input) bool {
+	for _, s := range in.Snapshots {
+		if s.Full || len(s.Records)+len(s.Deleted)+len(s.Problems) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// reuse is Merge when nothing changed: the last merge's records, contacts
+// and possible duplicates stand.
+func reuse(prev, next *State, in Input) *Outcome {
+	out := &Outcome{State: next}
+	next.Records = prev.Records
+	next.Contacts = prev.Contacts
+	for k, v := range prev.Meta {
+		next.Meta[k] = v
+	}
+	for _, s := range in.Snapshots {
+		next.Cursors[s.Source] = s.Cursor
+	}
+	for _, c := range prev.Contacts {
+		out.Contacts = append(out.Contacts, &Contact{UID: c.UID, Card: c.Card, Hash: c.Hash, Members: c.Members, Reasons: c.Reasons})
+	}
+	slices.SortFunc(out.Contacts, func(a, b *Contact) int { return cmp.Compare(a.UID, b.UID) })
+	_ = json.Unmarshal([]byte(prev.Meta[metaPossible]), &out.Possible)
+	return out
 }
 
 // applySnapshots fills next.Records from the snapshots, keeping the last

@@ -21,6 +21,9 @@ type State struct {
 	// History holds the report's state counts per week (Monday,
 	// YYYY-MM-DD) and state.
 	History map[string]map[string]int
+	// Meta holds the engine's own small values: what the last merge was
+	// made from (its fingerprint) and the possible duplicates it found.
+	Meta map[string]string
 }
 
 // NewState returns an empty State.
@@ -33,6 +36,7 @@ func NewState() *State {
 
 		Interactions: map[string][]Interaction{},
 		History:      map[string]map[string]int{},
+		Meta:         map[string]string{},
 	}
 }
 

@@ -100,4 +100,11 @@ CREATE TABLE dav_meta (
 ALTER TABLE decisions ADD COLUMN batch INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX decisions_batch ON decisions(batch);
 `,
+	// 4: the engine's own small values (State.Meta).
+	`
+CREATE TABLE meta (
+	key   TEXT PRIMARY KEY,
+	value TEXT NOT NULL
+) WITHOUT ROWID;
+`,
 }

@@ -39,7 +39,10 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 	}
 	path := filepath.Join(dir, FileName)
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "synchronous(FULL)", "foreign_keys(1)"} {
+	// WAL with synchronous NORMAL: every commit is atomic and the database
+	// always consistent; a power cut may lose the last sync, which the
+	// next one redoes (it takes over the cards it finds already written).
+	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "synchronous(NORMAL)", "foreign_keys(1)"} {
 		q.Add("_pragma", p)
 	}
 	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
@@ -116,6 +119,9 @@ func (s *Store) Load(ctx context.Context) (*ksync.State, error) {
 	}
 	if err := s.loadHistory(ctx, st); err != nil {
 		return nil, fmt.Errorf("state: loading report history: %w", err)
+	}
+	if err := s.loadMeta(ctx, st); err != nil {
+		return nil, fmt.Errorf("state: loading meta: %w", err)
 	}
 	rows, err := s.db.QueryContext(ctx, "SELECT source, cursor FROM cursors")
 	if err != nil {
@@ -329,6 +335,9 @@ func (s *Store) Save(ctx context.Context, prev, next *ksync.State, run Run) (err
 	if err = saveHistory(ctx, tx, prev, next); err != nil {
 		return err
 	}
+	if err = saveMeta(ctx, tx, prev, next); err != nil {
+		return err
+	}
 	summary, err := json.Marshal(run.Summary)
 	if err != nil {
 		return err
@@ -534,6 +543,41 @@ func saveHistory(ctx context.Context, tx *sql.Tx, prev, next *ksync.State) error
 				if _, err := tx.ExecContext(ctx, "DELETE FROM report_history WHERE week = ? AND state = ?", week, state); err != nil {
 					return fmt.Errorf("report history %s: %w", week, err)
 				}
+			}
+		}
+	}
+	return nil
+}
+
+func (s *Store) loadMeta(ctx context.Context, st *ksync.State) error {
+	rows, err := s.db.QueryContext(ctx, "SELECT key, value FROM meta")
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k, v string
+		if err := rows.Scan(&k, &v); err != nil {
+			return err
+		}
+		st.Meta[k] = v
+	}
+	return rows.Err()
+}
+
+func saveMeta(ctx context.Context, tx *sql.Tx, prev, next *ksync.State) error {
+	for k, v := range next.Meta {
+		if old, ok := prev.Meta[k]; ok && old == v {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", k, v); err != nil {
+			return fmt.Errorf("meta %s: %w", k, err)
+		}
+	}
+	for k := range prev.Meta {
+		if _, ok := next.Meta[k]; !ok {
+			if _, err := tx.ExecContext(ctx, "DELETE FROM meta WHERE key = ?", k); err != nil {
+				return fmt.Errorf("meta %s: %w", k, err)
 			}
 		}
 	}
