@@ -50,8 +50,10 @@ func New(name, dir string, log *slog.Logger) (*Source, error) {
 // Name returns the source's configured name.
 func (s *Source) Name() string { return s.name }
 
-// Read returns every card in every ".vcf", ".vcard" and ".csv" file of the
-// folder and its subfolders as a Full snapshot; cursor is ignored. Hidden
+// Read returns the cards in the ".vcf", ".vcard" and ".csv" files of the
+// folder and its subfolders. With the cursor of its last snapshot it reads
+// only new and changed files and lists the records gone (see
+// internal/dirscan); without, it reads everything (a Full snapshot). Hidden
 // files and folders and temporary names are skipped.
 //
 // Record IDs are paths relative to the folder, slash-separated, with "#N"

@@ -43,7 +43,9 @@ func NewSource(name, dir string, log *slog.Logger) (*Source, error) {
 // Name returns the source's configured name.
 func (s *Source) Name() string { return s.name }
 
-// Read returns every card in the vdir as a Full snapshot; cursor is ignored.
+// Read returns the cards of the vdir. With the cursor of its last snapshot
+// it reads only new and changed files and lists the records gone (see
+// internal/dirscan); without, it reads every file (a Full snapshot).
 // Record IDs are paths relative to the folder, slash-separated. Hidden files
 // and folders and temporary names are skipped. A file that cannot be read or
 // decoded becomes a Problem and the others are still read. Read fails only
