@@ -341,12 +341,12 @@ func compareKeys(a, b RecordKey) int {
 	return cmp.Or(cmp.Compare(a.Source, b.Source), cmp.Compare(a.ID, b.ID))
 }
 
-// GoldenOf returns the golden card of uid in s, or nil.
-func (s *State) GoldenOf(uid string) vcard.Card {
+// GoldenOf returns the golden card of uid in s and its hash, or nil and "".
+func (s *State) GoldenOf(uid string) (vcard.Card, string) {
 	if c := s.Contacts[uid]; c != nil {
-		return c.Card
+		return c.Card, c.Hash
 	}
-	return nil
+	return nil, ""
 }
 
 // Normalizer returns the normaliser the engine compares values with.

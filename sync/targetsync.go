@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	gosync "sync"
 
 	"github.com/emersion/go-vcard"
@@ -42,7 +43,7 @@ const maxConflictRetries = 3
 // set (X-KITH-*). Cards are written only when their content changes; user
 // edits on the target are kept and merged with the sources' changes; a card
 // the user deleted stays deleted.
-func (e *Engine) SyncTarget(ctx context.Context, t Target, contacts []*Contact, prevGolden func(uid string) vcard.Card,
+func (e *Engine) SyncTarget(ctx context.Context, t Target, contacts []*Contact, prevGolden func(uid string) (vcard.Card, string),
 	entries map[string]*TargetEntry, annotate Annotator, log *slog.Logger) (map[string]*TargetEntry, TargetStats, error) {
 	var st TargetStats
 	listing, err := t.List(ctx)
@@ -99,12 +100,14 @@ func (e *Engine) SyncTarget(ctx context.Context, t Target, contacts []*Contact, 
 		href string
 		c    *Contact
 		ent  *TargetEntry
-		cur  *Entry
-		base vcard.Card
+		cur      *Entry
+		base     vcard.Card
+		baseHash string
 	}
 	var jobs []job
 	for _, href := range sortedHrefs(desired) {
-		j := job{href: href, c: desired[href], ent: next[href], base: prevGolden(desired[href].UID)}
+		j := job{href: href, c: desired[href], ent: next[href]}
+		j.base, j.baseHash = prevGolden(j.c.UID)
 		if j.ent != nil && j.ent.Deleted {
 			continue
 		}
@@ -114,7 +117,7 @@ func (e *Engine) SyncTarget(ctx context.Context, t Target, contacts []*Contact, 
 		jobs = append(jobs, j)
 	}
 	for _, j := range jobs {
-		href, c, ent, cur, base := j.href, j.c, j.ent, j.cur, j.base
+		href, c, ent, cur, base, baseHash := j.href, j.c, j.ent, j.cur, j.base, j.baseHash
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
@@ -125,7 +128,15 @@ func (e *Engine) SyncTarget(ctx context.Context, t Target, contacts []*Contact, 
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			res, err := e.writeOne(ctx, t, href, c, base, ent, listing[href], cur, annotate, log)
+			var res writeResult
+			var err error
+			if ent != nil && cur == nil && base != nil && baseHash == c.Hash {
+				// Neither the sources nor the user changed the card: only
+				// kith's own properties may move (a state changes with time).
+				res, err = e.refresh(ctx, t, href, c, ent, annotate, log)
+			} else {
+				res, err = e.writeOne(ctx, t, href, c, base, ent, listing[href], cur, annotate, log)
+			}
 			mu.Lock()
 			defer mu.Unlock()
 			if res.edited {
@@ -177,6 +188,41 @@ func (e *Engine) SyncTarget(ctx context.Context, t Target, contacts []*Contact, 
 		return next, st, fmt.Errorf("target %q: %d of the writes failed, first: %s", t.Name(), len(st.Failed), st.Failed[0])
 	}
 	return next, st, nil
+}
+
+// refresh brings kith's own properties on an otherwise unchanged card up to
+// date, writing only when one of them moved.
+func (e *Engine) refresh(ctx context.Context, t Target, href string, c *Contact, ent *TargetEntry, annotate Annotator, log *slog.Logger) (writeResult, error) {
+	if annotate == nil {
+		return writeResult{entry: ent}, nil
+	}
+	want := annotate(c.UID, ent.Card)
+	if sameKith(want, ent.Card) {
+		return writeResult{entry: ent}, nil
+	}
+	return e.writeOne(ctx, t, href, c, ent.Card, ent, ent.ETag, nil, annotate, log)
+}
+
+// sameKith reports whether a and b carry the same kith properties
+// (X-KITH-*) and categories, the only values an annotator sets.
+func sameKith(a, b vcard.Card) bool {
+	names := map[string]bool{"CATEGORIES": true}
+	for n := range a {
+		if strings.HasPrefix(n, "X-KITH-") {
+			names[n] = true
+		}
+	}
+	for n := range b {
+		if strings.HasPrefix(n, "X-KITH-") {
+			names[n] = true
+		}
+	}
+	for n := range names {
+		if !slices.EqualFunc(a[n], b[n], func(x, y *vcard.Field) bool { return x.Value == y.Value && x.Group == y.Group }) {
+			return false
+		}
+	}
+	return true
 }
 
 // writeResult is what writing one card did.

@@ -125,7 +125,7 @@ func TestEngineKeepsPhoneEdits(t *testing.T) {
 		}
 		return out
 	}
-	prev := func(uid string) vcard.Card { return golden[uid] }
+	prev := func(uid string) (vcard.Card, string) { return golden[uid], card.Hash(golden[uid]) }
 	tg := e.srv.Target("server")
 	entries, stats, err := eng.SyncTarget(ctx, tg, contacts(), prev, nil, nil, log)
 	if err != nil || stats.Created != 2 {
@@ -146,7 +146,12 @@ func TestEngineKeepsPhoneEdits(t *testing.T) {
 	last := map[string]vcard.Card{"ada": golden["ada"], "bob": golden["bob"]}
 	golden["ada"] = mustDecode(t, vcard3("ada", "Ada Lovelace", "EMAIL:ada@example.org\r\nTEL:+44 20 7946 0001\r\n"))
 	golden["bob"] = mustDecode(t, vcard3("bob", "Bob Miller", "TITLE:Engineer\r\n"))
-	_, stats, err = eng.SyncTarget(ctx, tg, contacts(), func(uid string) vcard.Card { return last[uid] }, entries, nil, log)
+	_, stats, err = eng.SyncTarget(ctx, tg, contacts(), func(uid string) (vcard.Card, string) {
+		if c := last[uid]; c != nil {
+			return c, card.Hash(c)
+		}
+		return nil, ""
+	}, entries, nil, log)
 	if err != nil {
 		t.Fatal(err)
 	}
