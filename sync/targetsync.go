@@ -97,9 +97,9 @@ func (e *Engine) SyncTarget(ctx context.Context, t Target, contacts []*Contact, 
 		sem = make(chan struct{}, parallel)
 	)
 	type job struct {
-		href string
-		c    *Contact
-		ent  *TargetEntry
+		href     string
+		c        *Contact
+		ent      *TargetEntry
 		cur      *Entry
 		base     vcard.Card
 		baseHash string
