@@ -141,3 +141,37 @@ func must(b []byte, err error) []byte {
 	}
 	return b
 }
+
+// When only time moves a contact's state, the card is rewritten with the new
+// state and every edit the user made on it stays.
+func TestStateChangeKeepsUserEdits(t *testing.T) {
+	cfg, dir := demoSetup(t)
+	syncAt(t, cfg, fixedNow)
+	var path string
+	for name, body := range vcfFiles(t, filepath.Join(dir, "merged")) {
+		if strings.Contains(body, "FN:Charles Babbage") {
+			path = filepath.Join(dir, "merged", name)
+		}
+	}
+	body, _ := os.ReadFile(path)
+	edited := strings.Replace(string(body), "END:VCARD", "TEL;TYPE=HOME:+44 20 7946 0999\r\nEND:VCARD", 1)
+	time.Sleep(10 * time.Millisecond)
+	os.WriteFile(path, []byte(edited), 0o600)
+	if sum := syncAt(t, cfg, fixedNow); sum.UserEdits != 1 {
+		t.Fatalf("edit not noticed: %s", sum)
+	}
+	later := fixedNow.AddDate(0, 3, 0)
+	if sum := syncAt(t, cfg, later); sum.Updated == 0 {
+		t.Fatalf("three months later: %s; want Charles's card rewritten with his new state", sum)
+	}
+	c, err := card.Decode(must(os.ReadFile(path)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Value("X-KITH-STATE") == "follow-up" {
+		t.Errorf("state still follow-up three months on")
+	}
+	if !strings.Contains(string(card.EncodeBytes(c)), "+44 20 7946 0999") {
+		t.Errorf("the user's phone number is gone after the state change:\n%s", card.EncodeBytes(c))
+	}
+}

@@ -133,7 +133,7 @@ func (e *Engine) SyncTarget(ctx context.Context, t Target, contacts []*Contact, 
 			if ent != nil && cur == nil && base != nil && baseHash == c.Hash {
 				// Neither the sources nor the user changed the card: only
 				// kith's own properties may move (a state changes with time).
-				res, err = e.refresh(ctx, t, href, c, ent, annotate, log)
+				res, err = e.refresh(ctx, t, href, c, base, ent, annotate, log)
 			} else {
 				res, err = e.writeOne(ctx, t, href, c, base, ent, listing[href], cur, annotate, log)
 			}
@@ -192,7 +192,8 @@ func (e *Engine) SyncTarget(ctx context.Context, t Target, contacts []*Contact, 
 
 // refresh brings kith's own properties on an otherwise unchanged card up to
 // date, writing only when one of them moved.
-func (e *Engine) refresh(ctx context.Context, t Target, href string, c *Contact, ent *TargetEntry, annotate Annotator, log *slog.Logger) (writeResult, error) {
+func (e *Engine) refresh(ctx context.Context, t Target, href string, c *Contact, base vcard.Card, ent *TargetEntry,
+	annotate Annotator, log *slog.Logger) (writeResult, error) {
 	if annotate == nil {
 		return writeResult{entry: ent}, nil
 	}
@@ -200,7 +201,9 @@ func (e *Engine) refresh(ctx context.Context, t Target, href string, c *Contact,
 	if sameKith(want, ent.Card) {
 		return writeResult{entry: ent}, nil
 	}
-	return e.writeOne(ctx, t, href, c, ent.Card, ent, ent.ETag, nil, annotate, log)
+	// base is the golden card the target card was made from: the rebase
+	// keeps every edit the user made there.
+	return e.writeOne(ctx, t, href, c, base, ent, ent.ETag, nil, annotate, log)
 }
 
 // sameKith reports whether a and b carry the same kith properties
