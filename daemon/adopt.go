@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	gosync "sync"
 
 	ksync "kith/sync"
 	"kith/sync/card"
@@ -17,11 +18,11 @@ import (
 // The snapshot is incremental: such a record stays when its card is gone,
 // because its content lives on in the merged card. It also returns the
 // ETags of those entries.
-func newOnTarget(ctx context.Context, t ksync.Target, prev *ksync.State) (ksync.Snapshot, map[string]string, error) {
+func newOnTarget(ctx context.Context, t ksync.Target, prev *ksync.State) (ksync.Snapshot, map[string]string, map[string]string, error) {
 	snap := ksync.Snapshot{Source: t.Name(), Cursor: prev.Cursors[t.Name()]}
 	listing, err := t.List(ctx)
 	if err != nil {
-		return snap, nil, err
+		return snap, nil, nil, err
 	}
 	known := prev.Targets[t.Name()]
 	var hrefs []string
@@ -37,12 +38,12 @@ func newOnTarget(ctx context.Context, t ksync.Target, prev *ksync.State) (ksync.
 		hrefs = append(hrefs, href)
 	}
 	if len(hrefs) == 0 {
-		return snap, nil, nil
+		return snap, nil, listing, nil
 	}
 	slices.Sort(hrefs)
 	got, err := t.Get(ctx, hrefs)
 	if err != nil {
-		return snap, nil, err
+		return snap, nil, nil, err
 	}
 	tags := map[string]string{}
 	for _, href := range hrefs {
@@ -55,7 +56,36 @@ func newOnTarget(ctx context.Context, t ksync.Target, prev *ksync.State) (ksync.
 		})
 		tags[href] = e.ETag
 	}
-	return snap, tags, nil
+	return snap, tags, listing, nil
+}
+
+// listedTarget hands the listing newOnTarget made to the sync that follows
+// it, so that a target is listed once a sync. A second List (after cards
+// were written) asks the target again.
+type listedTarget struct {
+	ksync.Target
+	listing map[string]string
+	mu      gosync.Mutex
+}
+
+// List returns the listing made before, once, then the target's own.
+func (l *listedTarget) List(ctx context.Context) (map[string]string, error) {
+	l.mu.Lock()
+	listing := l.listing
+	l.listing = nil
+	l.mu.Unlock()
+	if listing != nil {
+		return listing, nil
+	}
+	return l.Target.List(ctx)
+}
+
+// MaxParallel passes the target's bound on parallel writes through.
+func (l *listedTarget) MaxParallel() int {
+	if pt, ok := l.Target.(ksync.ParallelTarget); ok {
+		return pt.MaxParallel()
+	}
+	return 1
 }
 
 // removeAdopted deletes the cards users made on the targets once their

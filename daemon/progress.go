@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	gosync "sync"
 	"time"
 
 	ksync "kith/sync"
@@ -15,8 +16,9 @@ import (
 func (r *Runner) withProgress(w io.Writer) *Runner {
 	cp := *r
 	cp.sources = make([]ksync.Source, len(r.sources))
+	mu := new(gosync.Mutex) // sources are read in parallel
 	for i, src := range r.sources {
-		cp.sources[i] = progressSource{Source: src, w: w}
+		cp.sources[i] = progressSource{Source: src, w: w, mu: mu}
 	}
 	return &cp
 }
@@ -24,18 +26,25 @@ func (r *Runner) withProgress(w io.Writer) *Runner {
 // progressSource reports the reads of the source it wraps.
 type progressSource struct {
 	ksync.Source
-	w io.Writer
+	w  io.Writer
+	mu *gosync.Mutex
+}
+
+func (p progressSource) printf(format string, args ...any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprintf(p.w, format, args...)
 }
 
 func (p progressSource) Read(ctx context.Context, cursor string) (ksync.Snapshot, error) {
-	fmt.Fprintf(p.w, "kith: reading source %q…\n", p.Name())
+	p.printf("kith: reading source %q…\n", p.Name())
 	start := time.Now()
 	snap, err := p.Source.Read(ctx, cursor)
 	took := time.Since(start).Round(time.Millisecond)
 	if err != nil {
-		fmt.Fprintf(p.w, "kith: source %q failed after %s\n", p.Name(), took)
+		p.printf("kith: source %q failed after %s\n", p.Name(), took)
 	} else {
-		fmt.Fprintf(p.w, "kith: source %q: %d records, %d skipped, %s\n", p.Name(), len(snap.Records), len(snap.Problems), took)
+		p.printf("kith: source %q: %d records, %d skipped, %s\n", p.Name(), len(snap.Records), len(snap.Problems), took)
 	}
 	return snap, err
 }

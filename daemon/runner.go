@@ -254,8 +254,11 @@ func (s *Summary) String() string {
 // and targets are in Summary.Errors and the rest still syncs.
 func (r *Runner) Sync(ctx context.Context, st *state.Store) (*Summary, error) {
 	start := r.Now()
+	phases := newPhases()
+	defer func() { r.log.Debug("sync phases", phases.attrs()...) }()
 	sum := &Summary{Started: start, Sources: len(r.sources)}
 	prev, err := st.Load(ctx)
+	phases.done("load")
 	if err != nil {
 		return sum, err
 	}
@@ -267,31 +270,58 @@ func (r *Runner) Sync(ctx context.Context, st *state.Store) (*Summary, error) {
 	if err != nil {
 		return sum, err
 	}
-	adopted := map[string]map[string]string{} // target → href → ETag of cards users made there
-	for _, t := range targets {
-		snap, tags, err := newOnTarget(ctx, t, prev)
-		if err != nil {
-			if ctx.Err() != nil {
-				return sum, ctx.Err()
+	// Every source and every target's listing is read at once: most of the
+	// time goes to waiting on servers and disks.
+	type read struct {
+		snap ksync.Snapshot
+		tags map[string]string
+		err  error
+	}
+	srcReads := make([]read, len(r.sources))
+	tgtReads := make([]read, len(targets))
+	var wg gosync.WaitGroup
+	for i, src := range r.sources {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rd := &srcReads[i]
+			rd.snap, rd.err = src.Read(ctx, prev.Cursors[src.Name()])
+		}()
+	}
+	for i, t := range targets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rd := &tgtReads[i]
+			var listing map[string]string
+			rd.snap, rd.tags, listing, rd.err = newOnTarget(ctx, t, prev)
+			if rd.err == nil {
+				targets[i] = &listedTarget{Target: t, listing: listing}
 			}
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return sum, err
+	}
+	adopted := map[string]map[string]string{} // target → href → ETag of cards users made there
+	for i, t := range targets {
+		if tgtReads[i].err != nil {
 			// Its adopted records stay; cards made there wait for the next sync.
 			in.Failed = append(in.Failed, t.Name())
 			continue
 		}
-		in.Snapshots = append(in.Snapshots, snap)
-		adopted[t.Name()] = tags
+		in.Snapshots = append(in.Snapshots, tgtReads[i].snap)
+		adopted[t.Name()] = tgtReads[i].tags
 	}
-	for _, src := range r.sources {
+	for i, src := range r.sources {
 		in.Priority = append(in.Priority, src.Name())
-		snap, err := src.Read(ctx, prev.Cursors[src.Name()])
+		snap, err := srcReads[i].snap, srcReads[i].err
 		if err == nil {
 			snap.Source = src.Name()
 			err = r.checkShrink(prev, snap)
 		}
 		if err != nil {
-			if ctx.Err() != nil {
-				return sum, ctx.Err()
-			}
 			in.Failed = append(in.Failed, src.Name())
 			sum.Errors = append(sum.Errors, nameErr("source", src.Name(), err))
 			r.log.Warn("source not applied; its records stay as they were", "source", src.Name(), "err", err)
@@ -304,8 +334,10 @@ func (r *Runner) Sync(ctx context.Context, st *state.Store) (*Summary, error) {
 	if err != nil {
 		return sum, err
 	}
+	phases.done("read")
 	in.Fingerprint = r.fingerprint(in)
 	out, as, cmds, err := r.mergeAndWrite(ctx, in, targets, sum)
+	phases.done("merge_write")
 	if err != nil {
 		return sum, err
 	}
@@ -333,19 +365,48 @@ func (r *Runner) Sync(ctx context.Context, st *state.Store) (*Summary, error) {
 	}
 	sum.Records, sum.Contacts = len(out.State.Records), len(out.Contacts)
 	rep := r.buildReport(out, as, start)
+	phases.done("assess")
 	sum.Duration = r.Now().Sub(start)
 	if r.DryRun {
 		sum.DryRun = true
 		return sum, nil
 	}
+	// The report is written before the state is saved, so that its hash is
+	// saved only once the files stand.
+	if err := r.writeReport(rep, out.State.Meta); err != nil {
+		sum.Errors = append(sum.Errors, err.Error())
+	}
+	phases.done("report")
 	if err := st.Save(ctx, prev, out.State, state.Run{Started: start, Finished: r.Now(), Summary: sum}); err != nil {
 		return sum, err
 	}
-	if err := r.writeReport(rep); err != nil {
-		sum.Errors = append(sum.Errors, err.Error())
-	}
+	phases.done("save")
 	sum.Duration = r.Now().Sub(start)
 	return sum, nil
+}
+
+// phases times the steps of a sync for the debug log (wall clock, not the
+// Runner's clock, which tests fix).
+type phases struct {
+	last  time.Time
+	names []string
+	took  []time.Duration
+}
+
+func newPhases() *phases { return &phases{last: time.Now()} }
+
+func (p *phases) done(name string) {
+	now := time.Now()
+	p.names, p.took = append(p.names, name), append(p.took, now.Sub(p.last))
+	p.last = now
+}
+
+func (p *phases) attrs() []any {
+	var out []any
+	for i, n := range p.names {
+		out = append(out, n, p.took[i].Round(time.Millisecond))
+	}
+	return out
 }
 
 // allTargets returns the configured targets and, with [server], the
@@ -509,11 +570,24 @@ func (r *Runner) buildReport(out *ksync.Outcome, as *assess.Assessor, now time.T
 	return rep
 }
 
-// writeReport writes report.json, report.md and report.html, each atomically.
-func (r *Runner) writeReport(rep *report.Report) error {
+// metaReport is the State.Meta key of the last report's content hash.
+const metaReport = "report.hash"
+
+// writeReport writes report.json, report.md and report.html, each
+// atomically, unless their content (all but the time of making) is what
+// the last sync wrote and the files are still there. meta keeps the hash.
+func (r *Runner) writeReport(rep *report.Report, meta map[string]string) error {
 	if err := os.MkdirAll(r.cfg.Report.Dir, 0o750); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
+	hash, err := rep.ContentHash()
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	if meta[metaReport] == hash && r.reportFilesExist() {
+		return nil
+	}
+	delete(meta, metaReport)
 	for _, f := range []struct {
 		name  string
 		write func(io.Writer) error
@@ -534,7 +608,20 @@ func (r *Runner) writeReport(rep *report.Report) error {
 			return fmt.Errorf("report: %w", err)
 		}
 	}
+	meta[metaReport] = hash
 	return nil
+}
+
+// reportFiles are the files writeReport makes.
+var reportFiles = []string{"report.json", "report.md", "report.html"}
+
+func (r *Runner) reportFilesExist() bool {
+	for _, f := range reportFiles {
+		if _, err := os.Stat(filepath.Join(r.cfg.Report.Dir, f)); err != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // ErrIncomplete is returned by Once when the sync ran but a source or target failed.

@@ -64,6 +64,7 @@ cp -r "$ROOT/internal/demo/data/scans/." "$W/scans/"
 cat > "$W/kith.toml" <<CONF
 state_dir = "$W/kith-state"
 default_region = "DE"
+log_level = "debug"
 
 [[source]]
 name = "radicale"
@@ -91,6 +92,7 @@ kith_first=$(elapsed "$t0" "$t1")
 kith_same=$(elapsed "$t1" "$t2")
 echo "kith first:     $(cat "$W/kith1.out")" >&2
 echo "kith no-change: $(cat "$W/kith2.out")" >&2
+grep -h "sync phases" "$W/kith1.log" "$W/kith2.log" >&2 || true
 grep -q "0 cards written" "$W/kith2.out" || { echo "kith's no-change run wrote cards" >&2; exit 1; }
 
 echo "timing vdirsyncer…" >&2

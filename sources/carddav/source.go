@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	gosync "sync"
 	"time"
 
 	ksync "kith/sync"
@@ -210,61 +211,96 @@ func (s *Source) readAll(ctx context.Context, books []book, next *cursor) (ksync
 // readChanges reads what changed in every book since prev. It returns an
 // error wrapping errResync when a book must be read in full.
 func (s *Source) readChanges(ctx context.Context, books []book, prev, next *cursor) (ksync.Snapshot, error) {
+	// Books are asked at once: a server answers a sync-collection on a big
+	// book slowly, and the answers do not depend on each other.
+	type result struct {
+		st   *bookState
+		part ksync.Snapshot
+		err  error
+	}
+	results := make([]result, len(books))
+	sem := make(chan struct{}, max(1, s.opts.MaxParallel))
+	var wg gosync.WaitGroup
+	for i, b := range books {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			r := &results[i]
+			r.st, r.part, r.err = s.bookChanges(ctx, b, prev.Books[b.url.String()])
+		}()
+	}
+	wg.Wait()
 	snap := ksync.Snapshot{Source: s.name}
-	for _, b := range books {
-		old := prev.Books[b.url.String()]
-		st := &bookState{Name: old.Name, Sync: old.Sync}
-		changed := listing{}
-		var gone []string
-		var err error
-		if old.Sync {
-			changed, gone, st.Token, err = s.syncCollection(ctx, b, old.Token)
-			if err != nil && old.Token != "" && invalidToken(err) {
-				return ksync.Snapshot{}, fmt.Errorf("book %s: sync token: %w: %w", redact(b.url), errResync, err)
+	for i, b := range books {
+		r := results[i]
+		if r.err != nil {
+			return ksync.Snapshot{}, r.err
+		}
+		snap.Records = append(snap.Records, r.part.Records...)
+		snap.Deleted = append(snap.Deleted, r.part.Deleted...)
+		snap.Problems = append(snap.Problems, r.part.Problems...)
+		next.Books[b.url.String()] = r.st
+	}
+	return s.finish(snap, next)
+}
+
+// bookChanges reads what changed in one book since old: the new book
+// state, and the changed records, deletions and problems.
+func (s *Source) bookChanges(ctx context.Context, b book, old *bookState) (*bookState, ksync.Snapshot, error) {
+	snap := ksync.Snapshot{Source: s.name}
+	st := &bookState{Name: old.Name, Sync: old.Sync}
+	changed := listing{}
+	var gone []string
+	var err error
+	if old.Sync {
+		changed, gone, st.Token, err = s.syncCollection(ctx, b, old.Token)
+		if err != nil && old.Token != "" && invalidToken(err) {
+			return nil, ksync.Snapshot{}, fmt.Errorf("book %s: sync token: %w: %w", redact(b.url), errResync, err)
+		}
+		for _, name := range old.Retry {
+			u := memberURL(b, name)
+			if _, ok := changed[u.Path]; !ok && !slices.Contains(gone, u.Path) {
+				changed[u.Path] = member{url: u}
 			}
-			for _, name := range old.Retry {
-				u := memberURL(b, name)
-				if _, ok := changed[u.Path]; !ok && !slices.Contains(gone, u.Path) {
-					changed[u.Path] = member{url: u}
+		}
+	} else {
+		st.CTag, err = s.ctag(ctx, b)
+		if err == nil && (st.CTag == "" || st.CTag != old.CTag) {
+			var all listing
+			if all, err = s.listMembers(ctx, b); err == nil {
+				st.ETags = map[string]string{}
+				for p, m := range all {
+					name := memberName(b, m.url)
+					d := etagDigest(m.etag)
+					st.ETags[name] = d
+					if old.ETags[name] != d {
+						changed[p] = m
+					}
+				}
+				for name := range old.ETags {
+					if _, ok := st.ETags[name]; !ok {
+						gone = append(gone, memberURL(b, name).Path)
+					}
 				}
 			}
 		} else {
-			st.CTag, err = s.ctag(ctx, b)
-			if err == nil && (st.CTag == "" || st.CTag != old.CTag) {
-				var all listing
-				if all, err = s.listMembers(ctx, b); err == nil {
-					st.ETags = map[string]string{}
-					for p, m := range all {
-						name := memberName(b, m.url)
-						d := etagDigest(m.etag)
-						st.ETags[name] = d
-						if old.ETags[name] != d {
-							changed[p] = m
-						}
-					}
-					for name := range old.ETags {
-						if _, ok := st.ETags[name]; !ok {
-							gone = append(gone, memberURL(b, name).Path)
-						}
-					}
-				}
-			} else {
-				st.ETags = old.ETags
-			}
+			st.ETags = old.ETags
 		}
-		if isNotFound(err) {
-			return ksync.Snapshot{}, fmt.Errorf("book %s: %w: %w", redact(b.url), errResync, err)
-		}
-		if err != nil {
-			return ksync.Snapshot{}, fmt.Errorf("book %s: listing changes: %w", redact(b.url), err)
-		}
-		snap.Deleted = append(snap.Deleted, gone...)
-		if err := s.fetchInto(ctx, b, st, changed, &snap); err != nil {
-			return ksync.Snapshot{}, err
-		}
-		next.Books[b.url.String()] = st
 	}
-	return s.finish(snap, next)
+	if isNotFound(err) {
+		return nil, ksync.Snapshot{}, fmt.Errorf("book %s: %w: %w", redact(b.url), errResync, err)
+	}
+	if err != nil {
+		return nil, ksync.Snapshot{}, fmt.Errorf("book %s: listing changes: %w", redact(b.url), err)
+	}
+	snap.Deleted = append(snap.Deleted, gone...)
+	if err := s.fetchInto(ctx, b, st, changed, &snap); err != nil {
+		return nil, ksync.Snapshot{}, err
+	}
+
+	return st, snap, nil
 }
 
 // fetchInto fetches the cards of members into snap and records in st

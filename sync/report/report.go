@@ -2,7 +2,10 @@ package report
 
 import (
 	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"slices"
 	"strings"
@@ -80,4 +83,18 @@ func Read(r io.Reader) (*Report, error) {
 		return nil, err
 	}
 	return &rep, nil
+}
+
+// ContentHash identifies what the report says, apart from when it was made:
+// two reports with the same hash render the same files but for the date.
+func (r *Report) ContentHash() (string, error) {
+	cp := *r
+	cp.GeneratedAt = time.Time{}
+	h := sha256.New()
+	if err := json.NewEncoder(h).Encode(&cp); err != nil {
+		return "", err
+	}
+	// The rendered pages carry the day; a new day makes a new report.
+	fmt.Fprintln(h, r.GeneratedAt.Format(time.DateOnly))
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
