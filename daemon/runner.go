@@ -306,9 +306,10 @@ func (r *Runner) Sync(ctx context.Context, st *state.Store) (*Summary, error) {
 	}
 	adopted := map[string]map[string]string{} // target → href → ETag of cards users made there
 	for i, t := range targets {
-		if tgtReads[i].err != nil {
+		if err := tgtReads[i].err; err != nil {
 			// Its adopted records stay; cards made there wait for the next sync.
 			in.Failed = append(in.Failed, t.Name())
+			r.log.Warn("target not listed; cards made there wait for the next sync", "target", t.Name(), "err", err)
 			continue
 		}
 		in.Snapshots = append(in.Snapshots, tgtReads[i].snap)
