@@ -40,13 +40,9 @@ func New(opts Options) (*Source, error) {
 	if err != nil {
 		return nil, fmt.Errorf("calendar %q: %w", opts.Name, err)
 	}
-	user := map[string]bool{}
-	for _, e := range opts.UserEmails {
-		n := norm.Email(e)
-		if n == "" {
-			return nil, fmt.Errorf("calendar %q: user_emails: %q is not an email address", opts.Name, e)
-		}
-		user[n] = true
+	user, err := norm.EmailSet(opts.UserEmails)
+	if err != nil {
+		return nil, fmt.Errorf("calendar %q: user_emails: %w", opts.Name, err)
 	}
 	opts.Paths = slices.Clone(opts.Paths)
 	return &Source{opts: opts, user: user, norm: norm, log: opts.Logger.With("calendar", opts.Name)}, nil

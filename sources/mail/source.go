@@ -33,13 +33,9 @@ func New(opts Options) (*Source, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mail %q: %w", opts.Name, err)
 	}
-	user := map[string]bool{}
-	for _, e := range opts.UserEmails {
-		n := norm.Email(e)
-		if n == "" {
-			return nil, fmt.Errorf("mail %q: user_emails: %q is not an email address", opts.Name, e)
-		}
-		user[n] = true
+	user, err := norm.EmailSet(opts.UserEmails)
+	if err != nil {
+		return nil, fmt.Errorf("mail %q: user_emails: %w", opts.Name, err)
 	}
 	opts.Mailboxes = slices.Clone(opts.Mailboxes)
 	return &Source{opts: opts, user: user, norm: norm, log: opts.Logger.With("mail", opts.Name)}, nil

@@ -312,3 +312,18 @@ func keepsLeadingZero(cc int) bool {
 	}
 	return false
 }
+
+// EmailSet returns the normalised forms of emails as a set, for telling the
+// user's own addresses from others'. It fails on a value that is not an
+// email address, naming it.
+func (n *Normalizer) EmailSet(emails []string) (map[string]bool, error) {
+	set := make(map[string]bool, len(emails))
+	for _, e := range emails {
+		v := n.Email(e)
+		if v == "" {
+			return nil, fmt.Errorf("%q is not an email address", e)
+		}
+		set[v] = true
+	}
+	return set, nil
+}
