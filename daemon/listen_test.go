@@ -55,3 +55,44 @@ func TestServeServesTheBook(t *testing.T) {
 		return resp.StatusCode == 207 && strings.Contains(body, "kith-")
 	})
 }
+
+// A phone's edit on the served book is merged within seconds, not at the
+// next interval (an hour in this config).
+func TestPhoneEditTriggersASync(t *testing.T) {
+	cfgPath, dir := daemonSetup(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	users := filepath.Join(dir, "users")
+	if err := davserver.SetPassword(users, "anna", []byte("correct horse")); err != nil {
+		t.Fatal(err)
+	}
+	cfg, _ := os.ReadFile(cfgPath)
+	os.WriteFile(cfgPath, append(cfg, []byte("\n[server]\nlisten = \""+addr+"\"\nusers_file = \"users\"\n")...), 0o600)
+	_, msgs, _ := runServe(t, cfgPath)
+	waitMsg(t, msgs, "STATUS=2 sources")
+
+	card := "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:phone-new\r\nFN:Hedy Lamarr\r\nN:Lamarr;Hedy;;;\r\nEMAIL:hedy@example.org\r\nEND:VCARD\r\n"
+	req, _ := http.NewRequest("PUT", "http://"+addr+"/dav/anna/contacts/people/phone-new.vcf", strings.NewReader(card))
+	req.Header.Set("If-None-Match", "*")
+	req.Header.Set("Content-Type", "text/vcard")
+	req.SetBasicAuth("anna", "correct horse")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode/100 != 2 {
+		t.Fatalf("PUT from the phone: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	// The new contact is merged: it reaches the vdir target too.
+	eventually(t, "the phone's new contact in the vdir target", func() bool {
+		ents, _ := os.ReadDir(filepath.Join(dir, "people"))
+		for _, e := range ents {
+			if b, _ := os.ReadFile(filepath.Join(dir, "people", e.Name())); strings.Contains(string(b), "Hedy Lamarr") {
+				return true
+			}
+		}
+		return false
+	})
+}

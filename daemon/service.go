@@ -92,8 +92,15 @@ func Serve(ctx context.Context, configPath string, log *slog.Logger, opts ...Opt
 			log.Error("closing the state database", "err", err)
 		}
 	}()
+	// A phone's edit on the served book asks for a sync (debounced in serve).
+	bookChanged := make(chan struct{}, 1)
 	if cfg.Server != nil {
-		stop, err := listen(ctx, cfg, st, log)
+		stop, err := listen(ctx, cfg, st, log, func() {
+			select {
+			case bookChanged <- struct{}{}:
+			default:
+			}
+		})
 		if err != nil {
 			return err
 		}
@@ -101,18 +108,19 @@ func Serve(ctx context.Context, configPath string, log *slog.Logger, opts ...Opt
 		// listener stops before the database closes.
 		defer stop()
 	}
-	s := &server{path: configPath, log: log, opts: o, cfg: cfg, runner: runner, store: st}
+	s := &server{path: configPath, log: log, opts: o, cfg: cfg, runner: runner, store: st, bookChanged: bookChanged}
 	return s.serve(ctx)
 }
 
 // listen starts the embedded CardDAV server on [server].listen and returns
 // a function that stops it and waits for it. A busy port is an error now,
 // not a log line later.
-func listen(ctx context.Context, cfg *Config, st *state.Store, log *slog.Logger) (stop func(), err error) {
+func listen(ctx context.Context, cfg *Config, st *state.Store, log *slog.Logger, onChange func()) (stop func(), err error) {
 	sc := cfg.Server
 	reportDir := cfg.Report.Dir
 	srv, err := davserver.New(davserver.Options{
 		DB: st.DB(), UsersFile: sc.UsersFile, Logger: log, BookName: sc.BookName, TrustForwardedFor: sc.TrustForwardedFor,
+		OnChange: onChange,
 		Report: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:")
 			http.ServeFile(w, r, filepath.Join(reportDir, "report.html"))
@@ -144,6 +152,8 @@ type server struct {
 	cfg    *Config
 	runner *Runner
 	store  *state.Store
+	// bookChanged receives a signal when a client changed the served book.
+	bookChanged <-chan struct{}
 
 	watch       *watcher
 	stopWatch   context.CancelFunc
@@ -177,6 +187,11 @@ func (s *server) serve(ctx context.Context) error {
 		watchdog = t.C
 	}
 
+	// Phones write a card at a time: a sync follows a pause in their edits.
+	bookSettled := time.NewTimer(time.Hour)
+	bookSettled.Stop()
+	defer bookSettled.Stop()
+
 	s.startSync(ctx, "start")
 	s.log.Info("kith daemon running", "config", s.path, "state_dir", s.cfg.StateDir,
 		"interval", s.cfg.Interval.Duration, "watched_folders", len(watchRoots(s.cfg)))
@@ -202,6 +217,10 @@ func (s *server) serve(ctx context.Context) error {
 			s.reload(ctx)
 		case <-changes:
 			s.wantSync(ctx, "folder change")
+		case <-s.bookChanged:
+			bookSettled.Reset(s.opts.timing.Debounce)
+		case <-bookSettled.C:
+			s.wantSync(ctx, "edit on the served book")
 		case <-next.C:
 			if s.watch != nil && s.watch.Busy() {
 				// A file is being written; the watcher asks for the sync

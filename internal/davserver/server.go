@@ -38,6 +38,10 @@ type Options struct {
 	// from the last X-Forwarded-For entry: set it only behind a reverse
 	// proxy that sets that header, else clients could pick their own.
 	TrustForwardedFor bool
+	// OnChange, when set, is called after a client changed the book (a
+	// PUT, DELETE, MOVE or COPY that succeeded), so the daemon can merge
+	// the edit soon. It must not block.
+	OnChange func()
 }
 
 // DefaultMaxBody is the request body limit when Options.MaxBody is 0.
@@ -64,6 +68,7 @@ type Server struct {
 	report   http.Handler
 	now      func() time.Time
 	proxied  bool
+	onChange func()
 	dav      *carddav.Handler
 }
 
@@ -83,6 +88,7 @@ func New(opts Options) (*Server, error) {
 		report:   opts.Report,
 		now:      opts.Now,
 		proxied:  opts.TrustForwardedFor,
+		onChange: opts.OnChange,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -204,8 +210,36 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.URL.Path == WellKnown || r.URL.Path == WellKnown+"/":
 		http.Redirect(w, r, principalPath(user), http.StatusMovedPermanently)
 	default:
-		s.serveDAV(w, r, user)
+		if s.onChange == nil || !changes(r.Method) {
+			s.serveDAV(w, r, user)
+			return
+		}
+		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
+		s.serveDAV(sw, r, user)
+		if sw.code/100 == 2 {
+			s.onChange()
+		}
 	}
+}
+
+// changes reports whether a request of this method may change the book.
+func changes(method string) bool {
+	switch method {
+	case http.MethodPut, http.MethodDelete, "MOVE", "COPY":
+		return true
+	}
+	return false
+}
+
+// statusWriter remembers the status a handler answered with.
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.code = code
+	w.ResponseWriter.WriteHeader(code)
 }
 
 // refuseBody answers a request whose body is over the limit without reading it.
