@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"syscall"
 
 	"golang.org/x/term"
 
@@ -168,6 +169,10 @@ func runPasswd(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "kith passwd: %v\n", err)
 		return 1
 	}
+	if err := ownLikeFolder(cfg.Server.UsersFile); err != nil {
+		fmt.Fprintf(stderr, "kith passwd: %v\n", err)
+		return 1
+	}
 	fmt.Fprintf(stdout, "password for %s set in %s\n", fs.Arg(0), cfg.Server.UsersFile)
 	return 0
 }
@@ -204,4 +209,22 @@ func trimNewline(s string) string {
 		s = s[:len(s)-1]
 	}
 	return s
+}
+
+// ownLikeFolder gives path the owner of its folder when run as root: the
+// service (a DynamicUser owning /var/lib/kith) must read the users file
+// that root wrote with sudo kith passwd.
+func ownLikeFolder(path string) error {
+	if os.Geteuid() != 0 {
+		return nil
+	}
+	fi, err := os.Stat(filepath.Dir(path))
+	if err != nil {
+		return err
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return nil
+	}
+	return os.Chown(path, int(st.Uid), int(st.Gid))
 }
