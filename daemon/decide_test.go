@@ -3,10 +3,16 @@ package daemon
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"kith/internal/state"
+	"kith/sync/card"
 )
 
 func withStore(t *testing.T, cfg *Config, f func(st *state.Store)) {
@@ -127,4 +133,67 @@ func uids(t *testing.T, cfg *Config) []string {
 		out = append(out, c.UID)
 	}
 	return out
+}
+
+// When two contacts become one, what the user wrote on the card that goes
+// moves to the card that stays.
+func TestJoinKeepsTheUserEditsOfTheCardThatGoes(t *testing.T) {
+	ctx := context.Background()
+	cfg, dir := demoSetup(t)
+	syncAt(t, cfg, fixedNow)
+	merged := filepath.Join(dir, "merged")
+	edited := 0
+	for name, body := range vcfFiles(t, merged) {
+		for _, who := range []string{"Bob Miller", "Carol Miller"} {
+			if !strings.Contains(body, "FN:"+who+"\r\n") {
+				continue
+			}
+			line := `\n2026-11-23 ` + strings.Fields(who)[0] + ` asked about the boat`
+			if strings.Contains(body, "NOTE:") {
+				body = strings.Replace(body, "\r\nNOTE:", "\r\nNOTE:x"+line[2:]+`\n`, 1)
+				body = strings.Replace(body, "NOTE:x", "NOTE:", 1)
+			} else {
+				body = strings.Replace(body, "END:VCARD", "NOTE:"+line[2:]+"\r\nEND:VCARD", 1)
+			}
+			body = strings.Replace(body, "END:VCARD", "TEL;TYPE=CELL:+1 415 555 01"+fmt.Sprint(10+edited)+"\r\nEND:VCARD", 1)
+			time.Sleep(10 * time.Millisecond)
+			os.WriteFile(filepath.Join(merged, name), []byte(body), 0o600)
+			edited++
+		}
+	}
+	if edited != 2 {
+		t.Fatalf("edited %d cards", edited)
+	}
+	syncAt(t, cfg, fixedNow) // the edits are taken in
+	withStore(t, cfg, func(st *state.Store) {
+		if _, err := Join(ctx, st, "Bob Miller", "Carol Miller", io.Discard); err != nil {
+			t.Fatal(err)
+		}
+	})
+	sum := syncAt(t, cfg, fixedNow)
+	var millers []string
+	for _, body := range vcfFiles(t, merged) {
+		if strings.Contains(body, "Miller") {
+			millers = append(millers, body)
+		}
+	}
+	if len(millers) != 1 {
+		t.Fatalf("%d Miller cards after the join, want 1 (%s)", len(millers), sum)
+	}
+	c, err := card.Decode([]byte(millers[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	note := card.Text(c.Value("NOTE"))
+	all := string(card.EncodeBytes(c))
+	for _, want := range []string{"2026-11-23 Bob asked about the boat", "2026-11-23 Carol asked about the boat"} {
+		if !strings.Contains(note, want) {
+			t.Errorf("after the join the note lost %q:\n%s", want, note)
+		}
+	}
+	for _, tel := range []string{"+1 415 555 0110", "+1 415 555 0111"} {
+		if !strings.Contains(all, tel) {
+			t.Errorf("after the join the card lost the user's phone %s:\n%s", tel, all)
+		}
+	}
 }

@@ -126,9 +126,20 @@ func (e *Engine) Merge(ctx context.Context, in Input) (*Outcome, error) {
 	}
 
 	uids := assignUIDs(prev, keys, res.Groups)
+	assigned := make(map[string]bool, len(uids))
+	for _, u := range uids {
+		assigned[u] = true
+	}
 	groupOf := make([]int, len(keys))
 	for gi, g := range res.Groups {
 		uid := uids[gi]
+		var absorbed []string
+		for _, idx := range g.Members {
+			if p := prev.Records[keys[idx]]; p != nil && p.UID != "" && !assigned[p.UID] && !slices.Contains(absorbed, p.UID) {
+				absorbed = append(absorbed, p.UID)
+			}
+		}
+		slices.Sort(absorbed)
 		members := make([]merge.Member, len(g.Members))
 		memberKeys := make([]RecordKey, len(g.Members))
 		for j, idx := range g.Members {
@@ -146,7 +157,7 @@ func (e *Engine) Merge(ctx context.Context, in Input) (*Outcome, error) {
 		}
 		slices.SortFunc(memberKeys, compareKeys)
 		next.Contacts[uid] = &StoredContact{UID: uid, Card: golden, Hash: hash, Created: created, Members: memberKeys, Reasons: g.Reasons}
-		out.Contacts = append(out.Contacts, &Contact{UID: uid, Card: golden, Hash: hash, Members: memberKeys, Reasons: g.Reasons})
+		out.Contacts = append(out.Contacts, &Contact{UID: uid, Card: golden, Hash: hash, Members: memberKeys, Reasons: g.Reasons, Absorbed: absorbed})
 	}
 	slices.SortFunc(out.Contacts, func(a, b *Contact) int { return cmp.Compare(a.UID, b.UID) })
 	for _, p := range res.Possible {

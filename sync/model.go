@@ -84,6 +84,10 @@ type Contact struct {
 	Members []RecordKey
 	// Reasons say in words why the members were joined, one line a join.
 	Reasons []string
+	// Absorbed are the UIDs of last run's contacts that this one took in
+	// whole (they were joined into it). Their cards on a target may carry
+	// the user's edits, which must move to this contact's card.
+	Absorbed []string
 }
 
 // Name returns the contact's display name.

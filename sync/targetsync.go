@@ -103,6 +103,7 @@ func (e *Engine) SyncTarget(ctx context.Context, t Target, contacts []*Contact, 
 		cur      *Entry
 		base     vcard.Card
 		baseHash string
+		absorbed []absorbedCard
 	}
 	var jobs []job
 	for _, href := range sortedHrefs(desired) {
@@ -114,10 +115,26 @@ func (e *Engine) SyncTarget(ctx context.Context, t Target, contacts []*Contact, 
 		if g, ok := current[href]; ok {
 			j.cur = &g
 		}
+		// The cards of contacts joined into this one: the user's edits on
+		// them move to this card, then they go.
+		for _, uid := range j.c.Absorbed {
+			ah := uid + ".vcf"
+			ae := next[ah]
+			if ae == nil || ae.Deleted || ae.Card == nil {
+				continue
+			}
+			ab := absorbedCard{href: ah, card: ae.Card, etag: ae.ETag}
+			if g, ok := current[ah]; ok {
+				ab.card, ab.etag = g.Card, g.ETag
+			}
+			ab.base, _ = prevGolden(uid)
+			j.absorbed = append(j.absorbed, ab)
+		}
 		jobs = append(jobs, j)
 	}
+	folded := map[string]string{} // href of an absorbed card → the ETag its content was taken at
 	for _, j := range jobs {
-		href, c, ent, cur, base, baseHash := j.href, j.c, j.ent, j.cur, j.base, j.baseHash
+		href, c, ent, cur, base, baseHash, absorbed := j.href, j.c, j.ent, j.cur, j.base, j.baseHash, j.absorbed
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
@@ -130,12 +147,12 @@ func (e *Engine) SyncTarget(ctx context.Context, t Target, contacts []*Contact, 
 			defer func() { <-sem; wg.Done() }()
 			var res writeResult
 			var err error
-			if ent != nil && cur == nil && base != nil && baseHash == c.Hash {
+			if ent != nil && cur == nil && base != nil && baseHash == c.Hash && len(absorbed) == 0 {
 				// Neither the sources nor the user changed the card: only
 				// kith's own properties may move (a state changes with time).
 				res, err = e.refresh(ctx, t, href, c, base, ent, annotate, log)
 			} else {
-				res, err = e.writeOne(ctx, t, href, c, base, ent, listing[href], cur, annotate, log)
+				res, err = e.writeOne(ctx, t, href, c, base, ent, listing[href], cur, absorbed, annotate, log)
 			}
 			mu.Lock()
 			defer mu.Unlock()
@@ -154,6 +171,9 @@ func (e *Engine) SyncTarget(ctx context.Context, t Target, contacts []*Contact, 
 				st.Updated++
 			}
 			next[href] = res.entry
+			for _, ab := range absorbed {
+				folded[ab.href] = ab.etag
+			}
 		}()
 	}
 	wg.Wait()
@@ -169,6 +189,17 @@ func (e *Engine) SyncTarget(ctx context.Context, t Target, contacts []*Contact, 
 					delete(next, href) // the contact is gone too: forget the tombstone
 				}
 			}
+			continue
+		}
+		if etag, ok := folded[href]; ok {
+			// Joined into another contact, its content (the user's edits
+			// with it) now on that card.
+			if err := t.Delete(ctx, href, etag); err != nil {
+				st.Failed = append(st.Failed, fmt.Sprintf("%s: deleting a joined card: %v", href, err))
+				continue
+			}
+			delete(next, href)
+			st.Removed++
 			continue
 		}
 		if etag := listing[href]; etag != ent.ETag {
@@ -203,7 +234,7 @@ func (e *Engine) refresh(ctx context.Context, t Target, href string, c *Contact,
 	}
 	// base is the golden card the target card was made from: the rebase
 	// keeps every edit the user made there.
-	return e.writeOne(ctx, t, href, c, base, ent, ent.ETag, nil, annotate, log)
+	return e.writeOne(ctx, t, href, c, base, ent, ent.ETag, nil, nil, annotate, log)
 }
 
 // sameKith reports whether a and b carry the same kith properties
@@ -228,6 +259,13 @@ func sameKith(a, b vcard.Card) bool {
 	return true
 }
 
+// absorbedCard is the card of a contact that was joined into another.
+type absorbedCard struct {
+	href, etag string
+	card       vcard.Card // as the target holds it
+	base       vcard.Card // the golden card it was made from
+}
+
 // writeResult is what writing one card did.
 type writeResult struct {
 	entry                    *TargetEntry
@@ -238,7 +276,7 @@ type writeResult struct {
 // version of the card (cur, when the user changed it) and retrying after a
 // conflict. It touches no shared state, so several can run at once.
 func (e *Engine) writeOne(ctx context.Context, t Target, href string, c *Contact, base vcard.Card, ent *TargetEntry,
-	etag string, cur *Entry, annotate Annotator, log *slog.Logger) (writeResult, error) {
+	etag string, cur *Entry, absorbed []absorbedCard, annotate Annotator, log *slog.Logger) (writeResult, error) {
 	var res writeResult
 	for attempt := 0; ; attempt++ {
 		var user vcard.Card
@@ -261,6 +299,15 @@ func (e *Engine) writeOne(ctx context.Context, t Target, href string, c *Contact
 			want = e.merger.Rebase(vcard.Card{}, c.Card, user)
 		default:
 			want = e.merger.Rebase(base, c.Card, user)
+		}
+		for _, ab := range absorbed {
+			// The absorbed card is the user's version of its contact: what
+			// the user added there is carried onto this card.
+			abBase := ab.base
+			if abBase == nil {
+				abBase = vcard.Card{}
+			}
+			want = e.merger.Rebase(abBase, want, ab.card)
 		}
 		want = card.ToV3(want)
 		if annotate != nil {
