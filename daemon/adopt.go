@@ -14,16 +14,12 @@ import (
 // newOnTarget reads the cards a user made on target t (in a phone's
 // contacts app, in khard): entries kith did not write. They become records
 // of a source named like the target, so they join dedup like any other
-// record; once merged, the contact's own card replaces them (removeAdopted).
+// record (listing is the target's List); once merged, the contact's own card replaces them (removeAdopted).
 // The snapshot is incremental: such a record stays when its card is gone,
 // because its content lives on in the merged card. It also returns the
 // ETags of those entries.
-func newOnTarget(ctx context.Context, t ksync.Target, prev *ksync.State) (ksync.Snapshot, map[string]string, map[string]string, error) {
+func newOnTarget(ctx context.Context, t ksync.Target, prev *ksync.State, listing map[string]string) (ksync.Snapshot, map[string]string, error) {
 	snap := ksync.Snapshot{Source: t.Name(), Cursor: prev.Cursors[t.Name()]}
-	listing, err := t.List(ctx)
-	if err != nil {
-		return snap, nil, nil, err
-	}
 	known := prev.Targets[t.Name()]
 	var hrefs []string
 	for href := range listing {
@@ -38,12 +34,12 @@ func newOnTarget(ctx context.Context, t ksync.Target, prev *ksync.State) (ksync.
 		hrefs = append(hrefs, href)
 	}
 	if len(hrefs) == 0 {
-		return snap, nil, listing, nil
+		return snap, nil, nil
 	}
 	slices.Sort(hrefs)
 	got, err := t.Get(ctx, hrefs)
 	if err != nil {
-		return snap, nil, nil, err
+		return snap, nil, err
 	}
 	tags := map[string]string{}
 	for _, href := range hrefs {
@@ -56,7 +52,7 @@ func newOnTarget(ctx context.Context, t ksync.Target, prev *ksync.State) (ksync.
 		})
 		tags[href] = e.ETag
 	}
-	return snap, tags, listing, nil
+	return snap, tags, nil
 }
 
 // listedTarget hands the listing newOnTarget made to the sync that follows

@@ -257,21 +257,16 @@ func (r *Runner) Sync(ctx context.Context, st *state.Store) (*Summary, error) {
 	phases := newPhases()
 	defer func() { r.log.Debug("sync phases", phases.attrs()...) }()
 	sum := &Summary{Started: start, Sources: len(r.sources)}
-	prev, err := st.Load(ctx)
-	phases.done("load")
+	cursors, err := st.Cursors(ctx)
 	if err != nil {
-		return sum, err
-	}
-	in := ksync.Input{Prev: prev, Now: start}
-	if in.Constraints, err = constraints(ctx, st); err != nil {
 		return sum, err
 	}
 	targets, err := r.allTargets(st)
 	if err != nil {
 		return sum, err
 	}
-	// Every source and every target's listing is read at once: most of the
-	// time goes to waiting on servers and disks.
+	// Every source and every target's listing is read at once, while the
+	// state loads: most of the time goes to waiting on servers and disks.
 	type read struct {
 		snap ksync.Snapshot
 		tags map[string]string
@@ -279,13 +274,17 @@ func (r *Runner) Sync(ctx context.Context, st *state.Store) (*Summary, error) {
 	}
 	srcReads := make([]read, len(r.sources))
 	tgtReads := make([]read, len(targets))
-	var wg gosync.WaitGroup
+	var (
+		wg     gosync.WaitGroup
+		prev   *ksync.State
+		loaded = make(chan struct{})
+	)
 	for i, src := range r.sources {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			rd := &srcReads[i]
-			rd.snap, rd.err = src.Read(ctx, prev.Cursors[src.Name()])
+			rd.snap, rd.err = src.Read(ctx, cursors[src.Name()])
 		}()
 	}
 	for i, t := range targets {
@@ -293,14 +292,31 @@ func (r *Runner) Sync(ctx context.Context, st *state.Store) (*Summary, error) {
 		go func() {
 			defer wg.Done()
 			rd := &tgtReads[i]
-			var listing map[string]string
-			rd.snap, rd.tags, listing, rd.err = newOnTarget(ctx, t, prev)
+			listing, err := t.List(ctx)
+			<-loaded
+			if err == nil && prev == nil {
+				err = errors.New("state not loaded")
+			}
+			if rd.err = err; err != nil {
+				return
+			}
+			rd.snap, rd.tags, rd.err = newOnTarget(ctx, t, prev, listing)
 			if rd.err == nil {
 				targets[i] = &listedTarget{Target: t, listing: listing}
 			}
 		}()
 	}
+	prev, err = st.Load(ctx)
+	close(loaded)
+	phases.done("load")
 	wg.Wait()
+	if err != nil {
+		return sum, err
+	}
+	in := ksync.Input{Prev: prev, Now: start}
+	if in.Constraints, err = constraints(ctx, st); err != nil {
+		return sum, err
+	}
 	if err := ctx.Err(); err != nil {
 		return sum, err
 	}

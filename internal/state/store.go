@@ -123,19 +123,12 @@ func (s *Store) Load(ctx context.Context) (*ksync.State, error) {
 	if err := s.loadMeta(ctx, st); err != nil {
 		return nil, fmt.Errorf("state: loading meta: %w", err)
 	}
-	rows, err := s.db.QueryContext(ctx, "SELECT source, cursor FROM cursors")
+	cursors, err := s.Cursors(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("state: loading cursors: %w", err)
+		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var src, cur string
-		if err := rows.Scan(&src, &cur); err != nil {
-			return nil, err
-		}
-		st.Cursors[src] = cur
-	}
-	return st, rows.Err()
+	st.Cursors = cursors
+	return st, nil
 }
 
 func (s *Store) loadRecords(ctx context.Context, st *ksync.State) error {
@@ -279,6 +272,25 @@ func (s *Store) loadTargets(ctx context.Context, st *ksync.State) error {
 		st.Targets[k.target][k.href] = es[i]
 		return nil
 	})
+}
+
+// Cursors returns each source's cursor, which is all a source needs to
+// start reading while the rest of the state loads.
+func (s *Store) Cursors(ctx context.Context) (map[string]string, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT source, cursor FROM cursors")
+	if err != nil {
+		return nil, fmt.Errorf("state: loading cursors: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var src, cur string
+		if err := rows.Scan(&src, &cur); err != nil {
+			return nil, err
+		}
+		out[src] = cur
+	}
+	return out, rows.Err()
 }
 
 // Run is the summary of one sync, kept in the runs table.
