@@ -63,6 +63,9 @@ func oneContact(s *ksync.State, query string) (*ksync.StoredContact, error) {
 // name), its members, where each came from, and why they were joined.
 func Explain(ctx context.Context, st *state.Store, query string, w io.Writer) error {
 	s, err := st.Load(ctx)
+	if err == nil {
+		err = s.DecodeRecords()
+	}
 	if err != nil {
 		return err
 	}

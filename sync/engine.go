@@ -100,6 +100,9 @@ func (e *Engine) Merge(ctx context.Context, in Input) (*Outcome, error) {
 	if in.Fingerprint != "" && prev.Meta[metaFingerprint] == in.Fingerprint && unchanged(in) && len(prev.Contacts) > 0 {
 		return reuse(prev, next, in), nil
 	}
+	if err := prev.DecodeRecords(); err != nil {
+		return nil, fmt.Errorf("state: %w", err)
+	}
 	e.applySnapshots(prev, next, in, out)
 
 	keys := make([]RecordKey, 0, len(next.Records))

@@ -1,9 +1,15 @@
 package sync
 
 import (
+	"errors"
+	"fmt"
+	"runtime"
+	gosync "sync"
 	"time"
 
 	"github.com/emersion/go-vcard"
+
+	"kith/sync/card"
 )
 
 // State is what kith remembers between runs; the state store persists it.
@@ -42,7 +48,12 @@ func NewState() *State {
 
 // StoredRecord is a source record as kith last read it.
 type StoredRecord struct {
+	// Record.Card is nil until DecodeRecords when the store handed the
+	// card over as Raw.
 	Record
+	// Raw is the card as stored; the store leaves decoding it to
+	// DecodeRecords, which a sync with no change never needs.
+	Raw []byte
 	// UID is the contact the record was merged into.
 	UID string
 	// FirstSeen is when kith first read the record.
@@ -78,4 +89,34 @@ type TargetEntry struct {
 	// Deleted is set when the user deleted the card on the target: it is not
 	// written again.
 	Deleted bool
+}
+
+// DecodeRecords decodes the card of every record that holds only its Raw
+// form, on every CPU, and fails on the first that does not decode.
+func (s *State) DecodeRecords() error {
+	var todo []*StoredRecord
+	for _, r := range s.Records {
+		if r.Card == nil && r.Raw != nil {
+			todo = append(todo, r)
+		}
+	}
+	errs := make([]error, len(todo))
+	workers := min(runtime.GOMAXPROCS(0), len(todo)/64+1)
+	var wg gosync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(todo); i += workers {
+				c, err := card.Decode(todo[i].Raw)
+				if err != nil {
+					errs[i] = fmt.Errorf("record %s: %w", todo[i].Key(), err)
+					continue
+				}
+				todo[i].Card = c
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }

@@ -152,14 +152,12 @@ func (s *Store) loadRecords(ctx context.Context, st *ksync.State) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	return decodeAll(data, func(i int, c vcard.Card, err error) error {
-		if err != nil {
-			return fmt.Errorf("record %s: %w", recs[i].Key(), err)
-		}
-		recs[i].Card = c
-		st.Records[recs[i].Key()] = recs[i]
-		return nil
-	})
+	// Cards stay raw until a merge needs them (State.DecodeRecords).
+	for i, r := range recs {
+		r.Raw = data[i]
+		st.Records[r.Key()] = r
+	}
+	return nil
 }
 
 // decodeAll decodes cards on every CPU (the state holds thousands) and
@@ -372,8 +370,12 @@ func saveRecords(ctx context.Context, tx *sql.Tx, prev, next *ksync.State) error
 			toUnix(p.FirstSeen) == toUnix(r.FirstSeen) && p.Scanned == r.Scanned {
 			continue
 		}
+		data := r.Raw
+		if r.Card != nil {
+			data = card.EncodeBytes(r.Card)
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO records(source, id, hash, card, seen, scanned, first_seen, uid)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, k.Source, k.ID, r.Hash, card.EncodeBytes(r.Card), toUnix(r.Seen), r.Scanned,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, k.Source, k.ID, r.Hash, data, toUnix(r.Seen), r.Scanned,
 			toUnix(r.FirstSeen), r.UID); err != nil {
 			return fmt.Errorf("record %s: %w", k, err)
 		}

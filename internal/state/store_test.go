@@ -57,6 +57,9 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := got.DecodeRecords(); err != nil {
+		t.Fatal(err)
+	}
 	r := got.Records[ksync.RecordKey{Source: "book", ID: "anna.vcf"}]
 	if r == nil || r.UID != "kith-1" || r.Hash != card.Hash(r.Card) || r.Card.Value("NOTE") != `line one\nline\, two\; with escapes` {
 		t.Fatalf("record did not survive: %+v", r)
