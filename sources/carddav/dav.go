@@ -54,6 +54,7 @@ type StatusError struct {
 	Body string
 }
 
+// Error names the request that failed, its HTTP status and what the server said.
 func (e *StatusError) Error() string {
 	msg := fmt.Sprintf("%s %s: %s", e.Method, e.URL, http.StatusText(e.Code))
 	if e.Code != 0 {
