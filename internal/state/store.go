@@ -27,8 +27,7 @@ const FileName = "kith.db"
 // Store is the state database. Its methods are safe for concurrent use, but
 // kith runs one sync at a time (the daemon's lock).
 type Store struct {
-	db   *sql.DB
-	path string
+	db *sql.DB
 }
 
 // Open opens (creating if needed) the database in dir and migrates its
@@ -49,16 +48,13 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("state: opening %s: %w", path, err)
 	}
-	s := &Store{db: db, path: path}
+	s := &Store{db: db}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("state: %s: %w", path, err)
 	}
 	return s, nil
 }
-
-// Path returns the database file's path.
-func (s *Store) Path() string { return s.path }
 
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }

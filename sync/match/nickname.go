@@ -164,18 +164,6 @@ func parseNicknames(table string) nickIndex {
 	return idx
 }
 
-// sameNick reports whether a and b (loose-folded) share a nickname group.
-func (idx *nickIndex) sameNick(a, b string) bool {
-	for _, x := range idx.byName[a] {
-		for _, y := range idx.byName[b] {
-			if x == y {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // sameNickOCR reports whether a name of one of groups, OCR-folded, is o: a
 // scanned "T0mmy" against "Thomas".
 func (idx *nickIndex) sameNickOCR(o string, groups []int32) bool {
