@@ -175,3 +175,29 @@ func TestStateChangeKeepsUserEdits(t *testing.T) {
 		t.Errorf("the user's phone number is gone after the state change:\n%s", card.EncodeBytes(c))
 	}
 }
+
+// A sync in which nothing changed reads the state only lightly, reports the
+// right counts, and the next change after it is still taken in.
+func TestNothingChangedThenAChange(t *testing.T) {
+	cfg, dir := demoSetup(t)
+	syncAt(t, cfg, fixedNow)
+	for i := 0; i < 2; i++ {
+		sum := syncAt(t, cfg, fixedNow)
+		if sum.Records != 9 || sum.Contacts != 7 || sum.Created+sum.Updated+sum.Removed != 0 || len(sum.Errors) != 0 {
+			t.Fatalf("no-change sync %d: %s", i+1, sum)
+		}
+	}
+	// A new day: states are judged again (Charles's follow-up ages).
+	if sum := syncAt(t, cfg, fixedNow.AddDate(0, 0, 40)); sum.Updated == 0 {
+		t.Errorf("40 days later nothing was rewritten: %s", sum)
+	}
+	// A changed decay parameter is a change too.
+	cfg.Decay.Close.Days = 3
+	if sum := syncAt(t, cfg, fixedNow.AddDate(0, 0, 40)); sum.Updated == 0 {
+		t.Errorf("close circle of 3 days changed no card: %s", sum)
+	}
+	os.WriteFile(filepath.Join(dir, "addressbook", "hedy.vcf"), []byte("BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Hedy Lamarr\r\nEMAIL:hedy@example.org\r\nEND:VCARD\r\n"), 0o600)
+	if sum := syncAt(t, cfg, fixedNow.AddDate(0, 0, 40)); sum.Created != 1 || sum.Contacts != 8 {
+		t.Errorf("a new card after no-change syncs: %s", sum)
+	}
+}

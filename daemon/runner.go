@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -170,32 +171,115 @@ func (r *Runner) buildInteractionSources() error {
 	return nil
 }
 
-// readInteractions reads every calendar and mailbox. For one that fails,
-// the interactions it gave before (already tied to contacts in prev) are
-// returned in kept, so that a contact does not look neglected because a
-// server was down.
-func (r *Runner) readInteractions(ctx context.Context, prev *ksync.State, now time.Time, sum *Summary) (found []ksync.Interaction, kept map[string][]ksync.Interaction, err error) {
-	kept = map[string][]ksync.Interaction{}
+// externalRead is what the calendars and mailboxes gave in one sync.
+type externalRead struct {
+	found  []ksync.Interaction
+	failed []string // names of the interaction sources that could not be read
+	errs   []string // their errors, for the summary
+	hash   string   // identifies found, to tell a sync in which nothing changed
+}
+
+// readExternal reads every calendar and mailbox.
+func (r *Runner) readExternal(ctx context.Context, now time.Time) externalRead {
+	var ext externalRead
 	for _, src := range r.interactions {
 		ins, err := src.Interactions(ctx, now.Add(-interactionWindow))
-		if err == nil {
-			found = append(found, ins...)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ext
+			}
+			ext.failed = append(ext.failed, src.Name())
+			ext.errs = append(ext.errs, nameErr("", src.Name(), err))
+			r.log.Warn("interactions not read; the last ones known are kept", "source", src.Name(), "err", err)
 			continue
 		}
-		if ctx.Err() != nil {
-			return nil, nil, ctx.Err()
-		}
-		sum.Errors = append(sum.Errors, nameErr("", src.Name(), err))
-		r.log.Warn("interactions not read; the last ones known are kept", "source", src.Name(), "err", err)
+		ext.found = append(ext.found, ins...)
+	}
+	h := sha256.New()
+	for _, in := range ext.found {
+		fmt.Fprintf(h, "%s %s %q %q %d %q\n", in.Date.Format(time.DateOnly), in.Kind, in.Source, in.Ref, in.People, in.Who)
+	}
+	fmt.Fprintf(h, "failed %q\n", ext.failed)
+	ext.hash = hex.EncodeToString(h.Sum(nil))
+	return ext
+}
+
+// kept returns, for the sources that failed, the interactions they gave
+// before (already tied to contacts in prev), so that a contact does not
+// look neglected because a server was down.
+func (ext externalRead) kept(prev *ksync.State) map[string][]ksync.Interaction {
+	kept := map[string][]ksync.Interaction{}
+	for _, name := range ext.failed {
 		for uid, all := range prev.Interactions {
 			for _, in := range all {
-				if in.Source == src.Name() {
+				if in.Source == name {
 					kept[uid] = append(kept[uid], in)
 				}
 			}
 		}
 	}
-	return found, kept, nil
+	return kept
+}
+
+// Keys of State.Meta the runner keeps.
+const (
+	metaDay      = "sync.day"      // the day of the last full sync (states are judged by the day)
+	metaExternal = "sync.external" // externalRead.hash of the last full sync
+	metaConfig   = "sync.config"   // configHash of the last full sync
+)
+
+// configHash identifies the configuration a full sync ran with: a change to
+// it (a decay parameter, a category name) may change every card.
+func (r *Runner) configHash() string {
+	b, err := json.Marshal(r.cfg) // follows pointers, unlike %v
+	if err != nil {
+		return ""
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// read is what reading one source or listing one target gave.
+type read struct {
+	snap    ksync.Snapshot
+	listing map[string]string // a target's href → ETag
+	err     error
+}
+
+// nothingChanged reports whether this sync can change nothing: every
+// source read gave no change, every target holds exactly the cards kith
+// wrote, calendars and mail gave what they gave last time, the merge's
+// fingerprint is the same, it is the same day (states move with days), and
+// the report files stand. Then the state need not even be loaded.
+func (r *Runner) nothingChanged(light *state.Light, fingerprint string, now time.Time, srcReads, tgtReads []read, ext externalRead, targets []ksync.Target) bool {
+	if light.Meta[ksync.MetaFingerprint] != fingerprint || light.Meta[metaDay] != now.Format(time.DateOnly) ||
+		light.Meta[metaConfig] != r.configHash() ||
+		light.Meta[metaExternal] != ext.hash || len(ext.failed) > 0 || !r.reportFilesExist() {
+		return false
+	}
+	for _, rd := range srcReads {
+		if rd.err != nil || rd.snap.Full || len(rd.snap.Records)+len(rd.snap.Deleted)+len(rd.snap.Problems) > 0 {
+			return false
+		}
+	}
+	for i, rd := range tgtReads {
+		if rd.err != nil {
+			return false
+		}
+		if light.Entries[targets[i].Name()] != light.Contacts {
+			return false // a card to write or to bring back
+		}
+		written := light.ETags[targets[i].Name()]
+		if len(written) != len(rd.listing) {
+			return false
+		}
+		for href, etag := range rd.listing {
+			if w, ok := written[href]; !ok || w != etag {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // Summary is what one sync did; String gives the one-line form logged after
@@ -257,7 +341,7 @@ func (r *Runner) Sync(ctx context.Context, st *state.Store) (*Summary, error) {
 	phases := newPhases()
 	defer func() { r.log.Debug("sync phases", phases.attrs()...) }()
 	sum := &Summary{Started: start, Sources: len(r.sources)}
-	cursors, err := st.Cursors(ctx)
+	light, err := st.LoadLight(ctx)
 	if err != nil {
 		return sum, err
 	}
@@ -265,26 +349,35 @@ func (r *Runner) Sync(ctx context.Context, st *state.Store) (*Summary, error) {
 	if err != nil {
 		return sum, err
 	}
-	// Every source and every target's listing is read at once, while the
-	// state loads: most of the time goes to waiting on servers and disks.
-	type read struct {
-		snap ksync.Snapshot
-		tags map[string]string
-		err  error
+	decisions, err := constraints(ctx, st)
+	if err != nil {
+		return sum, err
 	}
+	// The whole state loads while every source, every target's listing and
+	// every calendar and mailbox are read: most of the time goes to
+	// waiting on servers and disks. When nothing changed anywhere, the
+	// load is called off.
+	var (
+		prev    *ksync.State
+		loadErr error
+		loaded  = make(chan struct{})
+	)
+	loadCtx, cancelLoad := context.WithCancel(ctx)
+	defer cancelLoad()
+	go func() {
+		defer close(loaded)
+		prev, loadErr = st.Load(loadCtx)
+	}()
 	srcReads := make([]read, len(r.sources))
 	tgtReads := make([]read, len(targets))
-	var (
-		wg     gosync.WaitGroup
-		prev   *ksync.State
-		loaded = make(chan struct{})
-	)
+	var ext externalRead
+	var wg gosync.WaitGroup
 	for i, src := range r.sources {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			rd := &srcReads[i]
-			rd.snap, rd.err = src.Read(ctx, cursors[src.Name()])
+			rd.snap, rd.err = src.Read(ctx, light.Cursors[src.Name()])
 		}()
 	}
 	for i, t := range targets {
@@ -292,47 +385,72 @@ func (r *Runner) Sync(ctx context.Context, st *state.Store) (*Summary, error) {
 		go func() {
 			defer wg.Done()
 			rd := &tgtReads[i]
-			listing, err := t.List(ctx)
-			<-loaded
-			if err == nil && prev == nil {
-				err = errors.New("state not loaded")
-			}
-			if rd.err = err; err != nil {
-				return
-			}
-			rd.snap, rd.tags, rd.err = newOnTarget(ctx, t, prev, listing)
-			if rd.err == nil {
-				targets[i] = &listedTarget{Target: t, listing: listing}
-			}
+			rd.listing, rd.err = t.List(ctx)
 		}()
 	}
-	prev, err = st.Load(ctx)
-	close(loaded)
-	phases.done("load")
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		ext = r.readExternal(ctx, start)
+	}()
 	wg.Wait()
-	if err != nil {
-		return sum, err
-	}
-	in := ksync.Input{Prev: prev, Now: start}
-	if in.Constraints, err = constraints(ctx, st); err != nil {
-		return sum, err
-	}
 	if err := ctx.Err(); err != nil {
+		<-loaded
 		return sum, err
 	}
+	in := ksync.Input{Now: start, Constraints: decisions}
+	for _, src := range r.sources {
+		in.Priority = append(in.Priority, src.Name())
+	}
+	in.Fingerprint = r.fingerprint(in)
+
+	if !r.DryRun && r.nothingChanged(light, in.Fingerprint, start, srcReads, tgtReads, ext, targets) {
+		cancelLoad()
+		<-loaded
+		next := &ksync.State{Cursors: map[string]string{}}
+		for k, v := range light.Cursors {
+			next.Cursors[k] = v
+		}
+		for i, src := range r.sources {
+			next.Cursors[src.Name()] = srcReads[i].snap.Cursor
+		}
+		sum.Records, sum.Contacts = light.Records, light.Contacts
+		phases.done("read")
+		sum.Duration = r.Now().Sub(start)
+		if err := st.Save(ctx, &ksync.State{Cursors: light.Cursors}, next, state.Run{Started: start, Finished: r.Now(), Summary: sum}); err != nil {
+			return sum, err
+		}
+		phases.done("save")
+		return sum, nil
+	}
+	<-loaded
+	phases.done("load")
+	if loadErr != nil {
+		return sum, loadErr
+	}
+	in.Prev = prev
 	adopted := map[string]map[string]string{} // target → href → ETag of cards users made there
 	for i, t := range targets {
-		if err := tgtReads[i].err; err != nil {
+		err := tgtReads[i].err
+		var snap ksync.Snapshot
+		var tags map[string]string
+		if err == nil {
+			snap, tags, err = newOnTarget(ctx, t, prev, tgtReads[i].listing)
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return sum, ctx.Err()
+			}
 			// Its adopted records stay; cards made there wait for the next sync.
 			in.Failed = append(in.Failed, t.Name())
 			r.log.Warn("target not listed; cards made there wait for the next sync", "target", t.Name(), "err", err)
 			continue
 		}
-		in.Snapshots = append(in.Snapshots, tgtReads[i].snap)
-		adopted[t.Name()] = tgtReads[i].tags
+		targets[i] = &listedTarget{Target: t, listing: tgtReads[i].listing}
+		in.Snapshots = append(in.Snapshots, snap)
+		adopted[t.Name()] = tags
 	}
 	for i, src := range r.sources {
-		in.Priority = append(in.Priority, src.Name())
 		snap, err := srcReads[i].snap, srcReads[i].err
 		if err == nil {
 			snap.Source = src.Name()
@@ -346,13 +464,11 @@ func (r *Runner) Sync(ctx context.Context, st *state.Store) (*Summary, error) {
 		}
 		in.Snapshots = append(in.Snapshots, snap)
 	}
-
-	r.external, r.kept, err = r.readInteractions(ctx, prev, start, sum)
-	if err != nil {
-		return sum, err
+	r.external, r.kept = ext.found, ext.kept(prev)
+	for _, e := range ext.errs {
+		sum.Errors = append(sum.Errors, e)
 	}
 	phases.done("read")
-	in.Fingerprint = r.fingerprint(in)
 	out, as, cmds, err := r.mergeAndWrite(ctx, in, targets, sum)
 	phases.done("merge_write")
 	if err != nil {
@@ -388,6 +504,9 @@ func (r *Runner) Sync(ctx context.Context, st *state.Store) (*Summary, error) {
 		sum.DryRun = true
 		return sum, nil
 	}
+	out.State.Meta[metaDay] = start.Format(time.DateOnly)
+	out.State.Meta[metaExternal] = ext.hash
+	out.State.Meta[metaConfig] = r.configHash()
 	// The report is written before the state is saved, so that its hash is
 	// saved only once the files stand.
 	if err := r.writeReport(rep, out.State.Meta); err != nil {

@@ -97,7 +97,7 @@ func (e *Engine) Merge(ctx context.Context, in Input) (*Outcome, error) {
 	}
 	out := &Outcome{State: next}
 
-	if in.Fingerprint != "" && prev.Meta[metaFingerprint] == in.Fingerprint && unchanged(in) && len(prev.Contacts) > 0 {
+	if in.Fingerprint != "" && prev.Meta[MetaFingerprint] == in.Fingerprint && unchanged(in) && len(prev.Contacts) > 0 {
 		return reuse(prev, next, in), nil
 	}
 	if err := prev.DecodeRecords(); err != nil {
@@ -169,16 +169,17 @@ func (e *Engine) Merge(ctx context.Context, in Input) (*Outcome, error) {
 			out.Possible = append(out.Possible, PossibleDuplicate{A: a, B: b, Score: p.Score, Reason: p.Reason})
 		}
 	}
-	next.Meta[metaFingerprint] = in.Fingerprint
+	next.Meta[MetaFingerprint] = in.Fingerprint
 	if b, err := json.Marshal(out.Possible); err == nil {
 		next.Meta[metaPossible] = string(b)
 	}
 	return out, nil
 }
 
-// Keys of State.Meta.
+// Keys of State.Meta the engine keeps.
 const (
-	metaFingerprint = "merge.fingerprint"
+	// MetaFingerprint is the Input.Fingerprint of the last full merge.
+	MetaFingerprint = "merge.fingerprint"
 	metaPossible    = "merge.possible"
 )
 

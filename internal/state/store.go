@@ -287,6 +287,64 @@ func (s *Store) Cursors(ctx context.Context) (map[string]string, error) {
 	return out, rows.Err()
 }
 
+// Light is the part of the state that tells whether a sync can change
+// anything, cheap to load: no card is read.
+type Light struct {
+	// Cursors holds each source's cursor.
+	Cursors map[string]string
+	// Meta is State.Meta.
+	Meta map[string]string
+	// ETags holds, per target, the ETag of every card kith wrote there and
+	// the user did not delete: target → href → ETag.
+	ETags map[string]map[string]string
+	// Entries counts, per target, every card kith knows there, the ones
+	// the user deleted included: one a contact after a complete sync.
+	Entries map[string]int
+	// Records and Contacts count the stored records and contacts.
+	Records, Contacts int
+}
+
+// LoadLight reads the Light state.
+func (s *Store) LoadLight(ctx context.Context) (*Light, error) {
+	l := &Light{ETags: map[string]map[string]string{}, Entries: map[string]int{}}
+	var err error
+	if l.Cursors, err = s.Cursors(ctx); err != nil {
+		return nil, err
+	}
+	st := ksync.NewState()
+	if err := s.loadMeta(ctx, st); err != nil {
+		return nil, fmt.Errorf("state: loading meta: %w", err)
+	}
+	l.Meta = st.Meta
+	rows, err := s.db.QueryContext(ctx, "SELECT target, href, etag, deleted FROM target_entries")
+	if err != nil {
+		return nil, fmt.Errorf("state: loading target entries: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var target, href, etag string
+		var deleted bool
+		if err := rows.Scan(&target, &href, &etag, &deleted); err != nil {
+			return nil, err
+		}
+		l.Entries[target]++
+		if deleted {
+			continue
+		}
+		if l.ETags[target] == nil {
+			l.ETags[target] = map[string]string{}
+		}
+		l.ETags[target][href] = etag
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if err := s.db.QueryRowContext(ctx, "SELECT (SELECT COUNT(*) FROM records), (SELECT COUNT(*) FROM contacts)").Scan(&l.Records, &l.Contacts); err != nil {
+		return nil, fmt.Errorf("state: counting: %w", err)
+	}
+	return l, nil
+}
+
 // Run is the summary of one sync, kept in the runs table.
 type Run struct {
 	Started, Finished time.Time
