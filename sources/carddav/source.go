@@ -186,6 +186,11 @@ func (s *Source) readAll(ctx context.Context, books []book, next *cursor) (ksync
 		var members listing
 		var err error
 		if b.sync {
+			// The ctag before the sync (see bookChanges); a server without
+			// one leaves it empty and is asked with sync-collection each time.
+			if ctag, cerr := s.ctag(ctx, b); cerr == nil {
+				st.CTag = ctag
+			}
 			members, _, st.Token, err = s.syncCollection(ctx, b, "")
 		} else {
 			st.CTag, err = s.ctag(ctx, b)
@@ -255,6 +260,18 @@ func (s *Source) bookChanges(ctx context.Context, b book, old *bookState) (*book
 	var gone []string
 	var err error
 	if old.Sync {
+		// The ctag first: on many servers (Radicale among them) it costs
+		// less than a sync-collection, and it is all a book that did not
+		// change needs. It is asked before the sync, so that a change in
+		// between is seen next time.
+		ctag, cerr := s.ctag(ctx, b)
+		if cerr == nil && ctag != "" && ctag == old.CTag && old.Token != "" && len(old.Retry) == 0 {
+			st.Token, st.CTag = old.Token, ctag
+			return st, snap, nil
+		}
+		if cerr == nil {
+			st.CTag = ctag
+		}
 		changed, gone, st.Token, err = s.syncCollection(ctx, b, old.Token)
 		if err != nil && old.Token != "" && invalidToken(err) {
 			return nil, ksync.Snapshot{}, fmt.Errorf("book %s: sync token: %w: %w", redact(b.url), errResync, err)
