@@ -248,3 +248,49 @@ password_env = "KITH_TEST_DAV_PW"
 	t.Logf("%d people (%d left the source, %d deleted by the user), %d user lines kept, %d target cards",
 		len(people), gone, deleted, len(userLines), len(targetCards()))
 }
+
+// A contact that left its sources is removed from a CardDAV target even
+// when the server spells its ETag another way that sync (weak, W/"…"): only
+// a real edit of the card keeps it.
+func TestRemovedContactGoesDespiteRespelledETag(t *testing.T) {
+	srv := davtest.StartRadicale(t)
+	srcBook := srv.MakeBook(t, "phone", "Phone")
+	dstBook := srv.MakeBook(t, "people", "People")
+	proxy := davtest.NewProxy(t, srv.URL)
+	t.Setenv("KITH_TEST_DAV_PW", srv.Password)
+	cfg, err := ParseConfig([]byte(fmt.Sprintf(`state_dir = "state"
+[[source]]
+name = "phone"
+kind = "carddav"
+url = %q
+username = %q
+password_env = "KITH_TEST_DAV_PW"
+[[target]]
+name = "people"
+kind = "carddav"
+url = %q
+username = %q
+password_env = "KITH_TEST_DAV_PW"
+`, proxy.URL+srcBook, srv.Username, proxy.URL+dstBook, srv.Username)), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.PutCard(t, srcBook+"a.vcf", davtest.Card("a", "Ann Example", "EMAIL:ann@example.org"))
+	srv.PutCard(t, srcBook+"b.vcf", davtest.Card("b", "Ben Example", "EMAIL:ben@example.org"))
+	if sum := syncAt(t, cfg, fixedNow); sum.Created != 2 {
+		t.Fatalf("first sync: %s", sum)
+	}
+	srv.DeleteCard(t, srcBook+"b.vcf")
+	proxy.AddFault(&davtest.Fault{ETags: "weak"})
+	sum := syncAt(t, cfg, fixedNow)
+	if sum.Removed != 1 {
+		t.Errorf("Ben left the source but his card stayed (%s)", sum)
+	}
+	d := filepath.Join(srv.Dir, "collection-root", filepath.FromSlash(dstBook))
+	ents, _ := os.ReadDir(d)
+	for _, e := range ents {
+		if b, _ := os.ReadFile(filepath.Join(d, e.Name())); strings.Contains(string(b), "Ben Example") {
+			t.Errorf("Ben's card %s is still on the target", e.Name())
+		}
+	}
+}

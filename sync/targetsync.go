@@ -202,13 +202,20 @@ func (e *Engine) SyncTarget(ctx context.Context, t Target, contacts []*Contact, 
 			st.Removed++
 			continue
 		}
-		if etag := listing[href]; etag != ent.ETag {
-			st.Kept++
-			log.Info("contact no longer in any source, but the card carries user edits: kept", "target", t.Name(), "href", href)
-			delete(next, href)
-			continue
+		etag := ent.ETag
+		if listing[href] != ent.ETag {
+			// Another ETag: an edit, or only the server spelling it
+			// another way (weak, unquoted). The content tells.
+			cur, ok := current[href]
+			if !ok || card.Hash(cur.Card) != ent.Hash {
+				st.Kept++
+				log.Info("contact no longer in any source, but the card carries user edits: kept", "target", t.Name(), "href", href)
+				delete(next, href)
+				continue
+			}
+			etag = cur.ETag
 		}
-		if err := t.Delete(ctx, href, ent.ETag); err != nil {
+		if err := t.Delete(ctx, href, etag); err != nil {
 			st.Failed = append(st.Failed, fmt.Sprintf("%s: deleting: %v", href, err))
 			continue
 		}
