@@ -32,27 +32,9 @@ func TestRandomRoundsLoseNothing(t *testing.T) {
 	srcBook := srv.MakeBook(t, "phone", "Phone")
 	dstBook := srv.MakeBook(t, "people", "People")
 	proxy := davtest.NewProxy(t, srv.URL)
-	t.Setenv("KITH_TEST_DAV_PW", srv.Password)
 
 	dir := t.TempDir()
-	cfg, err := ParseConfig([]byte(fmt.Sprintf(`state_dir = "state"
-default_region = "DE"
-[[source]]
-name = "phone"
-kind = "carddav"
-url = %q
-username = %q
-password_env = "KITH_TEST_DAV_PW"
-[[target]]
-name = "people"
-kind = "carddav"
-url = %q
-username = %q
-password_env = "KITH_TEST_DAV_PW"
-`, proxy.URL+srcBook, srv.Username, proxy.URL+dstBook, srv.Username)), dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := davConfig(t, srv, proxy, srcBook, dstBook, dir)
 	rng := rand.New(rand.NewPCG(7, 11))
 	sync := func() bool {
 		r, err := NewRunner(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
@@ -257,24 +239,7 @@ func TestRemovedContactGoesDespiteRespelledETag(t *testing.T) {
 	srcBook := srv.MakeBook(t, "phone", "Phone")
 	dstBook := srv.MakeBook(t, "people", "People")
 	proxy := davtest.NewProxy(t, srv.URL)
-	t.Setenv("KITH_TEST_DAV_PW", srv.Password)
-	cfg, err := ParseConfig([]byte(fmt.Sprintf(`state_dir = "state"
-[[source]]
-name = "phone"
-kind = "carddav"
-url = %q
-username = %q
-password_env = "KITH_TEST_DAV_PW"
-[[target]]
-name = "people"
-kind = "carddav"
-url = %q
-username = %q
-password_env = "KITH_TEST_DAV_PW"
-`, proxy.URL+srcBook, srv.Username, proxy.URL+dstBook, srv.Username)), t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := davConfig(t, srv, proxy, srcBook, dstBook, t.TempDir())
 	srv.PutCard(t, srcBook+"a.vcf", davtest.Card("a", "Ann Example", "EMAIL:ann@example.org"))
 	srv.PutCard(t, srcBook+"b.vcf", davtest.Card("b", "Ben Example", "EMAIL:ben@example.org"))
 	if sum := syncAt(t, cfg, fixedNow); sum.Created != 2 {
@@ -293,4 +258,30 @@ password_env = "KITH_TEST_DAV_PW"
 			t.Errorf("Ben's card %s is still on the target", e.Name())
 		}
 	}
+}
+
+// davConfig syncs the CardDAV book srcBook into the book dstBook of srv,
+// both through proxy, with the state in dir.
+func davConfig(t *testing.T, srv *davtest.Server, proxy *davtest.Proxy, srcBook, dstBook, dir string) *Config {
+	t.Helper()
+	t.Setenv("KITH_TEST_DAV_PW", srv.Password)
+	cfg, err := ParseConfig([]byte(fmt.Sprintf(`state_dir = "state"
+default_region = "DE"
+[[source]]
+name = "phone"
+kind = "carddav"
+url = %q
+username = %q
+password_env = "KITH_TEST_DAV_PW"
+[[target]]
+name = "people"
+kind = "carddav"
+url = %q
+username = %q
+password_env = "KITH_TEST_DAV_PW"
+`, proxy.URL+srcBook, srv.Username, proxy.URL+dstBook, srv.Username)), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
 }
