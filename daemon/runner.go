@@ -258,7 +258,7 @@ func (r *Runner) nothingChanged(light *state.Light, fingerprint string, now time
 		return false
 	}
 	for _, rd := range srcReads {
-		if rd.err != nil || rd.snap.Full || len(rd.snap.Records)+len(rd.snap.Deleted)+len(rd.snap.Problems) > 0 {
+		if rd.err != nil || !rd.snap.Empty() {
 			return false
 		}
 	}

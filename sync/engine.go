@@ -186,8 +186,8 @@ const (
 // unchanged reports whether no snapshot brings a change: every one is
 // incremental and empty.
 func unchanged(in Input) bool {
-	for _, s := range in.Snapshots {
-		if s.Full || len(s.Records)+len(s.Deleted)+len(s.Problems) > 0 {
+	for i := range in.Snapshots {
+		if !in.Snapshots[i].Empty() {
 			return false
 		}
 	}

@@ -72,6 +72,12 @@ type Snapshot struct {
 	Cursor string
 }
 
+// Empty reports whether the snapshot brings no change: an incremental read
+// that found nothing new, changed, gone or unreadable.
+func (s *Snapshot) Empty() bool {
+	return !s.Full && len(s.Records)+len(s.Deleted)+len(s.Problems) == 0
+}
+
 // Contact is one merged person: the golden card and the records it came from.
 type Contact struct {
 	// UID is the contact's stable identifier, also the card's UID.
