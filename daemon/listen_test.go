@@ -14,21 +14,7 @@ import (
 
 // The daemon serves the merged book: a phone logs in and finds the card.
 func TestServeServesTheBook(t *testing.T) {
-	cfgPath, dir := daemonSetup(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	users := filepath.Join(dir, "users")
-	if err := davserver.SetPassword(users, "anna", []byte("correct horse")); err != nil {
-		t.Fatal(err)
-	}
-	cfg, _ := os.ReadFile(cfgPath)
-	os.WriteFile(cfgPath, append(cfg, []byte("\n[server]\nlisten = \""+addr+"\"\nusers_file = \"users\"\n")...), 0o600)
-	_, msgs, _ := runServe(t, cfgPath)
-	waitMsg(t, msgs, "STATUS=2 sources") // the first sync is done
+	addr, _ := serveWithBook(t)
 	base := "http://" + addr
 
 	resp, err := http.Get(base + "/healthz")
@@ -59,21 +45,7 @@ func TestServeServesTheBook(t *testing.T) {
 // A phone's edit on the served book is merged within seconds, not at the
 // next interval (an hour in this config).
 func TestPhoneEditTriggersASync(t *testing.T) {
-	cfgPath, dir := daemonSetup(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	users := filepath.Join(dir, "users")
-	if err := davserver.SetPassword(users, "anna", []byte("correct horse")); err != nil {
-		t.Fatal(err)
-	}
-	cfg, _ := os.ReadFile(cfgPath)
-	os.WriteFile(cfgPath, append(cfg, []byte("\n[server]\nlisten = \""+addr+"\"\nusers_file = \"users\"\n")...), 0o600)
-	_, msgs, _ := runServe(t, cfgPath)
-	waitMsg(t, msgs, "STATUS=2 sources")
+	addr, dir := serveWithBook(t)
 
 	card := "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:phone-new\r\nFN:Hedy Lamarr\r\nN:Lamarr;Hedy;;;\r\nEMAIL:hedy@example.org\r\nEND:VCARD\r\n"
 	req, _ := http.NewRequest("PUT", "http://"+addr+"/dav/anna/contacts/people/phone-new.vcf", strings.NewReader(card))
@@ -95,4 +67,26 @@ func TestPhoneEditTriggersASync(t *testing.T) {
 		}
 		return false
 	})
+}
+
+// serveWithBook runs the daemon with [server] on a free port and a login
+// anna / "correct horse", waits for its first sync, and returns the
+// server's address and the daemon's folder.
+func serveWithBook(t *testing.T) (addr, dir string) {
+	t.Helper()
+	cfgPath, dir := daemonSetup(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr = ln.Addr().String()
+	ln.Close()
+	if err := davserver.SetPassword(filepath.Join(dir, "users"), "anna", []byte("correct horse")); err != nil {
+		t.Fatal(err)
+	}
+	cfg, _ := os.ReadFile(cfgPath)
+	os.WriteFile(cfgPath, append(cfg, []byte("\n[server]\nlisten = \""+addr+"\"\nusers_file = \"users\"\n")...), 0o600)
+	_, msgs, _ := runServe(t, cfgPath)
+	waitMsg(t, msgs, "STATUS=2 sources") // the first sync is done
+	return addr, dir
 }

@@ -107,18 +107,7 @@ func TestCardsCarryLastInteractionAndState(t *testing.T) {
 func TestUserNoteLineIsAnInteraction(t *testing.T) {
 	cfg, dir := demoSetup(t)
 	syncAt(t, cfg, fixedNow)
-	var path string
-	for name, body := range vcfFiles(t, filepath.Join(dir, "merged")) {
-		if strings.Contains(body, "FN:Carol Miller") {
-			path = filepath.Join(dir, "merged", name)
-		}
-	}
-	body, _ := os.ReadFile(path)
-	edited := strings.Replace(string(body), "END:VCARD", "NOTE:24.11.2026 called about the school fair\r\nEND:VCARD", 1)
-	time.Sleep(10 * time.Millisecond)
-	if err := os.WriteFile(path, []byte(edited), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	path := addToMerged(t, dir, "Carol Miller", "NOTE:24.11.2026 called about the school fair")
 	sum := syncAt(t, cfg, fixedNow)
 	if sum.UserEdits != 1 || sum.Updated != 1 {
 		t.Errorf("summary %s: want the edit noticed and the card rewritten once", sum)
@@ -135,6 +124,26 @@ func TestUserNoteLineIsAnInteraction(t *testing.T) {
 	}
 }
 
+// addToMerged adds a content line to the merged card of the person named fn
+// in the demo's vdir target, as a user editing it would, and returns the
+// card's path.
+func addToMerged(t *testing.T, dir, fn, line string) string {
+	t.Helper()
+	for name, body := range vcfFiles(t, filepath.Join(dir, "merged")) {
+		if !strings.Contains(body, "FN:"+fn+"\r\n") {
+			continue
+		}
+		path := filepath.Join(dir, "merged", name)
+		time.Sleep(10 * time.Millisecond) // a distinct mtime for the ETag
+		if err := os.WriteFile(path, []byte(strings.Replace(body, "END:VCARD", line+"\r\nEND:VCARD", 1)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	t.Fatalf("no merged card for %s", fn)
+	return ""
+}
+
 func must(b []byte, err error) []byte {
 	if err != nil {
 		panic(err)
@@ -147,16 +156,7 @@ func must(b []byte, err error) []byte {
 func TestStateChangeKeepsUserEdits(t *testing.T) {
 	cfg, dir := demoSetup(t)
 	syncAt(t, cfg, fixedNow)
-	var path string
-	for name, body := range vcfFiles(t, filepath.Join(dir, "merged")) {
-		if strings.Contains(body, "FN:Charles Babbage") {
-			path = filepath.Join(dir, "merged", name)
-		}
-	}
-	body, _ := os.ReadFile(path)
-	edited := strings.Replace(string(body), "END:VCARD", "TEL;TYPE=HOME:+44 20 7946 0999\r\nEND:VCARD", 1)
-	time.Sleep(10 * time.Millisecond)
-	os.WriteFile(path, []byte(edited), 0o600)
+	path := addToMerged(t, dir, "Charles Babbage", "TEL;TYPE=HOME:+44 20 7946 0999")
 	if sum := syncAt(t, cfg, fixedNow); sum.UserEdits != 1 {
 		t.Fatalf("edit not noticed: %s", sum)
 	}
