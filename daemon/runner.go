@@ -58,6 +58,11 @@ type Runner struct {
 	// mail: read now, and kept from before for sources that failed.
 	external []ksync.Interaction
 	kept     map[string][]ksync.Interaction
+	// build and cfgHash identify kith's build and cfg, worked out once.
+	build, cfgHash string
+	// book is the embedded server's book, made once per state store.
+	book      ksync.Target
+	bookStore *state.Store
 	// AllowShrink applies a source's snapshot even when it shrank by more
 	// than the config's max_shrink.
 	AllowShrink bool
@@ -72,7 +77,7 @@ func NewRunner(cfg *Config, log *slog.Logger) (*Runner, error) {
 	if err != nil {
 		return nil, fmt.Errorf("default_region: %w", err)
 	}
-	r := &Runner{cfg: cfg, log: log, engine: eng, Now: time.Now}
+	r := &Runner{cfg: cfg, log: log, engine: eng, Now: time.Now, build: buildID(), cfgHash: configHash(cfg)}
 	for _, sc := range cfg.Sources {
 		var src ksync.Source
 		switch sc.Kind {
@@ -230,8 +235,8 @@ const (
 
 // configHash identifies the configuration a full sync ran with: a change to
 // it (a decay parameter, a category name) may change every card.
-func (r *Runner) configHash() string {
-	b, err := json.Marshal(r.cfg) // follows pointers, unlike %v
+func configHash(cfg *Config) string {
+	b, err := json.Marshal(cfg) // follows pointers, unlike %v
 	if err != nil {
 		return ""
 	}
@@ -253,7 +258,7 @@ type read struct {
 // the report files stand. Then the state need not even be loaded.
 func (r *Runner) nothingChanged(light *state.Light, fingerprint string, now time.Time, srcReads, tgtReads []read, ext externalRead, targets []ksync.Target) bool {
 	if light.Meta[ksync.MetaFingerprint] != fingerprint || light.Meta[metaDay] != now.Format(time.DateOnly) ||
-		light.Meta[metaConfig] != r.configHash() ||
+		light.Meta[metaConfig] != r.cfgHash ||
 		light.Meta[metaExternal] != ext.hash || len(ext.failed) > 0 || !r.reportFilesExist() {
 		return false
 	}
@@ -506,7 +511,7 @@ func (r *Runner) Sync(ctx context.Context, st *state.Store) (*Summary, error) {
 	}
 	out.State.Meta[metaDay] = start.Format(time.DateOnly)
 	out.State.Meta[metaExternal] = ext.hash
-	out.State.Meta[metaConfig] = r.configHash()
+	out.State.Meta[metaConfig] = r.cfgHash
 	// The report is written before the state is saved, so that its hash is
 	// saved only once the files stand.
 	if err := r.writeReport(rep, out.State.Meta); err != nil {
@@ -551,12 +556,15 @@ func (r *Runner) allTargets(st *state.Store) ([]ksync.Target, error) {
 	if r.cfg.Server == nil {
 		return r.targets, nil
 	}
-	srv, err := davserver.New(davserver.Options{DB: st.DB(), UsersFile: r.cfg.Server.UsersFile, Logger: r.log,
-		BookName: r.cfg.Server.BookName, Now: r.Now})
-	if err != nil {
-		return nil, fmt.Errorf("server: %w", err)
+	if r.book == nil || r.bookStore != st {
+		srv, err := davserver.New(davserver.Options{DB: st.DB(), UsersFile: r.cfg.Server.UsersFile, Logger: r.log,
+			BookName: r.cfg.Server.BookName, Now: r.Now})
+		if err != nil {
+			return nil, fmt.Errorf("server: %w", err)
+		}
+		r.book, r.bookStore = srv.Target(ServerTarget), st
 	}
-	return append(slices.Clip(r.targets), srv.Target(ServerTarget)), nil
+	return append(slices.Clip(r.targets), r.book), nil
 }
 
 // nameErr returns err's message prefixed with the thing's kind and name,
@@ -582,21 +590,28 @@ func (r *Runner) fingerprint(in ksync.Input) string {
 	for _, c := range in.Constraints {
 		fmt.Fprintf(h, "%q %q %v\n", c.A, c.B, c.Together)
 	}
+	fmt.Fprintln(h, r.build)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// buildID names this build of kith: a new version may merge differently.
+func buildID() string {
+	var b strings.Builder
 	if bi, ok := debug.ReadBuildInfo(); ok {
-		fmt.Fprintln(h, bi.GoVersion, bi.Main.Version, bi.Main.Sum)
+		fmt.Fprintln(&b, bi.GoVersion, bi.Main.Version, bi.Main.Sum)
 		for _, s := range bi.Settings {
 			if strings.HasPrefix(s.Key, "vcs.") {
-				fmt.Fprintln(h, s.Key, s.Value)
+				fmt.Fprintln(&b, s.Key, s.Value)
 			}
 		}
 	}
 	if exe, err := os.Executable(); err == nil {
 		if fi, err := os.Stat(exe); err == nil {
 			// A rebuilt binary without VCS stamps still differs in time and size.
-			fmt.Fprintln(h, fi.ModTime().UnixNano(), fi.Size())
+			fmt.Fprintln(&b, fi.ModTime().UnixNano(), fi.Size())
 		}
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	return b.String()
 }
 
 // constraints returns the user's split and join decisions in force.
