@@ -24,11 +24,30 @@ type Evidence struct {
 	Phones []Phone
 	// Org is the organisation's name (first component of ORG); Title the job title.
 	Org, Title string
-	// Addresses are the postal addresses, each formatted on one line.
-	Addresses []string
+	// Addresses are the postal addresses, by component.
+	Addresses []Address
+	// Birthday is BDAY as written ("1980-04-12", "19800412", "--0412").
+	Birthday string
 	// Scanned is true for a record from a business-card scan, whose text may
 	// carry OCR slips (rn for m, 1 for l, 0 for O, c for e).
 	Scanned bool
+}
+
+// Address is a postal address by component, as ADR holds it (the post
+// office box goes with Ext).
+type Address struct {
+	Ext, Street, Locality, Region, Postcode, Country string
+}
+
+// line formats a on one line, its parts separated by commas.
+func (a Address) line() string {
+	var parts []string
+	for _, p := range []string{a.Ext, a.Street, a.Locality, a.Region, a.Postcode, a.Country} {
+		if p != "" {
+			parts = append(parts, p)
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // Phone is a telephone number as written, with its TYPE values lower-cased
@@ -75,15 +94,20 @@ func FromCard(key string, c vcard.Card, scanned bool) Evidence {
 		ev.Title = trim(card.Text(f.Value))
 	}
 	for _, f := range c[vcard.FieldAddress] {
-		var parts []string
-		for _, p := range card.Components(f.Value) {
-			if p = strings.Join(strings.Fields(p), " "); p != "" {
-				parts = append(parts, p)
-			}
+		p := card.Components(f.Value)
+		for i := range p {
+			p[i] = strings.Join(strings.Fields(p[i]), " ")
 		}
-		if len(parts) > 0 {
-			ev.Addresses = append(ev.Addresses, strings.Join(parts, ", "))
+		for len(p) < 7 {
+			p = append(p, "")
 		}
+		a := Address{Ext: strings.TrimSpace(p[0] + " " + p[1]), Street: p[2], Locality: p[3], Region: p[4], Postcode: p[5], Country: p[6]}
+		if a != (Address{}) {
+			ev.Addresses = append(ev.Addresses, a)
+		}
+	}
+	if f := c.Get(vcard.FieldBirthday); f != nil {
+		ev.Birthday = trim(card.Text(f.Value))
 	}
 	return ev
 }

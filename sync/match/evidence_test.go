@@ -37,7 +37,7 @@ func TestFromCard(t *testing.T) {
 			{Number: "tel:+49-171-555", Types: []string{"cell", "pref"}},
 		},
 		Org: "Acme; Sons", Title: "Head of Sales, EMEA",
-		Addresses: []string{"Hauptstr. 5, Berlin, 10115, Germany"},
+		Addresses: []Address{{Street: "Hauptstr. 5", Locality: "Berlin", Postcode: "10115", Country: "Germany"}},
 		Scanned:   true,
 	}
 	if !reflect.DeepEqual(got, want) {

@@ -99,7 +99,7 @@ func prepare(ev *Evidence, nz *normalize.Normalizer) rec {
 	r.org = orgForm(ev.Org)
 	r.title = loose(ev.Title)
 	for _, a := range ev.Addresses {
-		if f := addressForm(a); f != "" && !contains(r.addrs, f) {
+		if f := addressForm(a.line()); f != "" && !contains(r.addrs, f) {
 			r.addrs = append(r.addrs, f)
 		}
 	}
