@@ -253,13 +253,14 @@ type read struct {
 
 // nothingChanged reports whether this sync can change nothing: every
 // source read gave no change, every target holds exactly the cards kith
-// wrote, calendars and mail gave what they gave last time, the merge's
+// wrote, every card was made from its contact's golden card as it stands
+// (no write failed), calendars and mail gave what they gave last time, the merge's
 // fingerprint is the same, it is the same day (states move with days), and
 // the report files stand. Then the state need not even be loaded.
 func (r *Runner) nothingChanged(light *state.Light, fingerprint string, now time.Time, srcReads, tgtReads []read, ext externalRead, targets []ksync.Target) bool {
 	if light.Meta[ksync.MetaFingerprint] != fingerprint || light.Meta[metaDay] != now.Format(time.DateOnly) ||
 		light.Meta[metaConfig] != r.cfgHash ||
-		light.Meta[metaExternal] != ext.hash || len(ext.failed) > 0 || !r.reportFilesExist() {
+		light.Meta[metaExternal] != ext.hash || len(ext.failed) > 0 || light.Behind > 0 || !r.reportFilesExist() {
 		return false
 	}
 	for _, rd := range srcReads {

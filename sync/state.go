@@ -86,6 +86,14 @@ type TargetEntry struct {
 	Card vcard.Card
 	// Hash is card.Hash of Card.
 	Hash string
+	// Base is the golden card Card was made from: the sources' side of the
+	// three-way merge with the user's edits. A write that failed leaves it
+	// (and Card) as they were, so the change comes through on the next
+	// sync. Nil in states from before it was kept: the contact's last
+	// golden card stands in.
+	Base vcard.Card
+	// BaseHash is card.Hash of Base.
+	BaseHash string
 	// Deleted is set when the user deleted the card on the target: it is not
 	// written again.
 	Deleted bool

@@ -34,9 +34,11 @@ type Annotator func(uid string, c vcard.Card) vcard.Card
 // maxConflictRetries bounds the re-read, re-merge, retry cycle after a 412.
 const maxConflictRetries = 3
 
-// SyncTarget brings target t in line with contacts. prevGolden gives each
-// contact's golden card of the last run (the base of a three-way merge with
-// the user's edits). entries is what kith knew of the target; the returned
+// SyncTarget brings target t in line with contacts. The base of the
+// three-way merge with the user's edits is the golden card each entry was
+// last written from (TargetEntry.Base), so a write that failed is made on
+// a later sync; prevGolden gives each contact's golden card of the last
+// run, the base for entries that do not hold theirs. entries is what kith knew of the target; the returned
 // map is what it knows after, to be stored. annotate, when not nil, gets
 // every card just before it is compared and written (the card as the user
 // will see it, edits merged in) and returns it with kith's own properties
@@ -108,7 +110,7 @@ func (e *Engine) SyncTarget(ctx context.Context, t Target, contacts []*Contact, 
 	var jobs []job
 	for _, href := range sortedHrefs(desired) {
 		j := job{href: href, c: desired[href], ent: next[href]}
-		j.base, j.baseHash = prevGolden(j.c.UID)
+		j.base, j.baseHash = baseOf(j.ent, j.c.UID, prevGolden)
 		if j.ent != nil && j.ent.Deleted {
 			continue
 		}
@@ -127,7 +129,7 @@ func (e *Engine) SyncTarget(ctx context.Context, t Target, contacts []*Contact, 
 			if g, ok := current[ah]; ok {
 				ab.card, ab.etag = g.Card, g.ETag
 			}
-			ab.base, _ = prevGolden(uid)
+			ab.base, _ = baseOf(ae, uid, prevGolden)
 			j.absorbed = append(j.absorbed, ab)
 		}
 		jobs = append(jobs, j)
@@ -228,10 +230,26 @@ func (e *Engine) SyncTarget(ctx context.Context, t Target, contacts []*Contact, 
 	return next, st, nil
 }
 
+// baseOf returns the golden card the entry's card was made from, and its
+// hash: the base of the three-way merge. An entry from before kith kept it
+// falls back on the contact's last golden card.
+func baseOf(ent *TargetEntry, uid string, prevGolden func(uid string) (vcard.Card, string)) (vcard.Card, string) {
+	if ent != nil && ent.Base != nil {
+		return ent.Base, ent.BaseHash
+	}
+	return prevGolden(uid)
+}
+
 // refresh brings kith's own properties on an otherwise unchanged card up to
 // date, writing only when one of them moved.
 func (e *Engine) refresh(ctx context.Context, t Target, href string, c *Contact, base vcard.Card, ent *TargetEntry,
 	annotate Annotator, log *slog.Logger) (writeResult, error) {
+	if ent.Base == nil {
+		// An entry from before bases were kept: its base is this golden card.
+		e := *ent
+		e.Base, e.BaseHash = c.Card, c.Hash
+		ent = &e
+	}
 	if annotate == nil {
 		return writeResult{entry: ent}, nil
 	}
@@ -325,13 +343,13 @@ func (e *Engine) writeOne(ctx context.Context, t Target, href string, c *Contact
 			log.Info("card edited on target; edits kept", "target", t.Name(), "href", href, "uid", c.UID)
 		}
 		if user != nil && hash == card.Hash(user) && etag != "" {
-			res.entry = &TargetEntry{UID: c.UID, ETag: etag, Card: want, Hash: hash}
+			res.entry = &TargetEntry{UID: c.UID, ETag: etag, Card: want, Hash: hash, Base: c.Card, BaseHash: c.Hash}
 			return res, nil
 		}
 		newTag, err := t.Put(ctx, href, want, etag)
 		if err == nil {
 			res.created, res.updated = etag == "", etag != ""
-			res.entry = &TargetEntry{UID: c.UID, ETag: newTag, Card: want, Hash: hash}
+			res.entry = &TargetEntry{UID: c.UID, ETag: newTag, Card: want, Hash: hash, Base: c.Card, BaseHash: c.Hash}
 			return res, nil
 		}
 		if !errors.Is(err, ErrConflict) || attempt+1 >= maxConflictRetries {

@@ -107,4 +107,10 @@ CREATE TABLE meta (
 	value TEXT NOT NULL
 ) WITHOUT ROWID;
 `,
+	// 5: the golden card each target entry was written from (the base of
+	// the three-way merge), so that a failed write is made later.
+	`
+ALTER TABLE target_entries ADD COLUMN base BLOB;
+ALTER TABLE target_entries ADD COLUMN base_hash TEXT NOT NULL DEFAULT '';
+`,
 }

@@ -233,7 +233,7 @@ func (s *Store) loadContacts(ctx context.Context, st *ksync.State) error {
 }
 
 func (s *Store) loadTargets(ctx context.Context, st *ksync.State) error {
-	rows, err := s.db.QueryContext(ctx, "SELECT target, href, uid, etag, hash, card, deleted FROM target_entries")
+	rows, err := s.db.QueryContext(ctx, "SELECT target, href, uid, etag, hash, card, deleted, base, base_hash FROM target_entries")
 	if err != nil {
 		return err
 	}
@@ -241,24 +241,29 @@ func (s *Store) loadTargets(ctx context.Context, st *ksync.State) error {
 	type key struct{ target, href string }
 	var keys []key
 	var es []*ksync.TargetEntry
-	var data [][]byte
+	var data [][]byte // each entry's card, then its base
 	for rows.Next() {
 		var k key
 		var e ksync.TargetEntry
-		var d []byte
-		if err := rows.Scan(&k.target, &k.href, &e.UID, &e.ETag, &e.Hash, &d, &e.Deleted); err != nil {
+		var d, b []byte
+		if err := rows.Scan(&k.target, &k.href, &e.UID, &e.ETag, &e.Hash, &d, &e.Deleted, &b, &e.BaseHash); err != nil {
 			return err
 		}
-		keys, es, data = append(keys, k), append(es, &e), append(data, d)
+		keys, es, data = append(keys, k), append(es, &e), append(data, d, b)
 	}
 	if err := rows.Err(); err != nil {
 		return err
 	}
 	return decodeAll(data, func(i int, c vcard.Card, err error) error {
-		k := keys[i]
+		k := keys[i/2]
 		if err != nil {
 			return fmt.Errorf("target %q: %s: %w", k.target, k.href, err)
 		}
+		if i%2 == 1 {
+			es[i/2].Base = c
+			return nil
+		}
+		i /= 2
 		es[i].Card = c
 		if st.Targets[k.target] == nil {
 			st.Targets[k.target] = map[string]*ksync.TargetEntry{}
@@ -302,6 +307,10 @@ type Light struct {
 	Entries map[string]int
 	// Records and Contacts count the stored records and contacts.
 	Records, Contacts int
+	// Behind counts the cards on targets that were not made from their
+	// contact's golden card as it stands (a write that failed): the next
+	// sync has something to write.
+	Behind int
 }
 
 // LoadLight reads the Light state.
@@ -339,7 +348,9 @@ func (s *Store) LoadLight(ctx context.Context) (*Light, error) {
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	if err := s.db.QueryRowContext(ctx, "SELECT (SELECT COUNT(*) FROM records), (SELECT COUNT(*) FROM contacts)").Scan(&l.Records, &l.Contacts); err != nil {
+	if err := s.db.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM records), (SELECT COUNT(*) FROM contacts),
+		(SELECT COUNT(*) FROM target_entries e LEFT JOIN contacts c ON c.uid = e.uid
+			WHERE e.deleted = 0 AND (c.hash IS NULL OR e.base_hash <> c.hash))`).Scan(&l.Records, &l.Contacts, &l.Behind); err != nil {
 		return nil, fmt.Errorf("state: counting: %w", err)
 	}
 	return l, nil
@@ -476,15 +487,19 @@ func saveTargets(ctx context.Context, tx *sql.Tx, prev, next *ksync.State) error
 	for target, entries := range next.Targets {
 		old := prev.Targets[target]
 		for href, e := range entries {
-			if p := old[href]; p != nil && p.UID == e.UID && p.ETag == e.ETag && p.Hash == e.Hash && p.Deleted == e.Deleted {
+			if p := old[href]; p != nil && p.UID == e.UID && p.ETag == e.ETag && p.Hash == e.Hash && p.Deleted == e.Deleted &&
+				p.BaseHash == e.BaseHash {
 				continue
 			}
-			var data []byte
+			var data, base []byte
 			if e.Card != nil {
 				data = card.EncodeBytes(e.Card)
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO target_entries(target, href, uid, etag, hash, card, deleted)
-				VALUES (?, ?, ?, ?, ?, ?, ?)`, target, href, e.UID, e.ETag, e.Hash, data, e.Deleted); err != nil {
+			if e.Base != nil {
+				base = card.EncodeBytes(e.Base)
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO target_entries(target, href, uid, etag, hash, card, deleted, base, base_hash)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, target, href, e.UID, e.ETag, e.Hash, data, e.Deleted, base, e.BaseHash); err != nil {
 				return fmt.Errorf("target %q: %s: %w", target, href, err)
 			}
 		}

@@ -1,0 +1,154 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-vcard"
+
+	"kith/internal/state"
+	ksync "kith/sync"
+	"kith/sync/card"
+)
+
+// readOnlyTarget refuses every write, as a folder the daemon may not write
+// to does. Used only when the test runs as root, whom a read-only folder
+// does not stop.
+type readOnlyTarget struct{ ksync.Target }
+
+var errReadOnly = errors.New("permission denied")
+
+func (r readOnlyTarget) Put(context.Context, string, vcard.Card, string) (string, error) {
+	return "", errReadOnly
+}
+
+func (r readOnlyTarget) Delete(context.Context, string, string) error { return errReadOnly }
+
+// syncReadOnly runs one sync with the vdir target's folder made read-only,
+// and gives it back its mode afterwards.
+func syncReadOnly(t *testing.T, cfg *Config, folder string) *Summary {
+	t.Helper()
+	if err := os.Chmod(folder, 0o500); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chmod(folder, 0o700)
+	r, err := NewRunner(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Now = func() time.Time { return fixedNow }
+	probe := filepath.Join(folder, "probe")
+	if os.WriteFile(probe, nil, 0o600) == nil {
+		os.Remove(probe)
+		r.targets[0] = readOnlyTarget{r.targets[0]} // root writes anyway
+	}
+	st, err := state.Open(context.Background(), cfg.StateDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	sum, err := r.Sync(context.Background(), st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sum
+}
+
+// fileWith returns the path of the .vcf file in dir whose text contains s.
+func fileWith(t *testing.T, dir, s string) string {
+	t.Helper()
+	for name, body := range vcfFiles(t, dir) {
+		if strings.Contains(body, s) {
+			return filepath.Join(dir, name)
+		}
+	}
+	t.Fatalf("no card in %s holds %q", dir, s)
+	return ""
+}
+
+// addNoteLine adds line to the note of the card file at path, as khard
+// would (the file rewritten, a new mtime).
+func addNoteLine(t *testing.T, path, line string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := card.Decode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetValue(vcard.FieldNote, card.EscapeText(strings.TrimSpace(card.Text(c.Value(vcard.FieldNote))+"\n"+line)))
+	time.Sleep(10 * time.Millisecond) // a distinct mtime, so a distinct ETag
+	if err := os.WriteFile(path, card.EncodeBytes(c), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A write to a target that fails once (a read-only folder) loses nothing:
+// the clean syncs after it bring the sources' change, keep the user's edit,
+// and keep no stale value as if the user had chosen it.
+func TestFailedTargetWriteArrivesLater(t *testing.T) {
+	for _, when := range []string{"no user edit", "user edit before the failure", "user edit after the failure"} {
+		t.Run(when, func(t *testing.T) {
+			cfg, dir := demoSetup(t)
+			syncAt(t, cfg, fixedNow)
+			merged := filepath.Join(dir, "merged")
+			bob := fileWith(t, merged, "FN:Bob Miller")
+			const userLine = "2026-11-20 coffee, talked about hiring"
+			if when == "user edit before the failure" {
+				addNoteLine(t, bob, userLine)
+			}
+			// The source changes Bob's number and gains his job title.
+			src := filepath.Join(dir, "addressbook/bob-miller.vcf")
+			sb, _ := os.ReadFile(src)
+			changed := strings.Replace(string(sb), "TEL;TYPE=HOME:+1 415 555 0100", "TEL;TYPE=HOME:+1 415 555 0177\nTITLE:Carpenter", 1)
+			if err := os.WriteFile(src, []byte(changed), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if sum := syncReadOnly(t, cfg, merged); len(sum.Errors) == 0 {
+				t.Fatalf("the sync into a read-only folder reports no error: %s", sum)
+			}
+			if when == "user edit after the failure" {
+				addNoteLine(t, bob, userLine)
+			}
+			for i := 0; i < 3; i++ {
+				if sum := syncAt(t, cfg, fixedNow); len(sum.Errors) > 0 {
+					t.Fatalf("clean sync %d: %s", i+1, sum)
+				}
+			}
+			b, err := os.ReadFile(bob)
+			if err != nil {
+				t.Fatalf("Bob's card is gone: %v", err)
+			}
+			c, err := card.Decode(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var tels []string
+			for _, f := range c[vcard.FieldTelephone] {
+				tels = append(tels, f.Value)
+			}
+			if len(tels) != 1 || tels[0] != "+1 415 555 0177" {
+				t.Errorf("phones %q, want only the source's new +1 415 555 0177", tels)
+			}
+			if got := c.Value(vcard.FieldTitle); got != "Carpenter" {
+				t.Errorf("title %q, want the source's new Carpenter", got)
+			}
+			note := card.Text(c.Value(vcard.FieldNote))
+			if when != "no user edit" && !strings.Contains(note, userLine) {
+				t.Errorf("the user's note line is lost: %q", note)
+			}
+			if !strings.Contains(note, "2026-06-14 barbecue at his place") {
+				t.Errorf("the source's note line is lost: %q", note)
+			}
+		})
+	}
+}
