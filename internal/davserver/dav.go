@@ -130,6 +130,15 @@ func (s *Server) serveError(w http.ResponseWriter, r *http.Request, err error) {
 		}
 		http.Error(w, he.msg, he.code)
 	case errors.Is(err, context.Canceled):
+	case sqliteCode(err) == sqliteFull:
+		s.log.Error("CardDAV write refused: disk full", "method", r.Method, "path", r.URL.Path, "err", err)
+		http.Error(w, "insufficient storage: the server's disk is full", http.StatusInsufficientStorage)
+	case isBusy(err):
+		// Only after maxWriteWait: something holds the database far
+		// longer than any sync does.
+		s.log.Error("CardDAV write refused: database busy", "method", r.Method, "path", r.URL.Path, "err", err)
+		w.Header().Set("Retry-After", "30")
+		http.Error(w, "the address book is busy; try again later", http.StatusServiceUnavailable)
 	default:
 		s.log.Error("CardDAV request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)

@@ -81,9 +81,9 @@ type stored struct {
 	Deleted  bool
 }
 
-// store is the book in the state database. Writes are serialised by mu:
-// the server is the only writer of its tables, and one writer at a time
-// makes the ETag check and the write one step.
+// store is the book in the state database. Writes are serialised by mu
+// (the server is the only writer of its tables) and each runs in one
+// IMMEDIATE transaction, which makes the ETag check and the write one step.
 type store struct {
 	db  *sql.DB
 	now func() time.Time
@@ -215,92 +215,152 @@ func (s *store) list(ctx context.Context) (map[string]string, error) {
 // UID. It returns the card's ETag and whether the card is new. Writing the
 // bytes a card already holds changes nothing and keeps its revision.
 func (s *store) put(ctx context.Context, href, uid string, data []byte, c cond) (etag string, created bool, err error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	tx, err := s.db.BeginTx(ctx, nil)
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		var cur string
+		err := tx.QueryRowContext(ctx, `SELECT etag FROM dav_cards WHERE href = ? AND deleted = 0`, href).Scan(&cur)
+		exists := err == nil
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if err := c.check(exists, cur); err != nil {
+			return err
+		}
+		var other string
+		err = tx.QueryRowContext(ctx, `SELECT href FROM dav_cards WHERE uid = ? AND deleted = 0 AND href <> ?`, uid, href).Scan(&other)
+		if err == nil {
+			return &uidConflictError{UID: uid, Href: other}
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		etag, created = etagOf(data), !exists
+		if exists && etag == cur {
+			return nil
+		}
+		rev, err := bump(ctx, tx)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT OR REPLACE INTO dav_cards(href, uid, etag, data, rev, modified, deleted)
+			VALUES (?, ?, ?, ?, ?, ?, 0)`, href, uid, etag, data, rev, s.now().Unix())
+		return err
+	})
 	if err != nil {
-		return "", false, fmt.Errorf("writing card %s: %w", href, err)
+		return "", false, wrapWrite("writing card "+href, err)
 	}
-	defer tx.Rollback()
-
-	var cur string
-	err = tx.QueryRowContext(ctx, `SELECT etag FROM dav_cards WHERE href = ? AND deleted = 0`, href).Scan(&cur)
-	exists := err == nil
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return "", false, fmt.Errorf("writing card %s: %w", href, err)
-	}
-	if err := c.check(exists, cur); err != nil {
-		return "", false, err
-	}
-	var other string
-	err = tx.QueryRowContext(ctx, `SELECT href FROM dav_cards WHERE uid = ? AND deleted = 0 AND href <> ?`, uid, href).Scan(&other)
-	if err == nil {
-		return "", false, &uidConflictError{UID: uid, Href: other}
-	}
-	if !errors.Is(err, sql.ErrNoRows) {
-		return "", false, fmt.Errorf("writing card %s: %w", href, err)
-	}
-	etag = etagOf(data)
-	if exists && etag == cur {
-		return etag, false, nil
-	}
-	rev, err := bump(ctx, tx)
-	if err != nil {
-		return "", false, fmt.Errorf("writing card %s: %w", href, err)
-	}
-	_, err = tx.ExecContext(ctx, `INSERT OR REPLACE INTO dav_cards(href, uid, etag, data, rev, modified, deleted)
-		VALUES (?, ?, ?, ?, ?, ?, 0)`, href, uid, etag, data, rev, s.now().Unix())
-	if err != nil {
-		return "", false, fmt.Errorf("writing card %s: %w", href, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return "", false, fmt.Errorf("writing card %s: %w", href, err)
-	}
-	return etag, !exists, nil
+	return etag, created, nil
 }
 
 // remove deletes the card at href under condition c, leaving a tombstone.
 // A card that does not exist gives errNotFound (errPrecondition when c asks
 // for an ETag).
 func (s *store) remove(ctx context.Context, href string, c cond) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("deleting card %s: %w", href, err)
-	}
-	defer tx.Rollback()
-	var cur string
-	err = tx.QueryRowContext(ctx, `SELECT etag FROM dav_cards WHERE href = ? AND deleted = 0`, href).Scan(&cur)
-	if errors.Is(err, sql.ErrNoRows) {
-		if len(c.ifMatch) > 0 {
-			return errPrecondition
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var cur string
+		err := tx.QueryRowContext(ctx, `SELECT etag FROM dav_cards WHERE href = ? AND deleted = 0`, href).Scan(&cur)
+		if errors.Is(err, sql.ErrNoRows) {
+			if len(c.ifMatch) > 0 {
+				return errPrecondition
+			}
+			return errNotFound
 		}
-		return errNotFound
-	}
+		if err != nil {
+			return err
+		}
+		if err := c.check(true, cur); err != nil {
+			return err
+		}
+		rev, err := bump(ctx, tx)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		_, err = tx.ExecContext(ctx, `UPDATE dav_cards SET etag = '', data = NULL, rev = ?, modified = ?, deleted = 1
+			WHERE href = ?`, rev, now.Unix(), href)
+		if err != nil {
+			return err
+		}
+		return prune(ctx, tx, now.Add(-tombstoneRetention))
+	})
 	if err != nil {
-		return fmt.Errorf("deleting card %s: %w", href, err)
-	}
-	if err := c.check(true, cur); err != nil {
-		return err
-	}
-	rev, err := bump(ctx, tx)
-	if err != nil {
-		return fmt.Errorf("deleting card %s: %w", href, err)
-	}
-	now := s.now()
-	_, err = tx.ExecContext(ctx, `UPDATE dav_cards SET etag = '', data = NULL, rev = ?, modified = ?, deleted = 1
-		WHERE href = ?`, rev, now.Unix(), href)
-	if err != nil {
-		return fmt.Errorf("deleting card %s: %w", href, err)
-	}
-	if err := prune(ctx, tx, now.Add(-tombstoneRetention)); err != nil {
-		return fmt.Errorf("deleting card %s: %w", href, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("deleting card %s: %w", href, err)
+		return wrapWrite("deleting card "+href, err)
 	}
 	return nil
+}
+
+// wrapWrite names the write in a database error; the store's own outcomes
+// (errPrecondition, errNotFound, a UID conflict) are returned as they are.
+func wrapWrite(what string, err error) error {
+	var uc *uidConflictError
+	if errors.Is(err, errPrecondition) || errors.Is(err, errNotFound) || errors.As(err, &uc) {
+		return err
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+// maxWriteWait bounds how long a write keeps waiting for another writer of
+// the database (a sync saving its state) once busy_timeout has run out.
+const maxWriteWait = 2 * time.Minute
+
+// write runs fn in a write transaction and commits it. The database must be
+// opened so that transactions begin IMMEDIATE (state.Open does): the write
+// lock is taken at BEGIN, where SQLite's busy_timeout waits for another
+// writer, never in the middle, where it would fail at once with "database
+// is locked". A transaction still refused as busy is tried again, so that a
+// client's write waits for a long sync instead of failing; writes of the
+// server itself are serialised by mu.
+func (s *store) write(ctx context.Context, fn func(*sql.Tx) error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	deadline := time.Now().Add(maxWriteWait)
+	for {
+		err := s.tryWrite(ctx, fn)
+		if !isBusy(err) || time.Now().After(deadline) {
+			return err
+		}
+		t := time.NewTimer(100 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+func (s *store) tryWrite(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// SQLite's primary result codes that the server answers in a status of
+// their own.
+const (
+	sqliteBusy   = 5  // SQLITE_BUSY: another writer holds the lock
+	sqliteLocked = 6  // SQLITE_LOCKED
+	sqliteFull   = 13 // SQLITE_FULL: the disk (or the database's page limit) is full
+)
+
+// sqliteCode returns the primary SQLite result code in err's chain, 0 when
+// there is none.
+func sqliteCode(err error) int {
+	var se interface{ Code() int }
+	if errors.As(err, &se) {
+		return se.Code() & 0xff
+	}
+	return 0
+}
+
+func isBusy(err error) bool {
+	c := sqliteCode(err)
+	return c == sqliteBusy || c == sqliteLocked
 }
 
 // bump increments the book's revision and returns the new one.

@@ -44,6 +44,11 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "synchronous(NORMAL)", "foreign_keys(1)"} {
 		q.Add("_pragma", p)
 	}
+	// Every transaction is a write transaction that takes the write lock at
+	// BEGIN, where busy_timeout applies: a deferred one that reads first
+	// fails at once with "database is locked" when another writer (the
+	// embedded server, a sync) committed in between.
+	q.Set("_txlock", "immediate")
 	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("state: opening %s: %w", path, err)
