@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"context"
-	"log/slog"
 	"slices"
 	"strings"
 	gosync "sync"
@@ -12,15 +11,27 @@ import (
 )
 
 // newOnTarget reads the cards a user made on target t (in a phone's
-// contacts app, in khard): entries kith did not write. They become records
+// contacts app, in khard): entries kith does not know. They become records
 // of a source named like the target, so they join dedup like any other
-// record (listing is the target's List); once merged, the contact's own card replaces them (removeAdopted).
-// The snapshot is incremental: such a record stays when its card is gone,
-// because its content lives on in the merged card. It also returns the
-// ETags of those entries.
-func newOnTarget(ctx context.Context, t ksync.Target, prev *ksync.State, listing map[string]string) (ksync.Snapshot, map[string]string, error) {
+// record (listing is the target's List); SyncTarget then writes the merged
+// contact onto that very card (adoption in place: same href, same UID).
+// The snapshot is incremental. A card adopted in place that the user
+// deleted since (kith knew it, now it is gone) leaves its record with it;
+// a record whose card is gone for another reason (adopted before cards
+// were adopted in place: kith deleted it) stays, its content living on in
+// the merged card.
+func newOnTarget(ctx context.Context, t ksync.Target, prev *ksync.State, listing map[string]string) (ksync.Snapshot, error) {
 	snap := ksync.Snapshot{Source: t.Name(), Cursor: prev.Cursors[t.Name()]}
 	known := prev.Targets[t.Name()]
+	for k := range prev.Records {
+		if k.Source != t.Name() {
+			continue
+		}
+		if _, there := listing[k.ID]; !there && known[k.ID] != nil {
+			snap.Deleted = append(snap.Deleted, k.ID)
+		}
+	}
+	slices.Sort(snap.Deleted)
 	var hrefs []string
 	for href := range listing {
 		if _, ok := known[href]; ok {
@@ -34,14 +45,13 @@ func newOnTarget(ctx context.Context, t ksync.Target, prev *ksync.State, listing
 		hrefs = append(hrefs, href)
 	}
 	if len(hrefs) == 0 {
-		return snap, nil, nil
+		return snap, nil
 	}
 	slices.Sort(hrefs)
 	got, err := t.Get(ctx, hrefs)
 	if err != nil {
-		return snap, nil, err
+		return snap, err
 	}
-	tags := map[string]string{}
 	for _, href := range hrefs {
 		e, ok := got[href]
 		if !ok {
@@ -50,9 +60,8 @@ func newOnTarget(ctx context.Context, t ksync.Target, prev *ksync.State, listing
 		snap.Records = append(snap.Records, ksync.Record{
 			Source: t.Name(), ID: href, Card: e.Card, Hash: card.Hash(e.Card), Seen: card.Revision(e.Card),
 		})
-		tags[href] = e.ETag
 	}
-	return snap, tags, nil
+	return snap, nil
 }
 
 // listedTarget hands the listing newOnTarget made to the sync that follows
@@ -82,26 +91,4 @@ func (l *listedTarget) MaxParallel() int {
 		return pt.MaxParallel()
 	}
 	return 1
-}
-
-// removeAdopted deletes the cards users made on the targets once their
-// contact's merged card stands on that target, so the person shows once.
-// A card edited again in the meantime stays and is read again next time.
-func removeAdopted(ctx context.Context, targets []ksync.Target, adopted map[string]map[string]string, out *ksync.Outcome, log *slog.Logger) {
-	for _, t := range targets {
-		for href, etag := range adopted[t.Name()] {
-			r := out.State.Records[ksync.RecordKey{Source: t.Name(), ID: href}]
-			if r == nil {
-				continue
-			}
-			if e := out.State.Targets[t.Name()][r.UID+".vcf"]; e == nil || e.Deleted {
-				continue // the merged card is not there (yet): keep the user's
-			}
-			if err := t.Delete(ctx, href, etag); err != nil {
-				log.Info("card made on the target not removed yet", "target", t.Name(), "href", href, "err", err)
-				continue
-			}
-			log.Info("card made on the target merged into its contact", "target", t.Name(), "href", href, "uid", r.UID)
-		}
-	}
 }

@@ -2,18 +2,22 @@ package daemon
 
 import (
 	"context"
+	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"kith/internal/davserver"
 	"kith/internal/state"
+	"kith/sync/card"
 )
 
 // A contact created in the merged book (on a phone, in khard) becomes a
-// kith contact: it joins dedup, its card is replaced by the merged one,
-// and it stays through later syncs.
+// kith contact: it joins dedup, and its card stays where the user made it,
+// with its UID, holding the merged contact. A card the user made for a
+// person who had a card already is the one that stays.
 func TestContactMadeOnTargetJoinsDedup(t *testing.T) {
 	cfg, dir := demoSetup(t)
 	syncAt(t, cfg, fixedNow)
@@ -28,18 +32,18 @@ func TestContactMadeOnTargetJoinsDedup(t *testing.T) {
 		t.Fatalf("%d contacts, want 8 (Hedy new, Grace's second card merged): %s", len(rep.Contacts), sum)
 	}
 	files := vcfFiles(t, merged)
-	if _, ok := files["new-on-phone.vcf"]; ok {
-		t.Error("the phone's card is still there beside the merged one")
+	if !strings.Contains(files["new-on-phone.vcf"], "UID:phone-1\r\n") {
+		t.Errorf("the card made on the phone is gone or lost its UID:\n%s", files["new-on-phone.vcf"])
 	}
-	if _, ok := files["grace-again.vcf"]; ok {
-		t.Error("Grace's second card is still there beside the merged one")
+	if !strings.Contains(files["grace-again.vcf"], "UID:phone-2\r\n") {
+		t.Errorf("Grace's card made on the phone is gone or lost its UID:\n%s", files["grace-again.vcf"])
 	}
 	graces, hedys := 0, 0
 	for _, body := range files {
 		if strings.Contains(body, "FN:Grace Hopper") {
 			graces++
-			if !strings.Contains(body, "BDAY") {
-				t.Error("Grace's merged card lacks the birthday from the phone's card")
+			if !strings.Contains(body, "BDAY") || !strings.Contains(body, "Navy Labs") {
+				t.Errorf("Grace's card lacks the birthday from the phone or the organisation from the scan:\n%s", body)
 			}
 		}
 		if strings.Contains(body, "FN:Hedy Lamarr") {
@@ -56,6 +60,96 @@ func TestContactMadeOnTargetJoinsDedup(t *testing.T) {
 		if sum := syncAt(t, cfg, fixedNow); sum.Created+sum.Updated+sum.Removed != 0 || sum.Contacts != 8 {
 			t.Errorf("sync %d after adoption changed things: %s", i+1, sum)
 		}
+	}
+}
+
+// cardsOf returns, from a set of cards by href, the hrefs of those whose
+// formatted name is fn.
+func cardsOf(files map[string]string, fn string) []string {
+	var out []string
+	for href, body := range files {
+		if strings.Contains(body, "FN:"+fn+"\r\n") {
+			out = append(out, href)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// keepsIdentity runs five syncs and checks after each that every card in
+// made (href → UID) is where the user made it with its UID, and is its
+// person's only card (names: href → FN). list returns the target's cards.
+func keepsIdentity(t *testing.T, cfg *Config, list func() map[string]string, made, names map[string]string) {
+	t.Helper()
+	for i := 1; i <= 5; i++ {
+		sum := syncAt(t, cfg, fixedNow)
+		files := list()
+		for href, uid := range made {
+			body, ok := files[href]
+			if !ok {
+				t.Fatalf("sync %d (%s): the card %s the user made is gone", i, sum, href)
+			}
+			if !strings.Contains(body, "UID:"+uid+"\r\n") {
+				t.Errorf("sync %d: %s lost its UID %s:\n%s", i, href, uid, body)
+			}
+			if got := cardsOf(files, names[href]); !slices.Equal(got, []string{href}) {
+				t.Errorf("sync %d: %s is on the cards %q, want only %s", i, names[href], got, href)
+			}
+		}
+		if i > 1 && sum.Created+sum.Updated+sum.Removed != 0 {
+			t.Errorf("sync %d changed things: %s", i, sum)
+		}
+	}
+}
+
+// A contact created with khard in the vdir target keeps its file name and
+// UID through syncs, alone and merged with a contact kith had.
+func TestKhardContactKeepsHrefAndUID(t *testing.T) {
+	cfg, dir := demoSetup(t)
+	syncAt(t, cfg, fixedNow)
+	merged := filepath.Join(dir, "merged")
+	run := khard(t, merged)
+	before := vcfFiles(t, merged)
+	run("First name : Hedy\nLast name : Lamarr\nEmail :\n    home : hedy@example.org\n", "new", "-a", "kith")
+	run("First name : Grace\nLast name : Hopper\nEmail :\n    work : grace@navy.example\nBirthday : 1906-12-09\n", "new", "-a", "kith")
+	made, names := map[string]string{}, map[string]string{}
+	for href, body := range vcfFiles(t, merged) {
+		if _, ok := before[href]; ok {
+			continue
+		}
+		c, err := card.Decode([]byte(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		made[href], names[href] = c.Value("UID"), c.Value("FN")
+	}
+	if len(made) != 2 {
+		t.Fatalf("khard made %d cards, want 2", len(made))
+	}
+	keepsIdentity(t, cfg, func() map[string]string { return vcfFiles(t, merged) }, made, names)
+	if out := run("", "list", "--parsable"); strings.Count(out, "Grace Hopper") != 1 || strings.Count(out, "Hedy Lamarr") != 1 {
+		t.Errorf("khard lists:\n%s", out)
+	}
+}
+
+// A contact created on a phone in the served book keeps its href and UID
+// through syncs, alone and merged with a contact kith had.
+func TestPhoneContactKeepsHrefAndUID(t *testing.T) {
+	cfg, dir := demoSetup(t)
+	ph := newPhone(t, cfg, dir)
+	syncAt(t, cfg, fixedNow)
+	hedy := "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:4F1C2D3E-PHONE-HEDY\r\nFN:Hedy Lamarr\r\nN:Lamarr;Hedy;;;\r\nEMAIL:hedy@example.org\r\nEND:VCARD\r\n"
+	grace := "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:9A8B7C6D-PHONE-GRACE\r\nFN:Grace Hopper\r\nN:Hopper;Grace;;;\r\nEMAIL:grace@navy.example\r\nBDAY:1906-12-09\r\nEND:VCARD\r\n"
+	for name, body := range map[string]string{"4F1C2D3E-PHONE-HEDY.vcf": hedy, "9A8B7C6D-PHONE-GRACE.vcf": grace} {
+		if code, _, _ := ph.do("PUT", name, http.Header{"If-None-Match": {"*"}}, body); code != http.StatusCreated {
+			t.Fatalf("PUT %s: %d", name, code)
+		}
+	}
+	made := map[string]string{"4F1C2D3E-PHONE-HEDY.vcf": "4F1C2D3E-PHONE-HEDY", "9A8B7C6D-PHONE-GRACE.vcf": "9A8B7C6D-PHONE-GRACE"}
+	names := map[string]string{"4F1C2D3E-PHONE-HEDY.vcf": "Hedy Lamarr", "9A8B7C6D-PHONE-GRACE.vcf": "Grace Hopper"}
+	keepsIdentity(t, cfg, ph.cards, made, names)
+	if body := ph.cards()["9A8B7C6D-PHONE-GRACE.vcf"]; !strings.Contains(body, "Navy Labs") {
+		t.Errorf("Grace's card lacks the organisation from the scan:\n%s", body)
 	}
 }
 

@@ -435,13 +435,11 @@ func (r *Runner) Sync(ctx context.Context, st *state.Store) (*Summary, error) {
 		return sum, loadErr
 	}
 	in.Prev = prev
-	adopted := map[string]map[string]string{} // target → href → ETag of cards users made there
 	for i, t := range targets {
 		err := tgtReads[i].err
 		var snap ksync.Snapshot
-		var tags map[string]string
 		if err == nil {
-			snap, tags, err = newOnTarget(ctx, t, prev, tgtReads[i].listing)
+			snap, err = newOnTarget(ctx, t, prev, tgtReads[i].listing)
 		}
 		if err != nil {
 			if ctx.Err() != nil {
@@ -454,7 +452,6 @@ func (r *Runner) Sync(ctx context.Context, st *state.Store) (*Summary, error) {
 		}
 		targets[i] = &listedTarget{Target: t, listing: tgtReads[i].listing}
 		in.Snapshots = append(in.Snapshots, snap)
-		adopted[t.Name()] = tags
 	}
 	for i, src := range r.sources {
 		snap, err := srcReads[i].snap, srcReads[i].err
@@ -494,9 +491,6 @@ func (r *Runner) Sync(ctx context.Context, st *state.Store) (*Summary, error) {
 		if out, as, _, err = r.mergeAndWrite(ctx, in, targets, sum); err != nil {
 			return sum, err
 		}
-	}
-	if !r.DryRun {
-		removeAdopted(ctx, targets, adopted, out, r.log)
 	}
 	for _, p := range out.Problems {
 		sum.Skipped = append(sum.Skipped, fmt.Sprintf("%s: %s: %v", p.Source, p.ID, p.Err))

@@ -71,13 +71,16 @@ func (e *Engine) SyncTarget(ctx context.Context, t Target, contacts []*Contact, 
 			changed = append(changed, href)
 		}
 	}
-	desired := map[string]*Contact{}
-	for _, c := range contacts {
-		href := c.UID + ".vcf"
-		desired[href] = c
-		if _, known := next[href]; !known {
-			if _, exists := listing[href]; exists {
-				changed = append(changed, href) // written before a crash, or state lost
+	plans, owner := planCards(t.Name(), contacts, next, listing)
+	for _, p := range plans {
+		if p.href == "" {
+			continue
+		}
+		if _, known := next[p.href]; !known {
+			if _, exists := listing[p.href]; exists {
+				// A card the user made, or kith's own written before a
+				// crash (or with the state lost).
+				changed = append(changed, p.href)
 			}
 		}
 	}
@@ -106,37 +109,50 @@ func (e *Engine) SyncTarget(ctx context.Context, t Target, contacts []*Contact, 
 		base     vcard.Card
 		baseHash string
 		absorbed []absorbedCard
+		drops    []string
 	}
 	var jobs []job
-	for _, href := range sortedHrefs(desired) {
-		j := job{href: href, c: desired[href], ent: next[href]}
-		j.base, j.baseHash = baseOf(j.ent, j.c.UID, prevGolden)
-		if j.ent != nil && j.ent.Deleted {
+	leave := map[string]bool{} // cards of contacts whose card the user deleted here
+	for _, p := range plans {
+		for _, href := range p.leave {
+			leave[href] = true
+		}
+		if p.href == "" {
 			continue
 		}
-		if g, ok := current[href]; ok {
+		j := job{href: p.href, c: p.c, ent: next[p.href], drops: p.drops}
+		j.base, j.baseHash = baseOf(j.ent, j.c.UID, prevGolden)
+		if g, ok := current[p.href]; ok {
 			j.cur = &g
 		}
-		// The cards of contacts joined into this one: the user's edits on
-		// them move to this card, then they go.
-		for _, uid := range j.c.Absorbed {
-			ah := uid + ".vcf"
+		if p.adopt && j.cur == nil {
+			// Made by the user and deleted since it was listed: it stays
+			// deleted, and its record goes at the next sync.
+			next[p.href] = &TargetEntry{UID: p.c.UID, Deleted: true}
+			st.UserDeletes++
+			continue
+		}
+		// The contact's other cards here (of contacts joined into this
+		// one, or made by the user): their edits move to this card, then
+		// they go.
+		for _, ah := range p.folds {
 			ae := next[ah]
-			if ae == nil || ae.Deleted || ae.Card == nil {
+			if ae.Card == nil {
 				continue
 			}
 			ab := absorbedCard{href: ah, card: ae.Card, etag: ae.ETag}
 			if g, ok := current[ah]; ok {
 				ab.card, ab.etag = g.Card, g.ETag
 			}
-			ab.base, _ = baseOf(ae, uid, prevGolden)
+			ab.base, _ = baseOf(ae, ae.UID, prevGolden)
 			j.absorbed = append(j.absorbed, ab)
 		}
 		jobs = append(jobs, j)
 	}
-	folded := map[string]string{} // href of an absorbed card → the ETag its content was taken at
+	folded := map[string]string{}  // href of an absorbed card → the ETag its content was taken at
+	dropped := map[string]string{} // href of a card the user made, merged into another → its ETag
 	for _, j := range jobs {
-		href, c, ent, cur, base, baseHash, absorbed := j.href, j.c, j.ent, j.cur, j.base, j.baseHash, j.absorbed
+		href, c, ent, cur, base, baseHash, absorbed, drops := j.href, j.c, j.ent, j.cur, j.base, j.baseHash, j.absorbed, j.drops
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
@@ -166,6 +182,14 @@ func (e *Engine) SyncTarget(ctx context.Context, t Target, contacts []*Contact, 
 				log.Warn("writing card failed", "target", t.Name(), "href", href, "err", err)
 				return
 			}
+			if res.gone {
+				// Deleted by the user while this sync ran: a DELETE the
+				// target acknowledged is final.
+				next[href] = &TargetEntry{UID: c.UID, Deleted: true}
+				st.UserDeletes++
+				log.Info("card deleted on target during the sync; it stays deleted", "target", t.Name(), "href", href, "uid", c.UID)
+				return
+			}
 			if res.created {
 				st.Created++
 			}
@@ -176,6 +200,9 @@ func (e *Engine) SyncTarget(ctx context.Context, t Target, contacts []*Contact, 
 			for _, ab := range absorbed {
 				folded[ab.href] = ab.etag
 			}
+			for _, h := range drops {
+				dropped[h] = listing[h]
+			}
 		}()
 	}
 	wg.Wait()
@@ -183,13 +210,20 @@ func (e *Engine) SyncTarget(ctx context.Context, t Target, contacts []*Contact, 
 		return next, st, err
 	}
 	slices.Sort(st.Failed)
+	desired := map[string]bool{}
+	for _, p := range plans {
+		if p.href != "" {
+			desired[p.href] = true
+		}
+	}
 	for _, href := range sortedHrefs(next) {
 		ent := next[href]
-		if _, want := desired[href]; want || ent.Deleted {
-			if ent.Deleted {
-				if _, want := desired[href]; !want {
-					delete(next, href) // the contact is gone too: forget the tombstone
-				}
+		if desired[href] {
+			continue
+		}
+		if ent.Deleted {
+			if owner[href] == nil {
+				delete(next, href) // the contact is gone too: forget the tombstone
 			}
 			continue
 		}
@@ -203,6 +237,9 @@ func (e *Engine) SyncTarget(ctx context.Context, t Target, contacts []*Contact, 
 			delete(next, href)
 			st.Removed++
 			continue
+		}
+		if owner[href] != nil && !leave[href] {
+			continue // its contact's card was not written: it goes once that stands
 		}
 		etag := ent.ETag
 		if listing[href] != ent.ETag {
@@ -223,6 +260,21 @@ func (e *Engine) SyncTarget(ctx context.Context, t Target, contacts []*Contact, 
 		}
 		delete(next, href)
 		st.Removed++
+	}
+	for _, href := range sortedHrefs(dropped) {
+		// A card the user made here whose person already had a card: its
+		// content is on that card now.
+		err := t.Delete(ctx, href, dropped[href])
+		if errors.Is(err, ErrConflict) {
+			log.Info("card made on the target changed again; merged at the next sync", "target", t.Name(), "href", href)
+			continue
+		}
+		if err != nil {
+			st.Failed = append(st.Failed, fmt.Sprintf("%s: deleting a card merged into another: %v", href, err))
+			continue
+		}
+		st.Removed++
+		log.Info("card made on the target merged into its contact's card", "target", t.Name(), "href", href)
 	}
 	if len(st.Failed) > 0 {
 		return next, st, fmt.Errorf("target %q: %d of the writes failed, first: %s", t.Name(), len(st.Failed), st.Failed[0])
@@ -295,6 +347,9 @@ type absorbedCard struct {
 type writeResult struct {
 	entry                    *TargetEntry
 	created, updated, edited bool
+	// gone is set when the card was deleted on the target while kith
+	// wrote it.
+	gone bool
 }
 
 // writeOne makes href on the target show contact c, merging with the user's
@@ -334,6 +389,14 @@ func (e *Engine) writeOne(ctx context.Context, t Target, href string, c *Contact
 			}
 			want = e.merger.Rebase(abBase, want, ab.card)
 		}
+		// A card keeps its UID for good: the one the user's card has (a
+		// card made on a phone), else the contact's. (want is a copy
+		// whenever user is set.)
+		if user != nil {
+			if u := user.Value(vcard.FieldUID); u != "" && u != want.Value(vcard.FieldUID) {
+				want.SetValue(vcard.FieldUID, u)
+			}
+		}
 		want = card.ToV3(want)
 		if annotate != nil {
 			want = annotate(c.UID, want)
@@ -360,10 +423,15 @@ func (e *Engine) writeOne(ctx context.Context, t Target, href string, c *Contact
 		if gerr != nil {
 			return res, fmt.Errorf("%s: re-reading after conflict: %w", href, gerr)
 		}
-		if g, ok := got[href]; ok {
+		g, ok := got[href]
+		if !ok && etag != "" {
+			res.gone = true // deleted by the user meanwhile: never made again
+			return res, nil
+		}
+		if ok {
 			cur = &g
 		} else {
-			cur, etag = nil, ""
+			cur = nil
 		}
 	}
 }
