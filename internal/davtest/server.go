@@ -12,13 +12,16 @@ import (
 	"path/filepath"
 	"strings"
 	gosync "sync"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/icholy/digest"
 )
 
 // Server is a CardDAV server running for one test.
 type Server struct {
-	// Kind is "radicale" or "xandikos".
+	// Kind is "radicale", "xandikos" or "sabre".
 	Kind string
 	// URL is the server's root, e.g. http://127.0.0.1:41234 (no slash).
 	URL string
@@ -29,6 +32,12 @@ type Server struct {
 	Home string
 	// Dir is the server's storage folder.
 	Dir string
+	// Auth is the login scheme the server asks for: "basic", "digest",
+	// or "" for none.
+	Auth string
+
+	// env is added to the server's environment.
+	env []string
 }
 
 // startTimeout bounds the wait for a server to accept connections.
@@ -61,7 +70,7 @@ func StartRadicale(t testing.TB) *Server {
 	if err := os.WriteFile(cfg, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{Kind: "radicale", Username: "kith", Password: "s3cret pw", Home: "/kith/", Dir: filepath.Join(dir, "storage")}
+	s := &Server{Kind: "radicale", Username: "kith", Password: "s3cret pw", Home: "/kith/", Dir: filepath.Join(dir, "storage"), Auth: "basic"}
 	start(t, s, bin, func(port string) []string {
 		return []string{"--config", cfg,
 			"--storage-filesystem-folder", s.Dir,
@@ -114,9 +123,16 @@ func try(t testing.TB, s *Server, bin string, args []string) (string, error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, bin, args...)
+	if len(s.env) > 0 {
+		cmd.Env = append(os.Environ(), s.env...)
+	}
 	var out lockedBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	cmd.WaitDelay = 5 * time.Second
+	// In a process group of its own, stopped whole: php -S forks workers
+	// that would keep the output open.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	if err := cmd.Start(); err != nil {
 		cancel()
 		return "", fmt.Errorf("starting %s: %w", s.Kind, err)
@@ -127,7 +143,7 @@ func try(t testing.TB, s *Server, bin string, args []string) (string, error) {
 		cancel()
 		<-done
 		if t.Failed() {
-			t.Logf("%s output:\n%s", s.Kind, out.String())
+			t.Logf("%s output:\n%s", s.Kind, quiet(out.String()))
 		}
 	})
 	deadline := time.Now().Add(startTimeout)
@@ -152,6 +168,17 @@ func try(t testing.TB, s *Server, bin string, args []string) (string, error) {
 			return out.String(), fmt.Errorf("%s did not answer within %s", s.Kind, startTimeout)
 		}
 	}
+}
+
+// quiet leaves out php -S's lines for each connection.
+func quiet(out string) string {
+	var keep []string
+	for _, l := range strings.Split(out, "\n") {
+		if !strings.HasSuffix(l, " Accepted") && !strings.HasSuffix(l, " Closing") {
+			keep = append(keep, l)
+		}
+	}
+	return strings.Join(keep, "\n")
 }
 
 func freePort(t testing.TB) string {
@@ -197,14 +224,32 @@ func (s *Server) Do(t testing.TB, method, path string, header http.Header, body 
 	for k, v := range header {
 		req.Header[k] = v
 	}
-	req.SetBasicAuth(s.Username, s.Password)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := s.Client().Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, resp.Header.Get("ETag"), string(b)
+}
+
+// Client returns an HTTP client that logs in to the server.
+func (s *Server) Client() *http.Client {
+	switch s.Auth {
+	case "digest":
+		return &http.Client{Transport: &digest.Transport{Username: s.Username, Password: s.Password}}
+	case "basic":
+		return &http.Client{Transport: basicAuth{s.Username, s.Password}}
+	}
+	return http.DefaultClient
+}
+
+type basicAuth struct{ user, pass string }
+
+func (b basicAuth) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.SetBasicAuth(b.user, b.pass)
+	return http.DefaultTransport.RoundTrip(r)
 }
 
 // MakeBook creates an address book named name in the home set, with

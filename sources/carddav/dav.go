@@ -7,11 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
-
-	"github.com/emersion/go-webdav"
+	"time"
 )
 
 // XML namespaces of the properties kith asks for.
@@ -25,23 +26,22 @@ const (
 const maxRedirects = 5
 
 // client makes the WebDAV requests of a Source or Target. It follows
-// redirects itself so that a PROPFIND or REPORT keeps its method and body.
+// redirects itself so that a PROPFIND or REPORT keeps its method and body,
+// and logs in itself (auth) so that credentials go only where they may.
 type client struct {
-	http webdav.HTTPClient
+	http *http.Client
+	auth *auth
+	log  *slog.Logger
 }
 
-func newClient(o *Options) *client {
+func newClient(o *Options, origin *url.URL) *client {
 	hc := &http.Client{Timeout: o.Timeout}
 	if o.HTTPClient != nil {
 		c := *o.HTTPClient
 		hc = &c
 	}
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	var h webdav.HTTPClient = hc
-	if o.Username != "" {
-		h = webdav.HTTPClientWithBasicAuth(hc, o.Username, o.Password)
-	}
-	return &client{http: h}
+	return &client{http: hc, auth: newAuth(origin, o.Username, o.Password), log: o.Logger}
 }
 
 // StatusError is an HTTP response with an unexpected status.
@@ -50,8 +50,16 @@ type StatusError struct {
 	// URL is the request URL, without user info.
 	URL  string
 	Code int
-	// Body is the start of the response body, for the message.
-	Body string
+	// Hint is what kith makes of the answer (a refused login, a login
+	// scheme kith does not have), or "".
+	Hint string
+	// Message is what the server said: the message of a DAV:error body,
+	// or a short, sanitised excerpt of another body. Never a copy of the
+	// request's headers.
+	Message string
+	// Preconditions are the names of the DAV:error's conditions
+	// (valid-sync-token, no-uid-conflict…).
+	Preconditions []string
 }
 
 // Error names the request that failed, its HTTP status and what the server said.
@@ -60,8 +68,14 @@ func (e *StatusError) Error() string {
 	if e.Code != 0 {
 		msg = fmt.Sprintf("%s %s: HTTP %d %s", e.Method, e.URL, e.Code, http.StatusText(e.Code))
 	}
-	if e.Body != "" {
-		msg += ": " + e.Body
+	if e.Hint != "" {
+		msg += ": " + e.Hint
+	}
+	if len(e.Preconditions) > 0 {
+		msg += " (" + strings.Join(e.Preconditions, ", ") + ")"
+	}
+	if e.Message != "" {
+		msg += "; the server says: " + e.Message
 	}
 	return msg
 }
@@ -86,12 +100,17 @@ type request struct {
 	follow bool
 }
 
+// maxAuthTries bounds the requests sent again after a 401 (a first
+// challenge, then a new nonce).
+const maxAuthTries = 2
+
 // do sends r and returns the response when its status is one of ok; any
-// other status becomes a *StatusError (with the body's start) and the body
-// is closed. The caller closes the returned body.
+// other status becomes a *StatusError (with what the server said) and the
+// body is closed. The caller closes the returned body.
 func (c *client) do(ctx context.Context, r request, ok ...int) (*http.Response, error) {
 	u := r.url
-	for redirects := 0; ; redirects++ {
+	redirects, tries := 0, 0
+	for {
 		var body io.Reader
 		if r.body != nil {
 			body = bytes.NewReader(r.body)
@@ -103,13 +122,31 @@ func (c *client) do(ctx context.Context, r request, ok ...int) (*http.Response, 
 		for k, v := range r.header {
 			req.Header[k] = v
 		}
+		sent, nonce, err := c.auth.apply(req)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: %w", r.method, redact(u), err)
+		}
+		start := time.Now()
 		resp, err := c.http.Do(req)
 		if err != nil {
+			c.log.Debug("request failed", "method", r.method, "url", redact(u), "took", time.Since(start), "err", err)
 			return nil, err
 		}
-		for _, code := range ok {
-			if resp.StatusCode == code {
-				return resp, nil
+		c.log.Debug("request", "method", r.method, "url", redact(u), "status", resp.StatusCode, "took", time.Since(start), "auth", sent)
+		if slices.Contains(ok, resp.StatusCode) {
+			return resp, nil
+		}
+		hint := ""
+		if resp.StatusCode == http.StatusUnauthorized {
+			retry, h := c.auth.challenged(resp, sent, nonce)
+			if retry && tries < maxAuthTries {
+				tries++
+				drain(resp)
+				continue
+			}
+			hint = h
+			if retry {
+				hint = fmt.Sprintf("login refused for user %q (%s): wrong username or password?", c.auth.user, sent)
 			}
 		}
 		if r.follow && isRedirect(resp.StatusCode) && redirects < maxRedirects {
@@ -118,12 +155,17 @@ func (c *client) do(ctx context.Context, r request, ok ...int) (*http.Response, 
 			if lerr != nil {
 				return nil, fmt.Errorf("%s %s: redirect without a usable Location: %w", r.method, redact(u), lerr)
 			}
-			u = loc
+			if u.Scheme == "https" && loc.Scheme != "https" && c.auth.user != "" {
+				return nil, fmt.Errorf("%s %s: redirected from https to %s; kith does not follow it with a login", r.method, redact(u), redact(loc))
+			}
+			c.log.Debug("following redirect", "from", redact(u), "to", redact(loc))
+			u, redirects, tries = loc, redirects+1, 0
 			continue
 		}
 		defer drain(resp)
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 300))
-		return nil, &StatusError{Method: r.method, URL: redact(u), Code: resp.StatusCode, Body: oneLine(string(b))}
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+		msg, pre := serverMessage(b, c.auth.secrets())
+		return nil, &StatusError{Method: r.method, URL: redact(u), Code: resp.StatusCode, Hint: hint, Message: msg, Preconditions: pre}
 	}
 }
 
@@ -147,14 +189,6 @@ func redact(u *url.URL) string {
 	c := *u
 	c.User = nil
 	return c.String()
-}
-
-func oneLine(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > 200 {
-		s = s[:200] + "…"
-	}
-	return s
 }
 
 // multistatus runs a PROPFIND or REPORT and decodes its 207 response. The

@@ -28,22 +28,33 @@ func (b book) segment() string {
 var bookProps = []string{"<D:resourcetype/>", "<D:displayname/>", "<D:sync-token/>", "<CS:getctag/>", "<D:supported-report-set/>"}
 
 // discover finds the address books at the configured URL: the URL itself
-// when it is one, else the books in the user's home set, found from the URL
-// or from /.well-known/carddav on its host. The books are filtered by
+// when it is one, else the books in the user's home set, found from the URL,
+// from /.well-known/carddav on its host or from the host's root. The books are filtered by
 // Options.Addressbooks.
 func (s *Source) discover(ctx context.Context) ([]book, error) {
 	books, err := s.discoverFrom(ctx, s.base)
-	if err != nil || len(books) == 0 {
-		wk := &url.URL{Scheme: s.base.Scheme, Host: s.base.Host, Path: "/.well-known/carddav"}
-		s.log.Debug("looking for address books at the well-known URL", "url", wk.String(), "err", err)
-		var werr error
-		books, werr = s.discoverFrom(ctx, wk)
-		if werr != nil {
-			if err == nil {
-				err = werr
-			}
-			return nil, fmt.Errorf("discovering address books from %s: %w", redact(s.base), err)
+	// Then the well-known URL (RFC 6764), then the server's root (sabre
+	// without its well-known plugin answers there).
+	for _, p := range []string{"/.well-known/carddav", "/"} {
+		if err == nil && len(books) > 0 {
+			break
 		}
+		if p == s.base.Path {
+			continue
+		}
+		u := &url.URL{Scheme: s.base.Scheme, Host: s.base.Host, Path: p}
+		s.log.Debug("looking for address books elsewhere on the server", "url", u.String(), "err", err)
+		bs, werr := s.discoverFrom(ctx, u)
+		if werr == nil && len(bs) > 0 {
+			books, err = bs, nil
+			break
+		}
+		if err == nil {
+			err = werr
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("discovering address books from %s: %w", redact(s.base), err)
 	}
 	if len(books) == 0 {
 		return nil, fmt.Errorf("discovering address books from %s: none found", redact(s.base))
@@ -97,6 +108,7 @@ func (s *Source) discoverFrom(ctx context.Context, u *url.URL) ([]book, error) {
 		if err != nil {
 			return nil, fmt.Errorf("addressbook-home-set: %w", err)
 		}
+		s.c.auth.trust(hu, base)
 		bs, err := s.listBooks(ctx, hu)
 		if err != nil {
 			return nil, fmt.Errorf("home set %s: %w", redact(hu), err)

@@ -39,7 +39,7 @@ func NewSource(opts Options) (*Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Source{name: opts.Name, base: u, opts: opts, c: newClient(&opts),
+	return &Source{name: opts.Name, base: u, opts: opts, c: newClient(&opts, u),
 		log: opts.Logger.With("source", opts.Name), now: time.Now}, nil
 }
 
@@ -522,7 +522,11 @@ func invalidToken(err error) bool {
 	case http.StatusForbidden, http.StatusConflict:
 		return true
 	case http.StatusBadRequest, http.StatusPreconditionFailed, http.StatusGone, http.StatusUnprocessableEntity:
-		return strings.Contains(se.Body, "sync-token") || strings.Contains(se.Body, "sync token")
+		if slices.Contains(se.Preconditions, "valid-sync-token") {
+			return true
+		}
+		m := strings.ToLower(se.Message)
+		return strings.Contains(m, "sync-token") || strings.Contains(m, "sync token")
 	}
 	return false
 }

@@ -19,6 +19,8 @@ var servers = []struct {
 }{
 	{"radicale", davtest.StartRadicale},
 	{"xandikos", davtest.StartXandikos},
+	{"sabre", func(t testing.TB) *davtest.Server { return davtest.StartSabre(t, "basic") }},
+	{"sabre-digest", func(t testing.TB) *davtest.Server { return davtest.StartSabre(t, "digest") }},
 }
 
 func forEachServer(t *testing.T, fn func(t *testing.T, srv *davtest.Server)) {

@@ -48,7 +48,7 @@ func NewTarget(opts Options) (*Target, error) {
 			u.RawPath += "/"
 		}
 	}
-	return &Target{name: opts.Name, coll: u, opts: opts, c: newClient(&opts), log: opts.Logger.With("target", opts.Name)}, nil
+	return &Target{name: opts.Name, coll: u, opts: opts, c: newClient(&opts, u), log: opts.Logger.With("target", opts.Name)}, nil
 }
 
 // Name returns the target's configured name.
@@ -181,6 +181,7 @@ func (t *Target) Put(ctx context.Context, href string, c vcard.Card, etag string
 		resp, err = put()
 	}
 	if statusOf(err) == http.StatusPreconditionFailed {
+		t.log.Debug("write refused: the card changed since it was read", "href", href, "if_match", etag)
 		return "", fmt.Errorf("target %q: %s: %w", t.name, href, ksync.ErrConflict)
 	}
 	if err != nil {
@@ -207,8 +208,15 @@ func (t *Target) Delete(ctx context.Context, href, etag string) error {
 	}
 	resp, err := t.c.do(ctx, request{method: http.MethodDelete, url: t.href(href), header: h},
 		http.StatusOK, http.StatusNoContent, http.StatusAccepted)
+	if statusOf(err) == http.StatusPreconditionFailed {
+		// sabre/dav answers 412, not 404, when the card is already gone.
+		if _, gerr := t.etag(ctx, t.href(href)); isNotFound(gerr) {
+			return nil
+		}
+	}
 	switch {
 	case statusOf(err) == http.StatusPreconditionFailed:
+		t.log.Debug("delete refused: the card changed since it was read", "href", href)
 		return fmt.Errorf("target %q: %s: %w", t.name, href, ksync.ErrConflict)
 	case isNotFound(err):
 		return nil
