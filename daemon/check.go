@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"kith/internal/state"
 )
 
 // ErrProblems is returned by Check when the config is valid but a source,
@@ -30,12 +32,16 @@ func Check(ctx context.Context, configPath string, w io.Writer, log *slog.Logger
 	}
 	fmt.Fprintf(w, "config %s: valid: %s, %s, sync every %s\n",
 		configPath, plural(len(cfg.Sources), "source"), plural(len(cfg.Targets), "target"), cfg.Interval.Duration)
-	fmt.Fprintf(w, "state %s: %s\n", cfg.StateDir, stateStatus(cfg.StateDir))
+	problems := 0
+	status, ok := stateStatus(ctx, cfg.StateDir)
+	if !ok {
+		problems++
+	}
+	fmt.Fprintf(w, "state %s: %s\n", cfg.StateDir, status)
 	r, err := NewRunner(cfg, log)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrProblems, err)
 	}
-	problems := 0
 	for i, src := range r.sources {
 		sc := cfg.Sources[i]
 		where := fmt.Sprintf("source %q (%s %s)", sc.Name, sc.Kind, sc.Path)
@@ -79,24 +85,31 @@ func Check(ctx context.Context, configPath string, w io.Writer, log *slog.Logger
 	return nil
 }
 
-// stateStatus describes the state folder without changing it.
-func stateStatus(dir string) string {
+// stateStatus describes the state folder without changing it: the
+// database is opened read-write, as a sync would, and checked
+// (state.Inspect). ok is false when the state is one a sync would refuse or
+// fail on.
+func stateStatus(ctx context.Context, dir string) (status string, ok bool) {
 	if _, err := os.Stat(dir); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return "does not exist yet; the first sync creates it"
+			return "does not exist yet; the first sync creates it", true
 		}
-		return err.Error()
+		return "FAILED: " + err.Error(), false
 	}
 	var parts []string
-	if _, err := os.Stat(filepath.Join(dir, "kith.db")); err == nil {
-		parts = append(parts, "has a state database")
-	} else {
+	h, err := state.Inspect(ctx, dir)
+	switch {
+	case errors.Is(err, state.ErrNoDatabase):
 		parts = append(parts, "no state database yet")
+	case err != nil:
+		return "FAILED: " + err.Error(), false
+	default:
+		parts = append(parts, "has a state database ("+h.String()+")")
 	}
 	if holder := lockHolder(dir); holder != "" {
 		parts = append(parts, "in use by "+holder)
 	}
-	return strings.Join(parts, ", ")
+	return strings.Join(parts, ", "), true
 }
 
 // lockHolder names the process holding the state folder's lock, or returns

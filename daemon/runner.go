@@ -426,6 +426,7 @@ func (r *Runner) Sync(ctx context.Context, st *state.Store) (*Summary, error) {
 		if err := st.Save(ctx, &ksync.State{Cursors: light.Cursors}, next, state.Run{Started: start, Finished: r.Now(), Summary: sum}); err != nil {
 			return sum, err
 		}
+		r.checkpoint(ctx, st)
 		phases.done("save")
 		return sum, nil
 	}
@@ -516,9 +517,19 @@ func (r *Runner) Sync(ctx context.Context, st *state.Store) (*Summary, error) {
 	if err := st.Save(ctx, prev, out.State, state.Run{Started: start, Finished: r.Now(), Summary: sum}); err != nil {
 		return sum, err
 	}
+	r.checkpoint(ctx, st)
 	phases.done("save")
 	sum.Duration = r.Now().Sub(start)
 	return sum, nil
+}
+
+// checkpoint folds the state's write-ahead log into the database after a
+// sync, so that it never grows into the disk. The sync is saved either
+// way: a failure is only logged, and the next sync tries again.
+func (r *Runner) checkpoint(ctx context.Context, st *state.Store) {
+	if err := st.Checkpoint(ctx); err != nil && ctx.Err() == nil {
+		r.log.Warn("state not checkpointed; the next sync tries again", "err", err)
+	}
 }
 
 // phases times the steps of a sync for the debug log (wall clock, not the

@@ -573,3 +573,41 @@ func TestVersionAndHelp(t *testing.T) {
 		}
 	}
 }
+
+// A state database that was emptied (a full disk, a failed copy) is
+// refused, by a sync and by kith check, and nothing is written: taking it
+// for a first run would bring back the card the user deleted.
+func TestEmptiedStateIsRefusedNotStartedAfresh(t *testing.T) {
+	t.Parallel()
+	s := newSetup(t, 2)
+	if out, code := runKith(t, nil, "--once", "--config", s.config); code != 0 {
+		t.Fatalf("first sync: exit %d\n%s", code, out)
+	}
+	files, _ := filepath.Glob(s.path("people", "*.vcf"))
+	if len(files) != 3 {
+		t.Fatalf("%d cards on the target, want 3", len(files))
+	}
+	if err := os.Remove(files[0]); err != nil { // the user deletes a card
+		t.Fatal(err)
+	}
+	if out, code := runKith(t, nil, "--once", "--config", s.config); code != 0 {
+		t.Fatalf("sync after the delete: exit %d\n%s", code, out)
+	}
+	for _, f := range []string{"kith.db-wal", "kith.db-shm"} {
+		os.Remove(s.path("state", f))
+	}
+	if err := os.Truncate(s.path("state", "kith.db"), 0); err != nil {
+		t.Fatal(err)
+	}
+	out, code := runKith(t, nil, "--once", "--config", s.config)
+	if code == 0 || !strings.Contains(out, "is empty (0 bytes)") {
+		t.Errorf("sync over an emptied state: exit %d, want a refusal naming it\n%s", code, out)
+	}
+	if got, _ := filepath.Glob(s.path("people", "*.vcf")); len(got) != 2 {
+		t.Errorf("%d cards on the target after the refused sync, want the 2 the user kept", len(got))
+	}
+	out, code = runKith(t, nil, "check", "--config", s.config)
+	if code != 2 || !strings.Contains(out, "kith.db is empty (0 bytes)") || strings.Contains(out, "everything looks fine") {
+		t.Errorf("check over an emptied state: exit %d, want 2 and the state named\n%s", code, out)
+	}
+}

@@ -30,14 +30,27 @@ type Store struct {
 	db *sql.DB
 }
 
-// Open opens (creating if needed) the database in dir and migrates its
-// schema to the newest version.
+// Open opens the database in dir and migrates its schema to the newest
+// version. When dir holds no database, a new one is made. An existing file
+// that is not a whole, writable kith database (empty, truncated, damaged,
+// another program's, read-only) is refused with an error saying so, never
+// replaced: it holds the user's deletions and decisions.
 func Open(ctx context.Context, dir string) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("state: creating %s: %w", dir, err)
 	}
 	path := filepath.Join(dir, FileName)
+	exists, err := checkFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("state: %w", err)
+	}
+	if !exists {
+		if err := create(ctx, path); err != nil {
+			return nil, fmt.Errorf("state: %w", err)
+		}
+	}
 	q := url.Values{}
+	q.Set("mode", "rw") // made by create: never made here
 	// WAL with synchronous NORMAL: every commit is atomic and the database
 	// always consistent; a power cut may lose the last sync, which the
 	// next one redoes (it takes over the cards it finds already written).
@@ -49,11 +62,18 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 	// fails at once with "database is locked" when another writer (the
 	// embedded server, a sync) committed in between.
 	q.Set("_txlock", "immediate")
+	// The WAL is checkpointed after every sync (Checkpoint) and kept small.
+	q.Add("_pragma", fmt.Sprintf("journal_size_limit(%d)", walLimit))
+	q.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", walAutoCheckpoint))
 	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("state: opening %s: %w", path, err)
 	}
 	s := &Store{db: db}
+	if _, err := checkSchema(ctx, db, path); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("state: %w", err)
+	}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("state: %s: %w", path, err)

@@ -132,6 +132,7 @@ func TestNewerSchemaIsRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	db.Exec("PRAGMA journal_mode = WAL")
 	db.Exec("PRAGMA user_version = 99")
 	db.Close()
 	_, err = Open(ctx, dir)
