@@ -107,14 +107,17 @@ type CalendarConfig struct {
 	MaxAttendees int `toml:"max_attendees"`
 }
 
-// MailConfig is one [[mail]] table: Maildir folders and mbox files.
+// MailConfig is one [[mail]] table: Maildir folders and mbox files, or
+// the folders of an IMAP server (url, username, password_*).
 type MailConfig struct {
 	Name string `toml:"name"`
-	// Sent are the mailboxes of mail the user sent (read first).
+	// Sent are the mailboxes of mail the user sent: paths, or with url
+	// IMAP folder names (default: the folder marked \Sent).
 	Sent []string `toml:"sent"`
 	// Received are other mailboxes; only mail from people the user wrote
-	// to counts.
+	// to counts. With url, IMAP folder names (default: INBOX).
 	Received []string `toml:"received"`
+	DAV
 	// MaxRecipients skips mail to more people; default 5.
 	MaxRecipients int `toml:"max_recipients"`
 }
@@ -264,6 +267,9 @@ func (c *Config) applyDefaults(baseDir string) {
 		}
 	}
 	for i := range c.Mail {
+		if c.Mail[i].URL != "" {
+			continue // folder names on the server, not paths
+		}
 		for j := range c.Mail[i].Sent {
 			c.Mail[i].Sent[j] = abs(c.Mail[i].Sent[j])
 		}
@@ -352,8 +358,23 @@ func (c *Config) Validate() error {
 	}
 	for i, m := range c.Mail {
 		key := checkName("mail", i, m.Name)
-		if len(m.Sent)+len(m.Received) == 0 {
+		switch {
+		case m.URL != "":
+			if u, err := url.Parse(m.URL); err != nil || (u.Scheme != "imaps" && u.Scheme != "imap") || u.Host == "" {
+				bad(key+".url", "%q is not an imaps:// or imap:// URL", m.URL)
+			} else if u.User != nil {
+				bad(key+".url", "must not hold a user or password: use username and password_file, password_env or password_credential")
+			}
+			if m.Username == "" {
+				bad(key+".username", "missing (needed with url)")
+			}
+			if m.PasswordFile+m.PasswordEnv+m.PasswordCredential == "" {
+				bad(key+".password_file", "missing: set password_file, password_env or password_credential")
+			}
+		case len(m.Sent)+len(m.Received) == 0:
 			bad(key+".sent", "no mailbox given (sent, received)")
+		case m.DAV != (DAV{}):
+			bad(key+".username", "username and password keys go with url (an IMAP server)")
 		}
 	}
 	if len(c.Calendars)+len(c.Mail) > 0 && len(c.UserEmails) == 0 {

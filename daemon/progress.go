@@ -15,6 +15,7 @@ import (
 // silent.
 func (r *Runner) withProgress(w io.Writer) *Runner {
 	cp := *r
+	cp.progress = w
 	cp.sources = make([]ksync.Source, len(r.sources))
 	mu := new(gosync.Mutex) // sources are read in parallel
 	for i, src := range r.sources {

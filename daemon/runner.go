@@ -50,6 +50,9 @@ type Runner struct {
 	interactions []ksync.InteractionSource
 	// Now is the clock; tests set it.
 	Now func() time.Time
+	// progress, when set, is where the first read of a big mailbox reports
+	// how far it got (a terminal).
+	progress io.Writer
 	// DryRun makes Sync compute everything and write nothing: the changes
 	// it would make go to the dry-run writer (SetDryRun).
 	DryRun bool
@@ -165,9 +168,18 @@ func (r *Runner) buildInteractionSources() error {
 		for _, p := range mc.Received {
 			boxes = append(boxes, mail.Mailbox{Path: p})
 		}
-		src, err := mail.New(mail.Options{
+		opts := mail.Options{
 			Name: mc.Name, Mailboxes: boxes, UserEmails: r.cfg.UserEmails, MaxRecipients: mc.MaxRecipients, Now: now, Logger: r.log,
-		})
+		}
+		if mc.URL != "" {
+			pw, err := mc.Password()
+			if err != nil {
+				return fmt.Errorf("mail %q: %w", mc.Name, err)
+			}
+			opts.Mailboxes = nil
+			opts.IMAP = &mail.IMAP{URL: mc.URL, Username: mc.Username, Password: pw, Sent: mc.Sent, Received: mc.Received}
+		}
+		src, err := mail.New(opts)
 		if err != nil {
 			return fmt.Errorf("mail %q: %w", mc.Name, err)
 		}
@@ -181,32 +193,89 @@ type externalRead struct {
 	found  []ksync.Interaction
 	failed []string // names of the interaction sources that could not be read
 	errs   []string // their errors, for the summary
-	hash   string   // identifies found, to tell a sync in which nothing changed
+	hash   string   // identifies what was read, to tell a sync in which nothing changed
+	// versions are the incremental sources brought up to date (name →
+	// version), whose interactions are loaded only when the sync goes on.
+	versions map[string]string
 }
 
-// readExternal reads every calendar and mailbox.
-func (r *Runner) readExternal(ctx context.Context, now time.Time) externalRead {
-	var ext externalRead
+// readExternal reads every calendar and mailbox. Incremental sources
+// (ksync.IncrementalSource) only bring items up to date: loadExternal
+// loads their interactions when the sync needs them.
+func (r *Runner) readExternal(ctx context.Context, now time.Time, items ksync.ItemStore) externalRead {
+	ext := externalRead{versions: map[string]string{}}
+	if r.progress != nil {
+		ctx = ksync.WithProgress(ctx, func(line string) { fmt.Fprintf(r.progress, "kith: %s\n", line) })
+	}
 	for _, src := range r.interactions {
-		ins, err := src.Interactions(ctx, now.Add(-interactionWindow))
+		var ins []ksync.Interaction
+		var err error
+		if inc, ok := src.(ksync.IncrementalSource); ok {
+			var v string
+			if v, err = inc.Update(ctx, items); err == nil {
+				ext.versions[src.Name()] = v
+			}
+		} else {
+			ins, err = src.Interactions(ctx, now.Add(-interactionWindow))
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return ext
 			}
-			ext.failed = append(ext.failed, src.Name())
-			ext.errs = append(ext.errs, nameErr("", src.Name(), err))
-			r.log.Warn("interactions not read; the last ones known are kept", "source", src.Name(), "err", err)
+			ext.fail(src.Name(), err, r.log)
 			continue
 		}
 		ext.found = append(ext.found, ins...)
 	}
+	ext.rehash()
+	return ext
+}
+
+// loadExternal loads the interactions of the incremental sources that
+// were brought up to date; one that fails is kept as it was.
+func (r *Runner) loadExternal(ctx context.Context, ext *externalRead, now time.Time, items ksync.ItemStore) error {
+	failed := false
+	for _, src := range r.interactions {
+		inc, ok := src.(ksync.IncrementalSource)
+		if _, read := ext.versions[src.Name()]; !ok || !read {
+			continue
+		}
+		ins, err := inc.Load(ctx, items, now.Add(-interactionWindow))
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			delete(ext.versions, src.Name())
+			ext.fail(src.Name(), err, r.log)
+			failed = true
+			continue
+		}
+		ext.found = append(ext.found, ins...)
+	}
+	if failed {
+		ext.rehash()
+	}
+	return nil
+}
+
+func (ext *externalRead) fail(name string, err error, log *slog.Logger) {
+	ext.failed = append(ext.failed, name)
+	ext.errs = append(ext.errs, nameErr("", name, err))
+	log.Warn("interactions not read; the last ones known are kept", "source", name, "err", err)
+}
+
+// rehash works out hash from what the non-incremental sources found and
+// the incremental ones' versions.
+func (ext *externalRead) rehash() {
 	h := sha256.New()
 	for _, in := range ext.found {
 		fmt.Fprintf(h, "%s %s %q %q %d %q\n", in.Date.Format(time.DateOnly), in.Kind, in.Source, in.Ref, in.People, in.Who)
 	}
+	for _, name := range slices.Sorted(maps.Keys(ext.versions)) {
+		fmt.Fprintf(h, "version %q %s\n", name, ext.versions[name])
+	}
 	fmt.Fprintf(h, "failed %q\n", ext.failed)
 	ext.hash = hex.EncodeToString(h.Sum(nil))
-	return ext
 }
 
 // kept returns, for the sources that failed, the interactions they gave
@@ -359,6 +428,12 @@ func (r *Runner) Sync(ctx context.Context, st *state.Store) (*Summary, error) {
 	if err != nil {
 		return sum, err
 	}
+	// What mail and phone logs read item by item; a dry run keeps its
+	// changes in memory.
+	var items ksync.ItemStore = st.Items()
+	if r.DryRun {
+		items = &ksync.MemItems{Base: items}
+	}
 	// The whole state loads while every source, every target's listing and
 	// every calendar and mailbox are read: most of the time goes to
 	// waiting on servers and disks. When nothing changed anywhere, the
@@ -397,7 +472,7 @@ func (r *Runner) Sync(ctx context.Context, st *state.Store) (*Summary, error) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		ext = r.readExternal(ctx, start)
+		ext = r.readExternal(ctx, start, items)
 	}()
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
@@ -467,6 +542,9 @@ func (r *Runner) Sync(ctx context.Context, st *state.Store) (*Summary, error) {
 			continue
 		}
 		in.Snapshots = append(in.Snapshots, snap)
+	}
+	if err := r.loadExternal(ctx, &ext, start, items); err != nil {
+		return sum, err
 	}
 	r.external, r.kept = ext.found, ext.kept(prev)
 	for _, e := range ext.errs {

@@ -113,4 +113,22 @@ CREATE TABLE meta (
 ALTER TABLE target_entries ADD COLUMN base BLOB;
 ALTER TABLE target_entries ADD COLUMN base_hash TEXT NOT NULL DEFAULT '';
 `,
+	// 6: what incremental interaction sources (mail, phone logs) read, so
+	// that unchanged mail folders and export files are not read again.
+	`
+CREATE TABLE item_boxes (
+	source TEXT NOT NULL,              -- a [[mail]] or [[phonelog]] name
+	box    TEXT NOT NULL,              -- a mail folder, mbox file or export file
+	cursor TEXT NOT NULL,              -- what the box looked like when read (stamps, UIDVALIDITY/UIDNEXT)
+	PRIMARY KEY (source, box)
+) WITHOUT ROWID;
+
+CREATE TABLE items (
+	source TEXT NOT NULL,
+	box    TEXT NOT NULL,
+	item   TEXT NOT NULL,              -- a message file's unique name, an IMAP UID, an entry's key
+	data   BLOB NOT NULL,              -- what was read from it (the source's JSON), never a body
+	PRIMARY KEY (source, box, item)
+) WITHOUT ROWID;
+`,
 }

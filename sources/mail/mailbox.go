@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 )
@@ -16,52 +15,6 @@ import (
 // Maildir file's time, the mbox From_ line; zero when none) and where it
 // is, for logs.
 type visit func(h header, fallback time.Time, where string)
-
-// readMailbox reads the Maildir folder or mbox file at path. It fails when
-// path cannot be read or is neither; unreadable messages are logged by
-// warn and skipped.
-func readMailbox(ctx context.Context, path string, warn func(where string, err error), fn visit) error {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return err
-	}
-	if !fi.IsDir() {
-		f, err := os.Open(path)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		return readMbox(ctx, f, path, fn)
-	}
-	found := false
-	for _, sub := range []string{"cur", "new"} {
-		dir := filepath.Join(path, sub)
-		entries, err := os.ReadDir(dir)
-		if errors.Is(err, os.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		found = true
-		for _, e := range entries {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			if strings.HasPrefix(e.Name(), ".") || !e.Type().IsRegular() {
-				continue
-			}
-			file := filepath.Join(dir, e.Name())
-			if err := readMaildirFile(file, fn); err != nil {
-				warn(file, err)
-			}
-		}
-	}
-	if !found {
-		return errors.New("not a Maildir (no cur or new folder) nor an mbox file")
-	}
-	return nil
-}
 
 func readMaildirFile(path string, fn visit) error {
 	f, err := os.Open(path)

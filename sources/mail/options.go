@@ -1,6 +1,7 @@
 package mail
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,6 +15,8 @@ type Options struct {
 	Name string
 	// Mailboxes are the Maildir folders and mbox files to read.
 	Mailboxes []Mailbox
+	// IMAP is a mail server to read folders from; nil means none.
+	IMAP *IMAP
 	// UserEmails are the user's own addresses: mail from one of them is
 	// mail the user sent. At least one is required.
 	UserEmails []string
@@ -45,7 +48,7 @@ func (o *Options) check() error {
 	if o.Name == "" {
 		return errors.New("mail: name: missing")
 	}
-	if len(o.Mailboxes) == 0 {
+	if len(o.Mailboxes) == 0 && o.IMAP == nil {
 		return fmt.Errorf("mail %q: mailboxes: none given", o.Name)
 	}
 	for _, m := range o.Mailboxes {
@@ -72,4 +75,22 @@ func (o *Options) check() error {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	return nil
+}
+
+// IMAP is a mail server whose folders are read (headers only).
+type IMAP struct {
+	// URL is imaps://host[:port] (TLS, port 993 by default) or
+	// imap://host[:port] (port 143, STARTTLS required unless the host is a
+	// loopback address).
+	URL      string
+	Username string
+	// Password is never logged nor stored.
+	Password string
+	// Sent are the folders of mail the user sent; empty means the folder
+	// the server marks \Sent (special-use), if any.
+	Sent []string
+	// Received are the other folders; empty means INBOX.
+	Received []string
+	// TLS configures TLS; nil means the system's roots. Tests set RootCAs.
+	TLS *tls.Config
 }

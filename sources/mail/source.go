@@ -3,6 +3,9 @@ package mail
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -13,18 +16,26 @@ import (
 )
 
 // Source reads mailboxes as an interaction source. It is safe for
-// concurrent use.
+// concurrent use, but one Update at a time per store.
 type Source struct {
-	opts Options
-	user map[string]bool
-	norm *normalize.Normalizer
-	log  *slog.Logger
+	opts  Options
+	user  map[string]bool
+	norm  *normalize.Normalizer
+	log   *slog.Logger
+	boxes []box
+	imap  *imapReader // nil without IMAP
+	// optsTag identifies the options that decide what counts: part of
+	// every version.
+	optsTag string
 }
 
-var _ ksync.InteractionSource = (*Source)(nil)
+var (
+	_ ksync.InteractionSource = (*Source)(nil)
+	_ ksync.IncrementalSource = (*Source)(nil)
+)
 
 // New returns a Source for opts, with defaults filled in. It checks the
-// options only; the mailboxes are read by Interactions.
+// options only; the mailboxes are read by Update.
 func New(opts Options) (*Source, error) {
 	if err := opts.check(); err != nil {
 		return nil, err
@@ -38,11 +49,150 @@ func New(opts Options) (*Source, error) {
 		return nil, fmt.Errorf("mail %q: user_emails: %w", opts.Name, err)
 	}
 	opts.Mailboxes = slices.Clone(opts.Mailboxes)
-	return &Source{opts: opts, user: user, norm: norm, log: opts.Logger.With("mail", opts.Name)}, nil
+	s := &Source{opts: opts, user: user, norm: norm, log: opts.Logger.With("mail", opts.Name)}
+	for _, mb := range opts.Mailboxes {
+		s.boxes = append(s.boxes, box{key: "local:" + mb.Path, label: mb.Path, sent: mb.Sent, path: mb.Path})
+	}
+	if opts.IMAP != nil {
+		if s.imap, err = newIMAPReader(s, *opts.IMAP); err != nil {
+			return nil, fmt.Errorf("mail %q: %w", opts.Name, err)
+		}
+	}
+	tag := sha256.New()
+	fmt.Fprintf(tag, "%d %q %d %s\n", factVersion, slices.Sorted(func(yield func(string) bool) {
+		for u := range user {
+			if !yield(u) {
+				return
+			}
+		}
+	}), opts.MaxRecipients, opts.Location)
+	s.optsTag = hex.EncodeToString(tag.Sum(nil)[:8])
+	return s, nil
 }
 
 // Name returns the configured name.
 func (s *Source) Name() string { return s.opts.Name }
+
+// box is one mailbox as the item store knows it: a Maildir folder or mbox
+// file (path), or an IMAP folder.
+type box struct {
+	key   string // the store's box key: "local:<path>" or "imap:<folder>"
+	label string // names it in errors and logs
+	sent  bool
+	path  string // local mailboxes
+}
+
+// fact is what kith keeps of one message: enough to decide again, under
+// other options, whether and how it counts. Bodies are never read.
+type fact struct {
+	Date int64    `json:"d,omitempty"` // unix seconds; 0 when unknown
+	Ref  string   `json:"r,omitempty"`
+	From string   `json:"f,omitempty"`
+	To   []string `json:"t,omitempty"` // normalised recipients, without duplicates
+	// Skip says why the message is not personal mail whatever the options
+	// (a list, bulk, an unreadable address); the other fields are empty.
+	Skip string `json:"s,omitempty"`
+}
+
+// factVersion changes when facts are read differently: stored facts of an
+// older version are read again.
+const factVersion = 1
+
+// factOf keeps what counts of a parsed message.
+func factOf(m message) fact {
+	if m.skip != "" {
+		return fact{Skip: m.skip}
+	}
+	f := fact{Ref: m.ref, From: m.from, To: m.recipients}
+	if !m.date.IsZero() {
+		f.Date = m.date.Unix()
+	}
+	return f
+}
+
+func (f fact) encode() []byte {
+	b, err := json.Marshal(f)
+	if err != nil {
+		panic(err) // strings and numbers only
+	}
+	return b
+}
+
+// Interactions reads every mailbox in full, keeping nothing: what Update
+// and Load do with a fresh store.
+func (s *Source) Interactions(ctx context.Context, since time.Time) ([]ksync.Interaction, error) {
+	store := &ksync.MemItems{}
+	if _, err := s.Update(ctx, store); err != nil {
+		return nil, err
+	}
+	return s.Load(ctx, store, since)
+}
+
+// Update reads what changed in each mailbox since the last Update into
+// store: new and changed message files of a Maildir whose folders moved, an
+// mbox file that changed, the new UIDs of an IMAP folder. Unchanged
+// mailboxes cost a stat (local) or one STATUS (IMAP). Each mailbox's
+// changes are stored as soon as they are read, so that a failure later
+// loses nothing. It fails when a mailbox cannot be read; the others are
+// still brought up to date.
+func (s *Source) Update(ctx context.Context, store ksync.ItemStore) (string, error) {
+	curs, err := store.Cursors(ctx, s.opts.Name)
+	if err != nil {
+		return "", fmt.Errorf("mail %q: %w", s.opts.Name, err)
+	}
+	var firstErr error
+	keep := map[string]bool{}
+	for _, b := range s.boxes {
+		keep[b.key] = true
+		if err := s.updateLocal(ctx, store, b, curs[b.key]); err != nil {
+			if ctx.Err() != nil {
+				return "", ctx.Err()
+			}
+			firstErr = cmp.Or(firstErr, fmt.Errorf("mail %q: %s: %w", s.opts.Name, b.label, err))
+		}
+	}
+	if s.imap != nil {
+		kept, err := s.imap.update(ctx, store, curs)
+		for k := range kept {
+			keep[k] = true
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return "", ctx.Err()
+			}
+			firstErr = cmp.Or(firstErr, fmt.Errorf("mail %q: %w", s.opts.Name, err))
+		}
+	}
+	if firstErr != nil {
+		return "", firstErr
+	}
+	var drop []ksync.BoxChange
+	for k := range curs {
+		if !keep[k] {
+			drop = append(drop, ksync.BoxChange{Box: k, Drop: true})
+		}
+	}
+	if len(drop) > 0 {
+		if err := store.Update(ctx, s.opts.Name, drop...); err != nil {
+			return "", fmt.Errorf("mail %q: %w", s.opts.Name, err)
+		}
+	}
+	if curs, err = store.Cursors(ctx, s.opts.Name); err != nil {
+		return "", fmt.Errorf("mail %q: %w", s.opts.Name, err)
+	}
+	v := sha256.New()
+	fmt.Fprintln(v, s.optsTag)
+	for _, k := range slices.Sorted(func(yield func(string) bool) {
+		for k := range curs {
+			if !yield(k) {
+				return
+			}
+		}
+	}) {
+		fmt.Fprintf(v, "%q %s\n", k, contentOf(curs[k]))
+	}
+	return hex.EncodeToString(v.Sum(nil)), nil
+}
 
 // candidate is a received mail kept until all sent mail is known.
 type candidate struct {
@@ -52,58 +202,69 @@ type candidate struct {
 	people int
 }
 
-// Interactions returns the mail the user sent, and the mail received from
-// people the user has written to, dated on or after since's day, sorted by
-// date, kind and Ref. Each Message-ID counts once per kind. Messages that
-// cannot be read are logged and skipped; it fails when a mailbox cannot be
-// read or ctx is done.
-func (s *Source) Interactions(ctx context.Context, since time.Time) ([]ksync.Interaction, error) {
+// Load returns, from what store holds, the mail the user sent and the mail
+// received from people the user has written to, dated on or after since's
+// day, sorted by date, kind and Ref. Each Message-ID counts once per kind.
+func (s *Source) Load(ctx context.Context, store ksync.ItemStore, since time.Time) ([]ksync.Interaction, error) {
 	now := s.opts.Now()
 	sinceDay := s.day(since)
-	p := newParser(s.norm.Email)
 	writtenTo := map[string]bool{}
 	seen := map[string]bool{}
 	var out []ksync.Interaction
 	var received []candidate
 
-	for _, mb := range s.opts.Mailboxes {
-		log := s.log.With("mailbox", mb.Path)
-		counted, skipped := 0, 0
-		warn := func(where string, err error) {
-			skipped++
-			log.Warn("message skipped", "where", where, "err", err)
+	boxes := slices.Clone(s.boxes)
+	if s.imap != nil {
+		ib, err := s.imap.boxes(ctx, store)
+		if err != nil {
+			return nil, fmt.Errorf("mail %q: %w", s.opts.Name, err)
 		}
-		visit := func(h header, fallback time.Time, where string) {
-			m := p.message(h, fallback)
-			skip := func(reason string, level slog.Level) {
-				skipped++
-				log.Log(ctx, level, "message skipped", "where", where, "ref", m.ref, "reason", reason)
+		boxes = append(boxes, ib...)
+	}
+	for _, mb := range boxes {
+		items, err := store.Items(ctx, s.opts.Name, mb.key)
+		if err != nil {
+			return nil, fmt.Errorf("mail %q: %s: %w", s.opts.Name, mb.label, err)
+		}
+		log := s.log.With("mailbox", mb.label)
+		for _, key := range slices.Sorted(func(yield func(string) bool) {
+			for k := range items {
+				if !yield(k) {
+					return
+				}
 			}
-			if m.skip != "" {
-				skip(m.skip, slog.LevelDebug)
-				return
+		}) {
+			var m fact
+			if err := json.Unmarshal(items[key], &m); err != nil || m.Skip != "" {
+				continue // skipped when read, and logged then
 			}
-			if m.from != "" && noReply(m.from) {
-				skip("no-reply sender", slog.LevelDebug)
-				return
+			skip := func(reason string) {
+				log.Debug("message skipped", "where", key, "ref", m.Ref, "reason", reason)
 			}
-			if len(m.recipients) > s.opts.MaxRecipients {
-				skip(fmt.Sprintf("%d recipients, more than %d", len(m.recipients), s.opts.MaxRecipients), slog.LevelDebug)
-				return
+			if m.From != "" && noReply(m.From) {
+				skip("no-reply sender")
+				continue
+			}
+			if len(m.To) > s.opts.MaxRecipients {
+				skip(fmt.Sprintf("%d recipients, more than %d", len(m.To), s.opts.MaxRecipients))
+				continue
 			}
 			var others []string // recipients but the user
-			for _, r := range m.recipients {
+			for _, r := range m.To {
 				if !s.user[r] {
 					others = append(others, r)
 				}
 			}
-			date := m.date
+			var date time.Time
+			if m.Date != 0 {
+				date = time.Unix(m.Date, 0)
+			}
 			if date.After(now) {
 				date = now // misset clocks: the mail has arrived, so it was sent by now
 			}
 			inWindow := !date.IsZero() && !s.day(date).Before(sinceDay)
 
-			if mb.Sent || s.user[m.from] {
+			if mb.sent || s.user[m.From] {
 				var who []string
 				for _, o := range others {
 					if !noReply(o) {
@@ -112,41 +273,38 @@ func (s *Source) Interactions(ctx context.Context, since time.Time) ([]ksync.Int
 					}
 				}
 				if len(who) == 0 {
-					skip("sent to nobody but the user", slog.LevelDebug)
-					return
+					skip("sent to nobody but the user")
+					continue
 				}
-				key := ksync.KindMailSent + " " + m.ref
+				key := ksync.KindMailSent + " " + m.Ref
 				if !inWindow || seen[key] {
-					return
+					continue
 				}
 				seen[key] = true
-				counted++
 				out = append(out, ksync.Interaction{
 					Date: s.day(date), Kind: ksync.KindMailSent, Source: s.opts.Name,
-					Ref: m.ref, People: len(who), Who: who,
+					Ref: m.Ref, People: len(who), Who: who,
 				})
-				return
+				continue
 			}
-			if m.from == "" {
-				skip("no sender", slog.LevelDebug)
-				return
+			if m.From == "" {
+				skip("no sender")
+				continue
 			}
 			if !inWindow {
-				return
+				continue
 			}
 			people := 1
 			for _, o := range others {
-				if o != m.from {
+				if o != m.From {
 					people++
 				}
 			}
-			counted++
-			received = append(received, candidate{day: s.day(date), ref: m.ref, from: m.from, people: people})
+			received = append(received, candidate{day: s.day(date), ref: m.Ref, from: m.From, people: people})
 		}
-		if err := readMailbox(ctx, mb.Path, warn, visit); err != nil {
-			return nil, fmt.Errorf("mail %q: %s: %w", s.opts.Name, mb.Path, err)
+		if err := ctx.Err(); err != nil {
+			return nil, err
 		}
-		log.Debug("mailbox read", "kept", counted, "skipped", skipped)
 	}
 
 	for _, c := range received {
