@@ -73,15 +73,22 @@ const (
 // the user's decisions in cons. Constraints naming unknown keys are ignored
 // (their records may be gone). It returns ctx's error if ctx ends first.
 func Cluster(ctx context.Context, ev []Evidence, cons []Constraint, opts Options) (Result, error) {
+	res, _, _, err := cluster(ctx, ev, cons, opts)
+	return res, err
+}
+
+// cluster is Cluster, also returning the matcher with its estimated model
+// and the candidate pairs.
+func cluster(ctx context.Context, ev []Evidence, cons []Constraint, opts Options) (Result, *matcher, []uint64, error) {
 	m, pairs, err := newMatcher(ctx, ev, opts)
 	if err != nil {
-		return Result{}, err
+		return Result{}, nil, nil, err
 	}
 	joins, possible, err := m.judgeAll(ctx, pairs)
 	if err != nil {
-		return Result{}, fmt.Errorf("match: scoring: %w", err)
+		return Result{}, nil, nil, fmt.Errorf("match: scoring: %w", err)
 	}
-	return m.union(joins, possible, cons), nil
+	return m.union(joins, possible, cons), m, pairs, nil
 }
 
 // newMatcher normalises ev and returns the candidate pairs.
@@ -109,7 +116,7 @@ type matcher struct {
 	ev         []Evidence
 	recs       []rec
 	anyScanned bool
-	shared     map[uint64]bool // identifier hashes carried by clearly different people
+	model      model
 }
 
 // parallel runs f(0..n-1) on all CPUs in contiguous chunks.
@@ -151,6 +158,12 @@ const (
 	keyInitial // same family and initial: initials and OCR-slipped scans against full names
 	keySound   // same given name and family name sound
 	keyOrg
+	keyBirthday  // the same full birthday
+	keyPostcode  // the same postcode and street number
+	keySounds    // the sound keys of both names, in either order
+	keySubscribe // the same last eight digits of a phone number
+	keyLone      // a lone name word, as a given or family name
+	keyPlace     // a name or the street's first word, with the postcode or locality
 )
 
 // keyEntry puts record i in the block of hash h, in a role. Members are
@@ -211,11 +224,46 @@ func (m *matcher) keys(i int, out []keyEntry) []keyEntry {
 	}
 	for _, p := range r.phones {
 		add(roleMember, keyPhone, p.e164)
+		if len(p.e164) >= 9 {
+			add(roleMember, keySubscribe, p.e164[len(p.e164)-8:])
+		}
+	}
+	if r.bday.full() {
+		add(roleMember, keyBirthday, dateDigits(r.bday))
+	}
+	for _, a := range r.post {
+		if a.postcode != "" && a.number != "" {
+			add(roleMember, keyPostcode, a.postcode, a.number)
+		}
+		loc := strings.ReplaceAll(a.locality, " ", "")
+		for _, place := range []string{a.postcode, loc} {
+			if place == "" {
+				continue
+			}
+			if a.street != "" {
+				add(roleMember, keyPlace, firstWord(a.street), place)
+			}
+			if r.nm.family != "" {
+				add(roleMember, keyPlace, r.nm.ff.flat, place)
+			}
+			if len(r.nm.gf) > 0 {
+				add(roleMember, keyPlace, r.nm.gf[0].flat, place)
+			}
+		}
 	}
 	for _, a := range r.addrs {
 		add(roleMember, keyAddr, a)
 	}
 	n := &r.nm
+	switch {
+	case lone(n) && n.family != "":
+		add(roleMember, keyLone, n.ff.ocr)
+	case lone(n):
+		add(roleMember, keyLone, n.gf[0].ocr)
+	case n.person():
+		add(roleTarget, keyLone, n.ff.ocr)
+		add(roleTarget, keyLone, n.gf[0].ocr)
+	}
 	if n.org != "" {
 		add(roleMember, keyOrg, n.org)
 	}
@@ -241,6 +289,13 @@ func (m *matcher) keys(i int, out []keyEntry) []keyEntry {
 			for _, c := range nicknames.initialsOf(g.fgroups) {
 				add(roleTarget, keyInitial, fam, ocrFold(string(c)))
 			}
+		}
+		if len(n.gf) > 0 {
+			x, y := phonetic(n.gf[0].ocr), phonetic(n.ff.ocr)
+			if x > y {
+				x, y = y, x
+			}
+			add(roleMember, keySounds, x, y)
 		}
 		if len(n.gf) > 0 && n.gf[0].ocr != "" {
 			// Swapped order: this record's given name as another's family name.
@@ -298,7 +353,6 @@ func (m *matcher) candidates(ctx context.Context) ([]uint64, error) {
 	if err != nil {
 		return nil, err
 	}
-	m.shared = map[uint64]bool{}
 	var pairs []uint64
 	var members, targets, probes []int32
 	for lo, blocks := 0, 0; lo < len(entries); blocks++ {
@@ -319,12 +373,6 @@ func (m *matcher) candidates(ctx context.Context) ([]uint64, error) {
 				probes = append(probes, e.i)
 			default:
 				members = append(members, e.i)
-			}
-		}
-		switch entries[lo].kind {
-		case keyEmail, keyPhone, keyAddr:
-			if m.isShared(entries[lo], members) {
-				m.shared[entries[lo].h] = true
 			}
 		}
 		pairs = m.blockPairs(pairs, entries[lo].kind, members, targets, probes)
@@ -449,40 +497,4 @@ func (m *matcher) blockPairs(pairs []uint64, kind uint8, members, targets, probe
 	cross(members, probes)
 	cross(probes, targets)
 	return pairs
-}
-
-// isShared reports whether the identifier block is carried by clearly
-// different people, or is a role mailbox.
-func (m *matcher) isShared(e keyEntry, block []int32) bool {
-	if e.kind == keyEmail {
-		for _, pe := range m.recs[block[0]].emails {
-			if hashKey(keyEmail, pe.full) == e.h && roleLocal[pe.local] {
-				return true
-			}
-		}
-	}
-	var reps []int32
-	for _, i := range block {
-		n := &m.recs[i].nm
-		if n.empty() {
-			continue
-		}
-		same := false
-		for _, r := range reps {
-			if m.recs[r].disp == m.recs[i].disp {
-				same = true
-				break
-			}
-			if rl, _ := nameRel(&m.recs[r].nm, n); rl == relConflict {
-				return true
-			}
-		}
-		if !same {
-			if len(reps) == maxReps {
-				return true
-			}
-			reps = append(reps, i)
-		}
-	}
-	return false
 }

@@ -205,6 +205,9 @@ func parseName(ev *Evidence) name {
 			n.given = fn.given
 		}
 		for _, g := range fn.given {
+			if len(n.given) == 0 && g == n.family {
+				continue // FN is the family name alone: no given name
+			}
 			n.addAlias(g)
 		}
 	} else {

@@ -1,6 +1,7 @@
 package match
 
 import (
+	"slices"
 	"strings"
 
 	"kith/sync/normalize"
@@ -36,6 +37,8 @@ type rec struct {
 	org     string
 	title   string
 	addrs   []string
+	post    []paddr
+	bday    date
 	scanned bool
 	disp    string // the name as written, for reasons
 	sortKey string // orders members of large blocks so namesakes sit together
@@ -103,6 +106,12 @@ func prepare(ev *Evidence, nz *normalize.Normalizer) rec {
 			r.addrs = append(r.addrs, f)
 		}
 	}
+	for _, a := range ev.Addresses {
+		if pa := prepAddress(a); pa != (paddr{}) && !slices.Contains(r.post, pa) {
+			r.post = append(r.post, pa)
+		}
+	}
+	r.bday = parseDate(ev.Birthday)
 	r.sortKey = r.nm.first() + "|" + r.nm.family + "|" + r.nm.org
 	return r
 }
@@ -195,13 +204,11 @@ func addressForm(s string) string {
 	}, s))
 	toks := strings.Fields(f)
 	for i, t := range toks {
+		if a, ok := streetAbbrev[t]; ok {
+			toks[i] = a
+			continue
+		}
 		switch {
-		case t == "st" || t == "street":
-			toks[i] = "st"
-		case t == "rd" || t == "road":
-			toks[i] = "rd"
-		case t == "ave" || t == "avenue":
-			toks[i] = "ave"
 		case strings.HasSuffix(t, "strasse") || strings.HasSuffix(t, "str"):
 			toks[i] = strings.TrimSuffix(strings.TrimSuffix(t, "strasse"), "str") + "str"
 		}
@@ -209,5 +216,89 @@ func addressForm(s string) string {
 	return strings.Join(toks, " ")
 }
 
+// streetAbbrev writes street types one way.
+var streetAbbrev = map[string]string{
+	"street": "st", "road": "rd", "avenue": "ave", "av": "ave", "place": "pl", "crescent": "cres",
+	"circuit": "cct", "drive": "dr", "court": "ct", "close": "cl", "lane": "ln", "terrace": "tce",
+	"parade": "pde", "highway": "hwy", "boulevard": "blvd", "square": "sq", "circle": "cir",
+	"grove": "gr", "way": "wy", "crt": "ct", "cr": "cres",
+}
+
 // roleLocal lists mailbox names that belong to a function, not a person.
 var roleLocal = setOf("info office contact kontakt sales support hello hallo admin team mail post buero bureau service hr jobs careers noreply no-reply reception empfang billing accounts accounting invoice rechnung press presse marketing orders help webmaster postmaster enquiries inquiries general")
+
+// date is a birthday; a zero component is unknown.
+type date struct{ y, m, d int16 }
+
+func (d date) known() bool { return d != date{} }
+
+func (d date) full() bool { return d.y != 0 && d.m != 0 && d.d != 0 }
+
+// parseDate reads BDAY in the forms address books write: 1980-04-12,
+// 19800412, --0412, --04-12, 12.04.1980, 1980. Anything else is unknown.
+func parseDate(s string) date {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexAny(s, "Tt "); i > 0 {
+		s = s[:i]
+	}
+	var d date
+	num := func(x string) int16 {
+		if x == "" || len(x) > 4 {
+			return -1
+		}
+		n := 0
+		for i := 0; i < len(x); i++ {
+			if x[i] < '0' || x[i] > '9' {
+				return -1
+			}
+			n = n*10 + int(x[i]-'0')
+		}
+		return int16(n)
+	}
+	switch {
+	case strings.HasPrefix(s, "--"):
+		t := strings.ReplaceAll(s[2:], "-", "")
+		if len(t) == 4 {
+			d.m, d.d = num(t[:2]), num(t[2:])
+		}
+	case strings.Count(s, ".") == 2:
+		p := strings.Split(s, ".")
+		d.d, d.m, d.y = num(p[0]), num(p[1]), num(p[2])
+	case strings.Count(s, "-") == 2:
+		p := strings.Split(s, "-")
+		d.y, d.m, d.d = num(p[0]), num(p[1]), num(p[2])
+	case len(s) == 8:
+		d.y, d.m, d.d = num(s[:4]), num(s[4:6]), num(s[6:])
+	case len(s) == 4:
+		d.y = num(s)
+	}
+	if d.y < 0 || d.m < 0 || d.d < 0 || d.m > 12 || d.d > 31 || d.y > 0 && d.y < 1000 {
+		return date{}
+	}
+	return d
+}
+
+// paddr is an address by folded component.
+type paddr struct {
+	ext, number, street, locality, region, postcode string
+}
+
+// prepAddress folds a's components: the street split into its number and
+// its name with common abbreviations written one way.
+func prepAddress(a Address) paddr {
+	var p paddr
+	p.ext = loose(a.Ext)
+	p.locality = loose(a.Locality)
+	p.region = loose(a.Region)
+	p.postcode = strings.ReplaceAll(loose(a.Postcode), " ", "")
+	var name []string
+	for _, t := range strings.Fields(addressForm(a.Street)) {
+		if p.number == "" && strings.ContainsAny(t, "0123456789") {
+			p.number = t
+			continue
+		}
+		name = append(name, t)
+	}
+	p.street = strings.Join(name, " ")
+	return p
+}

@@ -94,10 +94,10 @@ func logMissed(t *testing.T, w *groundtruth.World, ev []Evidence, res Result, li
 		}
 		if groupOf[i] != groupOf[j] && n < limit {
 			n++
-			e, join := m.judge(int32(j), int32(i), true)
+			score, why, _ := m.judge(int32(j), int32(i))
 			_, cand := slices.BinarySearch(pairs, uint64(j)<<32|uint64(i))
-			t.Logf("missed: %s %+v\n     vs %s %+v\n     candidate %v join %v %.2f %s\n     groups: %q\n      and %q",
-				w.Records[j].Kind, ev[j], w.Records[i].Kind, ev[i], cand, join, e.score, e.reason,
+			t.Logf("missed: %s %s\n     vs %s %s\n     candidate %v %.2f %s\n     groups: %q\n      and %q",
+				w.Records[j].Kind, brief(ev[j]), w.Records[i].Kind, brief(ev[i]), cand, score, why,
 				res.Groups[groupOf[j]].Reasons, res.Groups[groupOf[i]].Reasons)
 		}
 	}

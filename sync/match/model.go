@@ -1,0 +1,319 @@
+package match
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	gosync "sync"
+)
+
+// Estimation. Priors weigh as many pairs as these constants say, so a
+// small address book keeps weights close to the priors and a large one
+// earns its own.
+const (
+	uPairs     = 200_000 // random pairs sampled for u
+	uPrior     = 50.0    // pseudo-pairs behind each prior u
+	mPrior     = 30.0    // pseudo-pairs behind each prior m
+	emRounds   = 20
+	tfPrior    = 20.0 // pseudo-records behind a level's u in term frequencies
+	tfMaxBonus = 3.0  // bits a rare value may add over the level's weight
+	minBooks   = 500  // the smallest address book the prior match rate assumes
+
+	// mergeAt and possibleAt are the thresholds on a pair's total weight
+	// in bits: the log2 odds that the records are one person.
+	mergeAt    = 1.0
+	possibleAt = -6.0
+	// vetoAt is the weight of a disagreement on a trait (given name,
+	// birthday) that marks two records as different people whatever else
+	// agrees: no group may hold both.
+	vetoAt = 6.0
+)
+
+// model holds the estimated weights.
+type model struct {
+	m, u [nComp][]float64
+	w    [nComp][]float64 // log2(m/u)
+	// prior is log2 of the odds that two records picked at random are one person.
+	prior float64
+	// tf counts values per comparison, for term-frequency adjustment.
+	tf    [nComp]map[string]int32
+	tfN   [nComp]int
+	pairs int // candidate pairs scored
+}
+
+// tfComparisons are the comparisons whose exact level is adjusted for how
+// common the value is.
+var tfComparisons = []int{cGiven, cFamily, cEmail, cPhone, cPostcode, cStreet, cLocality, cOrg}
+
+// countValues fills the term-frequency tables from every record.
+func (m *matcher) countValues() {
+	md := &m.model
+	for _, c := range tfComparisons {
+		md.tf[c] = map[string]int32{}
+	}
+	for i := range m.recs {
+		r := &m.recs[i]
+		add := func(c int, v string) {
+			if v != "" {
+				md.tf[c][v]++
+				md.tfN[c]++
+			}
+		}
+		if r.nm.person() {
+			if len(r.nm.gf) > 0 {
+				add(cGiven, r.nm.gf[0].flat)
+			}
+			add(cFamily, r.nm.ff.flat)
+		}
+		for _, e := range r.emails {
+			add(cEmail, e.full)
+		}
+		for _, p := range r.phones {
+			add(cPhone, p.e164)
+		}
+		for k, a := range r.post {
+			if k > 0 {
+				break
+			}
+			add(cPostcode, a.postcode)
+			add(cStreet, a.street)
+			add(cLocality, a.locality)
+		}
+		add(cOrg, r.org)
+	}
+}
+
+// tfAdjust returns the bits to add to comparison c's exact level when the
+// agreeing value is v: negative for a value many records carry (a
+// switchboard, "Smith", a big city), up to tfMaxBonus for a rare one. The
+// pair itself is not counted among the carriers.
+func (m *matcher) tfAdjust(c int, v string) float32 {
+	md := &m.model
+	if md.tf[c] == nil || md.u[c] == nil {
+		return 0
+	}
+	exact := len(md.u[c]) - 1
+	if c == cPhone {
+		exact = 3
+	}
+	uL := md.u[c][exact]
+	others := max(float64(md.tf[c][v])-2, 0)
+	uV := (others + tfPrior*uL) / (float64(md.tfN[c]) + tfPrior)
+	return float32(min(math.Log2(uL/uV), tfMaxBonus))
+}
+
+// estimateU sets u from pairs of records picked at random (nearly all of
+// different people), smoothed towards the priors.
+func (m *matcher) estimateU(ctx context.Context) error {
+	n := len(m.recs)
+	var counts [nComp][]float64
+	var nonNull [nComp]float64
+	for c := range comparisons {
+		counts[c] = make([]float64, len(comparisons[c].levels))
+	}
+	count := func(a, b int) {
+		p := m.compare(&m.recs[a], &m.recs[b], false)
+		for c, l := range p.v {
+			if l != null {
+				counts[c][l]++
+				nonNull[c]++
+			}
+		}
+	}
+	if n*(n-1)/2 <= uPairs {
+		for a := 0; a < n; a++ {
+			if a%256 == 0 && ctx.Err() != nil {
+				return ctx.Err()
+			}
+			for b := a + 1; b < n; b++ {
+				count(a, b)
+			}
+		}
+	} else {
+		rng := rand.New(rand.NewPCG(uint64(n), 0x6b697468))
+		for k := 0; k < uPairs; k++ {
+			if k%4096 == 0 && ctx.Err() != nil {
+				return ctx.Err()
+			}
+			a, b := rng.IntN(n), rng.IntN(n-1)
+			if b >= a {
+				b++
+			}
+			count(a, b)
+		}
+	}
+	for c := range comparisons {
+		lv := comparisons[c].levels
+		m.model.u[c] = make([]float64, len(lv))
+		for l := range lv {
+			m.model.u[c][l] = (counts[c][l] + uPrior*lv[l].u) / (nonNull[c] + uPrior)
+		}
+	}
+	return nil
+}
+
+// scored is a candidate pair with what compare found, packed.
+type scored struct {
+	pair uint64 // i<<32 | j
+	key  uint64 // vector.pack
+	tf   float32
+	veto uint8
+	// tfPhone is the phone's term-frequency adjustment, for model.strong.
+	tfPhone float32
+}
+
+// compareAll compares every candidate pair on all CPUs.
+func (m *matcher) compareAll(ctx context.Context, pairs []uint64) ([]scored, error) {
+	out := make([]scored, len(pairs))
+	workers := runtime.GOMAXPROCS(0)
+	if len(pairs) < 4096 {
+		workers = 1
+	}
+	chunk := (len(pairs) + workers - 1) / workers
+	var wg gosync.WaitGroup
+	for w := 0; w < workers; w++ {
+		lo, hi := min(w*chunk, len(pairs)), min((w+1)*chunk, len(pairs))
+		wg.Go(func() {
+			for k := lo; k < hi; k++ {
+				if (k-lo)%4096 == 0 && ctx.Err() != nil {
+					return
+				}
+				a, b := int32(pairs[k]>>32), int32(pairs[k]&0xffffffff)
+				p := m.compare(&m.recs[a], &m.recs[b], false)
+				var tf float32
+				for _, x := range p.tf {
+					tf += x
+				}
+				out[k] = scored{pair: pairs[k], key: p.v.pack(), tf: tf, veto: p.veto, tfPhone: p.tf[cPhone]}
+			}
+		})
+	}
+	wg.Wait()
+	return out, ctx.Err()
+}
+
+func unpack(k uint64) vector {
+	var v vector
+	for c := nComp - 1; c >= 0; c-- {
+		v[c] = int8(k&7) - 1
+		k >>= 3
+	}
+	return v
+}
+
+// estimateM sets m by expectation-maximisation over the candidate pairs'
+// comparison patterns, u held fixed, with the priors as pseudo-counts and
+// each level's weight kept on its side of zero. It also sets the prior
+// odds of a match.
+func (m *matcher) estimateM(cands []scored) {
+	md := &m.model
+	patterns := map[uint64]float64{}
+	for _, s := range cands {
+		patterns[s.key]++
+	}
+	type pat struct {
+		v vector
+		n float64
+	}
+	ps := make([]pat, 0, len(patterns))
+	for k, n := range patterns {
+		ps = append(ps, pat{unpack(k), n})
+	}
+	slices.SortFunc(ps, func(a, b pat) int { return slices.Compare(a.v[:], b.v[:]) })
+	for c := range comparisons {
+		md.m[c] = make([]float64, len(comparisons[c].levels))
+		for l, lv := range comparisons[c].levels {
+			md.m[c][l] = lv.m
+		}
+	}
+	md.setWeights()
+	lambda := 0.3
+	total := float64(len(cands))
+	matches := 0.0
+	for round := 0; round < emRounds && total > 0; round++ {
+		var counts [nComp][]float64
+		var sums [nComp]float64
+		for c := range comparisons {
+			counts[c] = make([]float64, len(comparisons[c].levels))
+		}
+		matches = 0
+		for _, p := range ps {
+			w := math.Log2(lambda / (1 - lambda))
+			for c, l := range p.v {
+				if l != null {
+					w += md.w[c][l]
+				}
+			}
+			post := 1 / (1 + math.Exp2(-w))
+			matches += post * p.n
+			for c, l := range p.v {
+				if l != null {
+					counts[c][l] += post * p.n
+					sums[c] += post * p.n
+				}
+			}
+		}
+		for c, cmp := range comparisons {
+			for l, lv := range cmp.levels {
+				md.m[c][l] = (counts[c][l] + mPrior*lv.m) / (sums[c] + mPrior)
+			}
+		}
+		md.setWeights()
+		lambda = min(max((matches+3)/(total+10), 1e-6), 0.9)
+	}
+	n := float64(len(m.recs))
+	all := max(n*(n-1)/2, 1)
+	rate := min(max(matches, 0.5)/all, 1/max(n, minBooks))
+	md.prior = math.Log2(rate / (1 - rate))
+}
+
+// setWeights computes log2(m/u), agreements at least 0 and disagreements at
+// most 0.
+func (md *model) setWeights() {
+	for c, cmp := range comparisons {
+		md.w[c] = make([]float64, len(cmp.levels))
+		for l, lv := range cmp.levels {
+			w := math.Log2(max(md.m[c][l], 1e-6) / max(md.u[c][l], 1e-9))
+			if lv.agrees {
+				w = max(w, 0)
+			} else {
+				w = min(w, 0)
+			}
+			md.w[c][l] = w
+		}
+	}
+}
+
+// weight is the total of a pair's comparison vector and term-frequency
+// adjustment, with the prior.
+func (md *model) weight(key uint64, tf float32) float64 {
+	w := md.prior + float64(tf)
+	v := unpack(key)
+	for c, l := range v {
+		if l != null {
+			w += md.w[c][l]
+		}
+	}
+	return w
+}
+
+// strong returns the veto flags of a pair, with vetoWeight when a trait
+// that does not change in a life (given name, birthday) disagrees with a
+// weight of vetoAt bits or more, unless the two share a mobile number no
+// one else has: a person's own number outweighs a name or a birthday slip.
+// Addresses, employers and numbers change, and family names on marriage:
+// their disagreement only counts in the score.
+func (md *model) strong(key uint64, tfPhone float32, veto uint8) uint8 {
+	v := unpack(key)
+	for _, c := range []int{cGiven, cBirthday} {
+		if v[c] != null && md.w[c][v[c]] <= -vetoAt && !(v[cPhone] == 4 && tfPhone >= 0) {
+			veto |= vetoWeight
+		}
+	}
+	return veto
+}
+
+// probability turns a weight in bits into a probability.
+func probability(w float64) float64 { return 1 / (1 + math.Exp2(-w)) }
