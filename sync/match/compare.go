@@ -448,7 +448,9 @@ func dateDigits(d date) string {
 var freeMail = setOf("gmail.com googlemail.com yahoo.com yahoo.de yahoo.co.uk yahoo.fr hotmail.com hotmail.de hotmail.co.uk outlook.com outlook.de live.com live.de msn.com aol.com aol.de icloud.com me.com mac.com gmx.de gmx.net gmx.at gmx.ch gmx.com web.de t-online.de freenet.de posteo.de posteo.net mailbox.org proton.me protonmail.com pm.me yandex.ru mail.ru orange.fr free.fr laposte.net wanadoo.fr libero.it bluewin.ch btinternet.com fastmail.com zoho.com example.com example.org example.net")
 
 // compareEmails: 0 different, 1 different mailboxes at one organisation's
-// domain, 2 near spelling, 3 same role mailbox, 4 same.
+// domain, 2 near spelling (OCR slips, one edit in the mailbox name), 3
+// same role mailbox, 4 same. The same mailbox name at another domain does
+// not count: namesakes write firstname.lastname everywhere.
 func (m *matcher) compareEmails(a, b *rec, p *pairData, explain bool) {
 	if len(a.emails) == 0 || len(b.emails) == 0 {
 		return
@@ -464,7 +466,6 @@ func (m *matcher) compareEmails(a, b *rec, p *pairData, explain bool) {
 			case x.full == y.full:
 				l = 4
 			case ocrFold(x.full) == ocrFold(y.full),
-				len(x.local) >= 5 && x.local == y.local && !roleLocal[x.local],
 				x.domain == y.domain && len(x.local) >= 6 && editsWithin(x.local, y.local, 1):
 				l = 2
 			case x.domain == y.domain && !freeMail[x.domain] && !roleLocal[x.local] && !roleLocal[y.local]:

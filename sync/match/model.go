@@ -23,7 +23,7 @@ const (
 
 	// mergeAt and possibleAt are the thresholds on a pair's total weight
 	// in bits: the log2 odds that the records are one person.
-	mergeAt    = 1.0
+	mergeAt    = 5.0
 	possibleAt = -6.0
 	// vetoAt is the weight of a disagreement on a trait (given name,
 	// birthday) that marks two records as different people whatever else
@@ -229,39 +229,60 @@ func (m *matcher) estimateM(cands []scored) {
 		}
 	}
 	md.setWeights()
-	lambda := 0.3
-	total := float64(len(cands))
+	// Pairs that share an employer or a household agree on many fields at
+	// once; over all candidates EM would take them for one person and learn
+	// that names may differ. So, as Splink trains, the m of a comparison is
+	// learnt only from pairs not chosen by that comparison: the other
+	// fields from pairs whose names do not differ, the names from pairs
+	// that share a personal identifier (email, mobile, birthday).
+	byName := func(v *vector) bool { return v[cGiven] != 0 && v[cFamily] != 0 }
+	byID := func(v *vector) bool { return v[cEmail] == 4 || v[cPhone] == 4 || v[cBirthday] == 4 }
+	notNames := func(c int) bool { return c != cGiven && c != cFamily }
+	names := func(c int) bool { return c == cGiven || c == cFamily }
+	em := func(in func(*vector) bool, learn func(int) bool) {
+		lambda := 0.3
+		for round := 0; round < emRounds; round++ {
+			var counts [nComp][]float64
+			var sums [nComp]float64
+			for c := range comparisons {
+				counts[c] = make([]float64, len(comparisons[c].levels))
+			}
+			seen, matched := 0.0, 0.0
+			for k := range ps {
+				p := &ps[k]
+				if !in(&p.v) {
+					continue
+				}
+				post := probability(math.Log2(lambda/(1-lambda)) + md.sum(&p.v))
+				seen += p.n
+				matched += post * p.n
+				for c, l := range p.v {
+					if l != null {
+						counts[c][l] += post * p.n
+						sums[c] += post * p.n
+					}
+				}
+			}
+			if seen == 0 {
+				return
+			}
+			for c, cmp := range comparisons {
+				if !learn(c) {
+					continue
+				}
+				for l, lv := range cmp.levels {
+					md.m[c][l] = (counts[c][l] + mPrior*lv.m) / (sums[c] + mPrior)
+				}
+			}
+			md.setWeights()
+			lambda = min(max((matched+3)/(seen+10), 1e-6), 0.9)
+		}
+	}
+	em(byName, notNames)
+	em(byID, names)
 	matches := 0.0
-	for round := 0; round < emRounds && total > 0; round++ {
-		var counts [nComp][]float64
-		var sums [nComp]float64
-		for c := range comparisons {
-			counts[c] = make([]float64, len(comparisons[c].levels))
-		}
-		matches = 0
-		for _, p := range ps {
-			w := math.Log2(lambda / (1 - lambda))
-			for c, l := range p.v {
-				if l != null {
-					w += md.w[c][l]
-				}
-			}
-			post := 1 / (1 + math.Exp2(-w))
-			matches += post * p.n
-			for c, l := range p.v {
-				if l != null {
-					counts[c][l] += post * p.n
-					sums[c] += post * p.n
-				}
-			}
-		}
-		for c, cmp := range comparisons {
-			for l, lv := range cmp.levels {
-				md.m[c][l] = (counts[c][l] + mPrior*lv.m) / (sums[c] + mPrior)
-			}
-		}
-		md.setWeights()
-		lambda = min(max((matches+3)/(total+10), 1e-6), 0.9)
+	for _, p := range ps {
+		matches += p.n * probability(math.Log2(0.1/0.9)+md.sum(&p.v))
 	}
 	n := float64(len(m.recs))
 	all := max(n*(n-1)/2, 1)
@@ -284,6 +305,17 @@ func (md *model) setWeights() {
 			md.w[c][l] = w
 		}
 	}
+}
+
+// sum is the total weight of v.
+func (md *model) sum(v *vector) float64 {
+	w := 0.0
+	for c, l := range v {
+		if l != null {
+			w += md.w[c][l]
+		}
+	}
+	return w
 }
 
 // weight is the total of a pair's comparison vector and term-frequency
