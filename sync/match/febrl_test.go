@@ -117,7 +117,7 @@ const qualityHeader = "| data | records | precision | recall | F1 | candidate pa
 func measure(t testing.TB, set labelled) (quality, Result, *matcher) {
 	t.Helper()
 	nz := de(t)
-	res, m, pairs, err := cluster(context.Background(), set.ev, nil, Options{Normalizer: nz})
+	res, m, pairs, err := cluster(context.Background(), set.ev, nil, Options{Normalizer: nz, Probabilistic: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,7 +219,7 @@ func logErrors(t *testing.T, set labelled, res Result, m *matcher, limit int) {
 		}
 		if groupOf[i] != groupOf[j] && n < 2*limit+8 {
 			n++
-			_, why, _ := m.judge(int32(j), int32(i))
+			why := m.reason(int32(j), int32(i))
 			t.Logf("missed: %s\n    vs %s\n    %s", brief(set.ev[j]), brief(set.ev[i]), why)
 		}
 	}

@@ -3,99 +3,287 @@ package match
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
+	gosync "sync"
 )
 
 // edge is a scored candidate pair.
 type edge struct {
 	a, b   int32
-	score  float64 // total weight in bits
+	score  float64
 	reason string
 }
 
-// judgeAll estimates the model's weights from the data and scores every
-// candidate pair. Joins and possible pairs come back in pair order, so the
-// result does not depend on scheduling.
+// Evidence weights. A strong identifier (an email or phone no one else
+// carries) outweighs everything else; weak evidence adds up.
+const (
+	wStrong     = 10.0
+	wSharedID   = 1.0
+	wFax        = 0.5
+	wOrg        = 1.0
+	wTitle      = 1.0
+	wAddr       = 2.0
+	wSharedAddr = 1.0
+	// mergeWeak is the weak evidence that, with the same full name, joins two
+	// records without a strong identifier.
+	mergeWeak = 2.0
+)
+
+// judgeAll scores every candidate pair on all CPUs. Joins and possible pairs
+// come back in pair order, so the result does not depend on scheduling.
 func (m *matcher) judgeAll(ctx context.Context, pairs []uint64) (joins, possible []edge, err error) {
-	m.countValues()
-	if err := m.estimateU(ctx); err != nil {
+	workers := runtime.GOMAXPROCS(0)
+	if len(pairs) < 4096 {
+		workers = 1
+	}
+	type out struct{ joins, possible []edge }
+	outs := make([]out, workers)
+	chunk := (len(pairs) + workers - 1) / workers
+	var wg gosync.WaitGroup
+	for w := 0; w < workers; w++ {
+		lo, hi := min(w*chunk, len(pairs)), min((w+1)*chunk, len(pairs))
+		wg.Go(func() {
+			o := &outs[w]
+			for k, p := range pairs[lo:hi] {
+				if k%4096 == 0 && ctx.Err() != nil {
+					return
+				}
+				e, join := m.judge(int32(p>>32), int32(p&0xffffffff), false)
+				switch {
+				case join:
+					o.joins = append(o.joins, e)
+				case e.score > 0:
+					o.possible = append(o.possible, e)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
 		return nil, nil, err
 	}
-	cands, err := m.compareAll(ctx, pairs)
-	if err != nil {
-		return nil, nil, err
-	}
-	m.estimateM(cands)
-	m.model.pairs = len(cands)
-	for _, s := range cands {
-		w := m.model.weight(s.key, s.tf)
-		e := edge{a: int32(s.pair >> 32), b: int32(s.pair & 0xffffffff), score: w}
-		switch {
-		case m.model.strong(s.key, s.tfPhone, s.veto) != 0:
-		case w >= mergeAt:
-			joins = append(joins, e)
-		case w >= possibleAt:
-			possible = append(possible, e)
-		}
+	for _, o := range outs {
+		joins = append(joins, o.joins...)
+		possible = append(possible, o.possible...)
 	}
 	return joins, possible, nil
 }
 
-// judge scores records a and b with the estimated model and explains the
-// arithmetic: per field its level and weight, for and against, and the
-// total. veto names what keeps them apart, if anything.
-func (m *matcher) judge(a, b int32) (score float64, reason string, veto uint8) {
-	p := m.compare(&m.recs[a], &m.recs[b], true)
-	md := &m.model
-	var tf float32
-	for _, x := range p.tf {
-		tf += x
+// judge scores records a and b. join is true when the evidence is strong
+// enough to join them; otherwise a positive score marks a possible duplicate.
+// With explain, the edge carries its reason in words; scoring all candidates
+// goes without, and only the joins made and the pairs reported are explained.
+func (m *matcher) judge(a, b int32, explain bool) (e edge, join bool) {
+	e = edge{a: a, b: b}
+	ra, rb := &m.recs[a], &m.recs[b]
+	if !ra.thin() && !rb.thin() && !anyCommon(ra, rb) {
+		// Most candidates from name blocks share nothing but the name:
+		// nothing to score, and no need to compare the names.
+		return e, false
 	}
-	score = md.weight(p.v.pack(), tf)
-	veto = md.strong(p.v.pack(), p.tf[cPhone], p.veto)
-	type term struct {
-		text string
-		w    float64
+	nr, how := nameRel(&ra.nm, &rb.nm)
+	if nr == relConflict {
+		return e, false
 	}
-	var terms []term
-	for c, l := range p.v {
-		if l == null {
-			continue
-		}
-		w := md.w[c][l] + float64(p.tf[c])
-		text := comparisons[c].name + " " + comparisons[c].levels[l].name
-		if p.how[c] != "" {
-			text += " (" + p.how[c] + ")"
-		}
-		if p.tf[c] < -0.05 {
-			text += fmt.Sprintf(" [common value %+.1f]", p.tf[c])
-		} else if p.tf[c] > 0.05 {
-			text += fmt.Sprintf(" [rare value %+.1f]", p.tf[c])
-		}
-		terms = append(terms, term{text, w})
-	}
-	slices.SortStableFunc(terms, func(x, y term) int {
-		switch {
-		case x.w > y.w:
-			return -1
-		case x.w < y.w:
-			return 1
-		}
-		return 0
-	})
-	var sb strings.Builder
-	fmt.Fprintf(&sb, "score %+.1f (join at %+.1f)", score, float64(mergeAt))
-	for _, t := range terms {
-		fmt.Fprintf(&sb, "; %s %+.1f", t.text, t.w)
-	}
-	fmt.Fprintf(&sb, "; prior %+.1f", md.prior)
-	for k, word := range vetoWords {
-		if veto&(1<<k) != 0 {
-			sb.WriteString("; against: " + word)
+	var why []string
+	strong, weak, sharedW := 0, 0.0, 0.0
+	for _, x := range ra.emails {
+		for _, y := range rb.emails {
+			if x.full == y.full {
+				if m.shared[hashKey(keyEmail, x.full)] {
+					weak += wSharedID
+					sharedW += wSharedID
+					if explain {
+						why = append(why, "shared email "+x.full)
+					}
+				} else {
+					strong++
+					if explain {
+						why = append(why, "same email "+x.full)
+					}
+				}
+			}
 		}
 	}
-	return score, sb.String(), veto
+	for _, x := range ra.phones {
+		for _, y := range rb.phones {
+			if x.e164 != y.e164 {
+				continue
+			}
+			kind := x.kind
+			if kind == kindOther || kind == kindFax && y.kind != kindFax {
+				kind = y.kind
+			}
+			switch {
+			case x.kind == kindFax || y.kind == kindFax:
+				weak += wFax
+				if explain {
+					why = append(why, "same fax "+x.e164)
+				}
+			case m.shared[hashKey(keyPhone, x.e164)]:
+				weak += wSharedID
+				sharedW += wSharedID
+				if explain {
+					why = append(why, "shared "+kindNames[kind]+" "+x.e164)
+				}
+			case kind == kindHome && nr == relWeak:
+				// A landline belongs to a household: with only an initial
+				// or part of a name agreeing it may be another member.
+				weak += wSharedID
+				if explain {
+					why = append(why, "same "+kindNames[kind]+" "+x.e164)
+				}
+			default:
+				strong++
+				if explain {
+					why = append(why, "same "+kindNames[kind]+" "+x.e164)
+				}
+			}
+		}
+	}
+	if strong == 0 && (ra.scanned || rb.scanned) && nr >= relWeak {
+		// An OCR slip in a scanned email counts when the names agree.
+		for _, x := range ra.emails {
+			for _, y := range rb.emails {
+				if x.full != y.full && ocrFold(x.full) == ocrFold(y.full) &&
+					!m.shared[hashKey(keyEmail, x.full)] && !m.shared[hashKey(keyEmail, y.full)] {
+					strong++
+					if explain {
+						why = append(why, fmt.Sprintf("email %s matches %s allowing for OCR slips", x.full, y.full))
+					}
+				}
+			}
+		}
+	}
+	sameOrg := ra.org != "" && ra.org == rb.org && ra.nm.org == ""
+	if sameOrg {
+		// A switchboard or info@ address says no more than the
+		// organisation they belong to.
+		weak += wOrg - sharedW*3/4
+		if explain {
+			why = append(why, "same organisation")
+		}
+	}
+	if ra.title != "" && ra.title == rb.title {
+		if sameOrg {
+			weak += wTitle
+		} else {
+			weak += wTitle / 4
+		}
+		if explain {
+			why = append(why, "same title")
+		}
+	}
+	for _, x := range ra.addrs {
+		for _, y := range rb.addrs {
+			if x == y {
+				if m.shared[hashKey(keyAddr, x)] {
+					weak += wSharedAddr
+					if explain {
+						why = append(why, "shared address")
+					}
+				} else {
+					weak += wAddr
+					if explain {
+						why = append(why, "same address")
+					}
+				}
+			}
+		}
+	}
+	e.score = float64(strong)*wStrong + weak + float64(nr)
+	if explain {
+		e.reason = strings.Join(append(why, m.nameReason(a, b, nr, how)), "; ")
+	}
+	switch {
+	case strong > 0:
+		return e, true
+	case ra.nm.org != "" && nr == relSame && weak > 0:
+		// Two cards of one organisation: its switchboard and info@ address
+		// are shared with its people, and still identify it.
+		return e, true
+	case nr >= relOCR && ra.nm.full() && rb.nm.full() && weak >= mergeWeak:
+		// relOCR needs a scanned card: the slips count because the rest agrees.
+		return e, true
+	case nr >= relOCR && weak > 0, nr == relWeak && weak >= 1.5:
+		e.score = min(0.9, 0.3+0.15*weak+0.05*float64(nr-relWeak))
+	case nr == relSame && ra.nm.full() && rb.nm.full() && (ra.thin() || rb.thin()):
+		e.score = 0.2
+		if explain {
+			e.reason = m.nameReason(a, b, nr, how) + "; nothing else to compare"
+		}
+	default:
+		e.score = 0
+	}
+	return e, false
+}
+
+// anyCommon reports whether a and b share anything judge counts besides the
+// name: an email (or, with a scan, any emails to compare for OCR slips), a
+// phone, the organisation, the title, an address.
+func anyCommon(a, b *rec) bool {
+	if a.org != "" && a.org == b.org || a.title != "" && a.title == b.title {
+		return true
+	}
+	if (a.scanned || b.scanned) && len(a.emails) > 0 && len(b.emails) > 0 {
+		return true
+	}
+	for _, x := range a.emails {
+		for _, y := range b.emails {
+			if x.full == y.full {
+				return true
+			}
+		}
+	}
+	for _, x := range a.phones {
+		for _, y := range b.phones {
+			if x.e164 == y.e164 {
+				return true
+			}
+		}
+	}
+	for _, x := range a.addrs {
+		for _, y := range b.addrs {
+			if x == y {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// full reports whether n has both a given and a family name, or names an
+// organisation.
+func (n *name) full() bool { return n.org != "" || len(n.given) > 0 && n.family != "" }
+
+// thin reports whether r has no email and no phone to compare.
+func (r *rec) thin() bool { return len(r.emails) == 0 && len(r.phones) == 0 }
+
+// nameReason says in words how the names of records a and b compare.
+func (m *matcher) nameReason(a, b int32, nr rel, how string) string {
+	da, db := m.recs[a].disp, m.recs[b].disp
+	pair := da + " / " + db
+	if da == db {
+		pair = da
+	}
+	switch nr {
+	case relSame:
+		if how == "" {
+			if da == db {
+				return "same name (" + da + ")"
+			}
+			return "names agree (" + pair + ")"
+		}
+		return "names agree, " + how + " (" + pair + ")"
+	case relWeak, relOCR:
+		if how == "" {
+			return "names compatible (" + pair + ")"
+		}
+		return "names compatible, " + how + " (" + pair + ")"
+	}
+	return "no name to compare (" + pair + ")"
 }
 
 // union joins records: the user's Together decisions first, then the
@@ -137,7 +325,7 @@ func (m *matcher) union(joins, possible []edge, cons []Constraint) Result {
 		if ra == rb || m.apartBetween(u, ra, rb, apart) {
 			continue
 		}
-		r := u.join(ra, rb)
+		r := u.join(ra, rb, m)
 		reasons[r] = append(append(reasons[r], reasons[ra^rb^r]...),
 			fmt.Sprintf("%s + %s: joined by the user", m.ev[a].Key, m.ev[b].Key))
 		reasons[ra^rb^r] = nil
@@ -158,15 +346,20 @@ func (m *matcher) union(joins, possible []edge, cons []Constraint) Result {
 		if ra == rb || isApart[pairKey(e.a, e.b)] || m.apartBetween(u, ra, rb, apart) {
 			continue
 		}
-		if a, b, why := m.clash(u, ra, rb); why != 0 {
-			possible = append(possible, edge{a: e.a, b: e.b, score: e.score,
-				reason: fmt.Sprintf("; but the group would hold %s (%s / %s)", vetoText(why), m.recs[a].disp, m.recs[b].disp)})
+		if m.fs {
+			if a, b, why := m.clash(u, ra, rb); why != 0 {
+				possible = append(possible, edge{a: e.a, b: e.b, score: e.score,
+					reason: fmt.Sprintf("; but the group would hold %s (%s / %s)", vetoText(why), m.recs[a].disp, m.recs[b].disp)})
+				continue
+			}
+		} else if a, b, bad := m.namesClash(u, ra, rb); bad {
+			possible = append(possible, edge{a: e.a, b: e.b, score: 0.5,
+				reason: "; but the group would hold different names (" + m.recs[a].disp + " / " + m.recs[b].disp + ")"})
 			continue
 		}
-		r := u.join(ra, rb)
-		_, why, _ := m.judge(e.a, e.b)
+		r := u.join(ra, rb, m)
 		reasons[r] = append(append(reasons[r], reasons[ra^rb^r]...),
-			fmt.Sprintf("%s + %s: %s", m.ev[e.a].Key, m.ev[e.b].Key, why))
+			fmt.Sprintf("%s + %s: %s", m.ev[e.a].Key, m.ev[e.b].Key, m.reason(e.a, e.b)))
 		reasons[ra^rb^r] = nil
 	}
 
@@ -194,7 +387,11 @@ func (m *matcher) union(joins, possible []edge, cons []Constraint) Result {
 		}
 		k := pairKey(ga, gb)
 		// Reason holds only a suffix here; the words come with the pair's explanation below.
-		p := Pair{A: int(min(e.a, e.b)), B: int(max(e.a, e.b)), Score: probability(e.score), Reason: e.reason}
+		score := e.score
+		if m.fs {
+			score = probability(score)
+		}
+		p := Pair{A: int(min(e.a, e.b)), B: int(max(e.a, e.b)), Score: score, Reason: e.reason}
 		if j, ok := best[k]; ok {
 			q := res.Possible[j]
 			if p.Score > q.Score || p.Score == q.Score && (p.A < q.A || p.A == q.A && p.B < q.B) {
@@ -207,8 +404,7 @@ func (m *matcher) union(joins, possible []edge, cons []Constraint) Result {
 	}
 	for i := range res.Possible {
 		p := &res.Possible[i]
-		_, why, _ := m.judge(int32(p.A), int32(p.B))
-		p.Reason = why + p.Reason
+		p.Reason = m.reason(int32(p.A), int32(p.B)) + p.Reason
 	}
 	slices.SortFunc(res.Possible, func(x, y Pair) int {
 		switch {
@@ -248,51 +444,53 @@ func (m *matcher) apartBetween(u *unionFind, ra, rb int32, apart map[int32][]int
 	return false
 }
 
-// maxClashChecks bounds the member pairs compared when two groups join.
-const maxClashChecks = 4096
-
-// clash reports whether groups ra and rb hold two records with strong
-// evidence against each other (a veto), and which. Joining them would
-// chain different people through a record compatible with both.
-func (m *matcher) clash(u *unionFind, ra, rb int32) (int32, int32, uint8) {
-	xs, ys := u.members[ra], u.members[rb]
-	checks := 0
-	for _, x := range xs {
-		for _, y := range ys {
-			if checks++; checks > maxClashChecks {
-				return x, y, vetoWeight // too large to check: refuse
-			}
-			p := m.compare(&m.recs[x], &m.recs[y], false)
-			if v := m.model.strong(p.v.pack(), p.tf[cPhone], p.veto); v != 0 {
-				return x, y, v
-			}
-		}
+// reason explains the pair a, b in words.
+func (m *matcher) reason(a, b int32) string {
+	if m.fs {
+		_, why, _ := m.fsJudge(a, b)
+		return why
 	}
-	return 0, 0, 0
+	ex, _ := m.judge(a, b, true)
+	return ex.reason
 }
 
-// vetoText names the first veto flag in v.
-func vetoText(v uint8) string {
-	for k, w := range vetoWords {
-		if v&(1<<k) != 0 {
-			return w
+// namesClash reports whether groups ra and rb hold two clearly different
+// names, and which records carry them.
+func (m *matcher) namesClash(u *unionFind, ra, rb int32) (int32, int32, bool) {
+	for _, x := range m.reps(u, ra) {
+		for _, y := range m.reps(u, rb) {
+			if r, _ := nameRel(&m.recs[x].nm, &m.recs[y].nm); r == relConflict {
+				return x, y, true
+			}
 		}
 	}
-	return ""
+	return 0, 0, false
+}
+
+// reps returns the distinct names of group r: records standing for each.
+// A group of one record that has not been joined yet has no list.
+func (m *matcher) reps(u *unionFind, r int32) []int32 {
+	if u.reps[r] == nil && u.size[r] == 1 && !m.recs[r].nm.empty() {
+		return []int32{r}
+	}
+	return u.reps[r]
 }
 
 // unionFind is a disjoint-set forest that also keeps, per root, the
-// group's members and its members under a user's Apart decision.
+// group's distinct names and its members under a user's Apart decision.
 type unionFind struct {
 	parent  []int32
-	members [][]int32
+	size    []int32
+	reps    [][]int32
 	aparts  [][]int32
+	members [][]int32 // kept only for the probabilistic model's clash check
 }
 
 func newUnionFind(n int) *unionFind {
-	u := &unionFind{parent: make([]int32, n), members: make([][]int32, n), aparts: make([][]int32, n)}
+	u := &unionFind{parent: make([]int32, n), size: make([]int32, n), reps: make([][]int32, n), aparts: make([][]int32, n), members: make([][]int32, n)}
 	for i := range u.parent {
 		u.parent[i] = int32(i)
+		u.size[i] = 1
 		u.members[i] = []int32{int32(i)}
 	}
 	return u
@@ -307,11 +505,27 @@ func (u *unionFind) find(x int32) int32 {
 }
 
 // join merges roots a and b and returns the new root.
-func (u *unionFind) join(a, b int32) int32 {
-	if len(u.members[a]) < len(u.members[b]) {
+func (u *unionFind) join(a, b int32, m *matcher) int32 {
+	if u.size[a] < u.size[b] {
 		a, b = b, a
 	}
+	ra, rb := m.reps(u, a), m.reps(u, b)
 	u.parent[b] = a
+	u.size[a] += u.size[b]
+	for _, y := range rb {
+		dup := false
+		for _, x := range ra {
+			if m.recs[x].disp == m.recs[y].disp {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			ra = append(ra, y)
+		}
+	}
+	u.reps[a] = ra
+	u.reps[b] = nil
 	u.members[a] = append(u.members[a], u.members[b]...)
 	u.members[b] = nil
 	if len(u.aparts[b]) > 0 {

@@ -94,7 +94,8 @@ func logMissed(t *testing.T, w *groundtruth.World, ev []Evidence, res Result, li
 		}
 		if groupOf[i] != groupOf[j] && n < limit {
 			n++
-			score, why, _ := m.judge(int32(j), int32(i))
+			e, _ := m.judge(int32(j), int32(i), true)
+			score, why := e.score, e.reason
 			_, cand := slices.BinarySearch(pairs, uint64(j)<<32|uint64(i))
 			t.Logf("missed: %s %s\n     vs %s %s\n     candidate %v %.2f %s\n     groups: %q\n      and %q",
 				w.Records[j].Kind, brief(ev[j]), w.Records[i].Kind, brief(ev[i]), cand, score, why,

@@ -1,0 +1,127 @@
+package match
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// fsJudgeAll estimates the model's weights from the data and scores every
+// candidate pair. Joins and possible pairs come back in pair order, so the
+// result does not depend on scheduling.
+func (m *matcher) fsJudgeAll(ctx context.Context, pairs []uint64) (joins, possible []edge, err error) {
+	m.countValues()
+	if err := m.estimateU(ctx); err != nil {
+		return nil, nil, err
+	}
+	cands, err := m.compareAll(ctx, pairs)
+	if err != nil {
+		return nil, nil, err
+	}
+	m.estimateM(cands)
+	m.model.pairs = len(cands)
+	for _, s := range cands {
+		w := m.model.weight(s.key, s.tf)
+		e := edge{a: int32(s.pair >> 32), b: int32(s.pair & 0xffffffff), score: w}
+		switch {
+		case m.model.strong(s.key, s.tfPhone, s.veto) != 0:
+		case w >= mergeAt:
+			joins = append(joins, e)
+		case w >= possibleAt:
+			possible = append(possible, e)
+		}
+	}
+	return joins, possible, nil
+}
+
+// fsJudge scores records a and b with the estimated model and explains the
+// arithmetic: per field its level and weight, for and against, and the
+// total. veto names what keeps them apart, if anything.
+func (m *matcher) fsJudge(a, b int32) (score float64, reason string, veto uint8) {
+	p := m.compare(&m.recs[a], &m.recs[b], true)
+	md := &m.model
+	var tf float32
+	for _, x := range p.tf {
+		tf += x
+	}
+	score = md.weight(p.v.pack(), tf)
+	veto = md.strong(p.v.pack(), p.tf[cPhone], p.veto)
+	type term struct {
+		text string
+		w    float64
+	}
+	var terms []term
+	for c, l := range p.v {
+		if l == null {
+			continue
+		}
+		w := md.w[c][l] + float64(p.tf[c])
+		text := comparisons[c].name + " " + comparisons[c].levels[l].name
+		if p.how[c] != "" {
+			text += " (" + p.how[c] + ")"
+		}
+		if p.tf[c] < -0.05 {
+			text += fmt.Sprintf(" [common value %+.1f]", p.tf[c])
+		} else if p.tf[c] > 0.05 {
+			text += fmt.Sprintf(" [rare value %+.1f]", p.tf[c])
+		}
+		terms = append(terms, term{text, w})
+	}
+	slices.SortStableFunc(terms, func(x, y term) int {
+		switch {
+		case x.w > y.w:
+			return -1
+		case x.w < y.w:
+			return 1
+		}
+		return 0
+	})
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "score %+.1f (join at %+.1f)", score, float64(mergeAt))
+	for _, t := range terms {
+		fmt.Fprintf(&sb, "; %s %+.1f", t.text, t.w)
+	}
+	fmt.Fprintf(&sb, "; prior %+.1f", md.prior)
+	for k, word := range vetoWords {
+		if veto&(1<<k) != 0 {
+			sb.WriteString("; against: " + word)
+		}
+	}
+	return score, sb.String(), veto
+}
+
+// union joins records: the user's Together decisions first, then the
+// automatic joins strongest first, each refused when it would put records
+
+const maxClashChecks = 4096
+
+// clash reports whether groups ra and rb hold two records with strong
+// evidence against each other (a veto), and which. Joining them would
+// chain different people through a record compatible with both.
+func (m *matcher) clash(u *unionFind, ra, rb int32) (int32, int32, uint8) {
+	xs, ys := u.members[ra], u.members[rb]
+	checks := 0
+	for _, x := range xs {
+		for _, y := range ys {
+			if checks++; checks > maxClashChecks {
+				return x, y, vetoWeight // too large to check: refuse
+			}
+			p := m.compare(&m.recs[x], &m.recs[y], false)
+			if v := m.model.strong(p.v.pack(), p.tf[cPhone], p.veto); v != 0 {
+				return x, y, v
+			}
+		}
+	}
+	return 0, 0, 0
+}
+
+// vetoText names the first veto flag in v.
+func vetoText(v uint8) string {
+	for k, w := range vetoWords {
+		if v&(1<<k) != 0 {
+			return w
+		}
+	}
+	return ""
+}
