@@ -8,14 +8,19 @@ package dirscan
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"kith/internal/fsname"
 	ksync "kith/sync"
+	"kith/sync/card"
 )
 
 // cursor is what a walk remembers, stored as JSON in the Snapshot's Cursor.
@@ -28,36 +33,66 @@ type cursor struct {
 type entry struct {
 	Stamp string   `json:"s"`
 	IDs   []string `json:"ids"`
+	// Bad says the file gave a problem at this stamp: it is read again
+	// when it changes.
+	Bad bool `json:"bad,omitempty"`
 }
 
 const version = 1
 
-// ReadFunc reads the file at path (id is its slash-separated path relative
-// to the folder) and appends its records and problems to snap.
-type ReadFunc func(path, id string, snap *ksync.Snapshot)
+// ReadFunc turns the content of one file into records and problems,
+// appended to snap. id is the file's slash-separated path relative to the
+// folder, mtime its modification time.
+type ReadFunc func(data []byte, mtime time.Time, id string, snap *ksync.Snapshot)
 
-// Read walks dir for source name. want says which file names hold cards.
+// Options say which files a walk reads, and how much of each.
+type Options struct {
+	// Want says which file names hold cards.
+	Want func(name string) bool
+	// MaxSize is the largest file read, in bytes; 0 means no limit. A
+	// larger file is a Problem (a *card.LimitError naming SizeKey).
+	MaxSize int64
+	// SizeKey is MaxSize's key in the config file's [limits] table.
+	SizeKey string
+}
+
+// Read walks dir for source name and reads the files opts want.
+//
+// Only regular files are read: a FIFO, socket or device with a wanted name
+// is a Problem, never opened (opening a FIFO would block the sync). A
+// symbolic link is followed only when its target, all links resolved, is a
+// regular file inside dir; a link out of the folder (to /proc/self/environ,
+// to a secret) is a Problem and its target is never opened. Folder links
+// are not followed.
+//
 // With an empty or unusable cursor every file is read and the snapshot is
 // Full; otherwise only new and changed files are read, and the snapshot
-// lists the records gone. A file that gave a problem is read again on every
-// walk, so its problem is reported until it is fixed.
-func Read(ctx context.Context, name, dir, prev string, want func(name string) bool, read ReadFunc) (ksync.Snapshot, error) {
+// lists the records gone. A file that gave a problem is not read again, nor
+// its problem reported again, until it changes (or its permissions do);
+// its records are kept, not taken for gone.
+func Read(ctx context.Context, name, dir, prev string, opts Options, read ReadFunc) (ksync.Snapshot, error) {
 	var old cursor
 	full := prev == "" || json.Unmarshal([]byte(prev), &old) != nil || old.Version != version
 	if full {
 		old = cursor{}
 	}
+	// The folder itself may be a link (/srv/scans -> /mnt/disk/scans): walk
+	// where it points, and judge links against that.
+	root, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return ksync.Snapshot{}, err
+	}
 	next := cursor{Version: version, Files: map[string]entry{}}
 	snap := ksync.Snapshot{Source: name, Full: full}
 	var badDirs []string
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if cerr := ctx.Err(); cerr != nil {
 			return cerr
 		}
-		if path == dir {
+		if path == root {
 			return err // the folder itself: unreadable means the source is
 		}
-		rel, rerr := filepath.Rel(dir, path)
+		rel, rerr := filepath.Rel(root, path)
 		if rerr != nil {
 			return rerr
 		}
@@ -70,38 +105,42 @@ func Read(ctx context.Context, name, dir, prev string, want func(name string) bo
 		}
 		if err != nil {
 			// An unreadable subfolder: report it, keep what it held, go on.
-			snap.Problems = append(snap.Problems, ksync.Problem{Source: name, ID: id, Err: fmt.Errorf("reading folder: %w", err)})
+			snap.Problems = append(snap.Problems, ksync.Problem{Source: name, ID: id, Err: fmt.Errorf("reading folder: %w", unwrapPath(err))})
 			badDirs = append(badDirs, id+"/")
 			if d != nil && d.IsDir() {
 				return filepath.SkipDir
 			}
 			return nil
 		}
-		if d.IsDir() || !want(d.Name()) {
+		if d.IsDir() || !opts.Want(d.Name()) {
 			return nil
 		}
-		stamp := ""
-		if fi, err := d.Info(); err == nil {
-			stamp = Stamp(fi)
-		}
-		if e, ok := old.Files[id]; ok && stamp != "" && e.Stamp == stamp {
-			next.Files[id] = e // unchanged: not read
+		f := look(root, path, d, opts)
+		if e, ok := old.Files[id]; ok && f.stamp != "" && e.Stamp == f.stamp {
+			next.Files[id] = e // unchanged (good or bad): not read, nothing reported
 			return nil
 		}
 		nrec, nprob := len(snap.Records), len(snap.Problems)
-		read(path, id, &snap)
-		e := entry{Stamp: stamp}
+		if f.err == nil {
+			var data []byte
+			if data, f.err = readRegular(f.path, f.info, opts); f.err == nil {
+				read(data, f.info.ModTime().UTC(), id, &snap)
+			}
+		}
+		if f.err != nil {
+			snap.Problems = append(snap.Problems, ksync.Problem{Source: name, ID: id, Err: f.err})
+		}
+		e := entry{Stamp: f.stamp}
 		for _, r := range snap.Records[nrec:] {
 			e.IDs = append(e.IDs, r.ID)
 		}
-		if len(snap.Problems) == nprob && stamp != "" {
-			next.Files[id] = e
-		} else {
-			// Read again next time; keep the IDs it had so none is taken for gone.
-			e.Stamp = ""
+		if len(snap.Problems) > nprob {
+			// Keep the IDs it had so none is taken for gone; read it again
+			// once it changes.
+			e.Bad = true
 			e.IDs = union(e.IDs, old.Files[id].IDs)
-			next.Files[id] = e
 		}
+		next.Files[id] = e
 		return nil
 	})
 	if err != nil {
@@ -130,8 +169,119 @@ func Read(ctx context.Context, name, dir, prev string, want func(name string) bo
 	return snap, nil
 }
 
+// file is what look found out about a directory entry before reading it.
+type file struct {
+	path  string      // what to open: the entry, or its link's target
+	info  fs.FileInfo // path's Lstat
+	stamp string      // the entry's version; "" when it could not be told
+	err   error       // why it is not read
+}
+
+// look finds out what the entry at path is without opening it, and whether
+// it may be read.
+func look(root, path string, d fs.DirEntry, opts Options) file {
+	fi, err := d.Info()
+	if err != nil {
+		return file{err: fmt.Errorf("reading: %w", unwrapPath(err))}
+	}
+	f := file{path: path, info: fi, stamp: Stamp(fi)}
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		target, err := filepath.EvalSymlinks(path)
+		if err != nil {
+			f.err = errors.New("symbolic link to nothing that can be read: not followed")
+			return f
+		}
+		if !inside(root, target) {
+			f.err = errors.New("symbolic link to a file outside the folder: not followed")
+			return f
+		}
+		tfi, err := os.Lstat(target)
+		if err != nil {
+			f.err = fmt.Errorf("reading link target: %w", unwrapPath(err))
+			return f
+		}
+		// The link's own stamp and its target's: either changing is a
+		// new version.
+		f.path, f.info, f.stamp = target, tfi, f.stamp+">"+Stamp(tfi)
+		fi = tfi
+	}
+	if !fi.Mode().IsRegular() {
+		f.err = fmt.Errorf("not a regular file (%s): not read", kind(fi.Mode()))
+		return f
+	}
+	if opts.MaxSize > 0 && fi.Size() > opts.MaxSize {
+		f.err = &card.LimitError{Key: opts.SizeKey, What: "file", Got: fi.Size(), Max: opts.MaxSize}
+	}
+	return f
+}
+
+// readRegular reads the regular file at path, which Lstat said is want. It
+// opens without blocking and without following a link, and checks that
+// what it opened is still that file: one swapped for a FIFO or a link
+// between the look and the open is not read.
+func readRegular(path string, want fs.FileInfo, opts Options) ([]byte, error) {
+	f, err := os.OpenFile(path, openFlags, 0)
+	if err != nil {
+		return nil, fmt.Errorf("opening: %w", unwrapPath(err))
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("reading: %w", unwrapPath(err))
+	}
+	if !fi.Mode().IsRegular() || !os.SameFile(fi, want) {
+		return nil, errors.New("replaced while being read: read again when it changes")
+	}
+	var r io.Reader = f
+	if opts.MaxSize > 0 {
+		r = io.LimitReader(f, opts.MaxSize+1)
+	}
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("reading: %w", unwrapPath(err))
+	}
+	if opts.MaxSize > 0 && int64(len(data)) > opts.MaxSize {
+		return nil, &card.LimitError{Key: opts.SizeKey, What: "file", Max: opts.MaxSize}
+	}
+	return data, nil
+}
+
+// inside reports whether path lies in the folder root (both free of links).
+func inside(root, path string) bool {
+	rel, err := filepath.Rel(root, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
+}
+
+// kind names a file type for a message.
+func kind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	case m.IsDir():
+		return "a folder"
+	case m&fs.ModeSymlink != 0:
+		return "a symbolic link"
+	}
+	return "not a plain file"
+}
+
+// unwrapPath drops the *fs.PathError wrapper, whose path the Problem's ID
+// gives already.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
 // Stamp is a file's version: modification time, size and, where the system
-// has one, inode. Editors that replace a file by rename change the inode.
+// has them, inode and change time. Editors that replace a file by rename
+// change the inode; a chmod changes the change time.
 func Stamp(fi fs.FileInfo) string {
 	return fmt.Sprintf("%d;%d%s", fi.ModTime().UnixNano(), fi.Size(), inode(fi))
 }

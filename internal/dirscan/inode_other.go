@@ -2,6 +2,11 @@
 
 package dirscan
 
-import "io/fs"
+import (
+	"io/fs"
+	"os"
+)
 
 func inode(fs.FileInfo) string { return "" }
+
+const openFlags = os.O_RDONLY

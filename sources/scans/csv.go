@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/emersion/go-vcard"
 
@@ -33,7 +34,10 @@ type csvRow struct {
 // into a card. A row that cannot be used comes back with Err set; err is set
 // only when the file as a whole is unusable (empty, no header, no column
 // that names a person or a way to reach one).
-func parseCSV(data []byte) ([]csvRow, error) {
+//
+// lim bounds the columns (the header's fields) and the bytes of one row; a
+// header over the limit makes the file unusable, a row over it is skipped.
+func parseCSV(data []byte, lim Limits) ([]csvRow, error) {
 	text, err := decodeText(data)
 	if err != nil {
 		return nil, err
@@ -42,6 +46,9 @@ func parseCSV(data []byte) ([]csvRow, error) {
 	r.Comma = detectDelimiter(text)
 	r.FieldsPerRecord = -1
 	r.LazyQuotes = true
+	// Rows are turned into cards one at a time: one record's memory serves
+	// them all, so a huge row costs its size once, not once per row.
+	r.ReuseRecord = true
 	header, err := r.Read()
 	if errors.Is(err, io.EOF) {
 		return nil, errors.New("empty file")
@@ -49,24 +56,36 @@ func parseCSV(data []byte) ([]csvRow, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading header: %w", err)
 	}
+	if lim.CSVColumns > 0 && len(header) > lim.CSVColumns {
+		return nil, &card.LimitError{Key: "csv_columns", What: "header", Unit: "columns", Got: int64(len(header)), Max: int64(lim.CSVColumns)}
+	}
+	header = slices.Clone(header)
 	cols := mapHeader(header)
 	if !usableHeader(cols) {
-		return nil, fmt.Errorf("header %q has no name, email or phone column", strings.Join(header, string(r.Comma)))
+		return nil, fmt.Errorf("header (%d columns: %s) has no name, email or phone column", len(header), excerpt(header))
 	}
 
 	var rows []csvRow
+	end := r.InputOffset()
 	for n := 1; ; n++ {
 		rec, err := r.Read()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		line, _ := r.FieldPos(0)
+		start := end
+		end = r.InputOffset()
 		if err != nil {
 			var pe *csv.ParseError
 			if !errors.As(err, &pe) {
 				return rows, fmt.Errorf("reading row %d: %w", n, err)
 			}
 			rows = append(rows, csvRow{Row: n, Err: fmt.Errorf("row %d (line %d): %w", n, pe.StartLine, pe.Err)})
+			continue
+		}
+		if lim.CSVRowSize > 0 && end-start > lim.CSVRowSize {
+			rows = append(rows, csvRow{Row: n, Err: fmt.Errorf("row %d (line %d): %w", n, line,
+				&card.LimitError{Key: "csv_row_size", What: "row", Got: end - start, Max: lim.CSVRowSize})})
 			continue
 		}
 		if blank(rec) {
@@ -84,6 +103,31 @@ func parseCSV(data []byte) ([]csvRow, error) {
 		rows = append(rows, csvRow{Row: n, Card: c, Scanned: scanned})
 	}
 	return rows, nil
+}
+
+// excerpt shows the first names of a header for an error message: a few,
+// each short, control characters as "?". A file's content (a file of
+// secrets linked or copied into the folder) must not go whole into logs.
+func excerpt(header []string) string {
+	const names, length = 3, 20
+	var parts []string
+	for i, h := range header {
+		if i == names {
+			parts = append(parts, "…")
+			break
+		}
+		h = strings.Map(func(r rune) rune {
+			if unicode.IsControl(r) {
+				return '?'
+			}
+			return r
+		}, h)
+		if utf8.RuneCountInString(h) > length {
+			h = string([]rune(h)[:length]) + "…"
+		}
+		parts = append(parts, strconv.Quote(h))
+	}
+	return strings.Join(parts, ", ")
 }
 
 func blank(rec []string) bool {

@@ -126,7 +126,7 @@ func TestParseCSV(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			rows, err := parseCSV(tc.in)
+			rows, err := parseCSV(tc.in, Limits{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -147,7 +147,7 @@ func TestParseCSVRejectsFile(t *testing.T) {
 		"empty":          "",
 		"no contact col": "Colour,Size\nred,XL\n",
 	} {
-		if _, err := parseCSV([]byte(in)); err == nil {
+		if _, err := parseCSV([]byte(in), Limits{}); err == nil {
 			t.Errorf("%s: parseCSV succeeded, want an error", name)
 		}
 	}
@@ -213,7 +213,7 @@ func FuzzCSV(f *testing.F) {
 	f.Add([]byte("E-mail 1 - Label,E-mail 1 - Value,Labels\n* Work,a@b ::: c@d,* myContacts ::: x\n"))
 	f.Add([]byte("Name,Address 1 - Street,Address 1 - City,Address 1 - Formatted\nZ,\\;\\,,\"a\r\nb\",\\n\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		rows, _ := parseCSV(data)
+		rows, _ := parseCSV(data, Limits{})
 		for _, r := range rows {
 			if r.Err != nil {
 				continue

@@ -5,10 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
 	"log/slog"
 	"os"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -26,14 +25,29 @@ import (
 type Source struct {
 	name string
 	dir  string
+	lim  Limits
 	log  *slog.Logger
+}
+
+// Limits bound what kith reads from a scan folder; a zero field means no
+// limit. An item over one is skipped like a broken one: a file over File or
+// with a header over CSVColumns as a whole, a card or a row on its own.
+type Limits struct {
+	// File is the largest file read, in bytes.
+	File int64
+	// Card bounds each card of a .vcf file.
+	Card card.Limits
+	// CSVColumns is the most columns a CSV header may have.
+	CSVColumns int
+	// CSVRowSize is the largest CSV row, in bytes.
+	CSVRowSize int64
 }
 
 var _ ksync.Source = (*Source)(nil)
 
-// New returns a source named name that reads the scan folder dir. It fails
-// when dir does not exist or is not a directory.
-func New(name, dir string, log *slog.Logger) (*Source, error) {
+// New returns a source named name that reads the scan folder dir within the
+// limits lim. It fails when dir does not exist or is not a directory.
+func New(name, dir string, lim Limits, log *slog.Logger) (*Source, error) {
 	fi, err := os.Stat(dir)
 	if err != nil {
 		return nil, fmt.Errorf("source %q: scan folder %s: %w", name, dir, err)
@@ -44,7 +58,7 @@ func New(name, dir string, log *slog.Logger) (*Source, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Source{name: name, dir: dir, log: log.With("source", name)}, nil
+	return &Source{name: name, dir: dir, lim: lim, log: log.With("source", name)}, nil
 }
 
 // Name returns the source's configured name.
@@ -70,11 +84,12 @@ func (s *Source) Read(ctx context.Context, cursor string) (ksync.Snapshot, error
 		}
 		return false
 	}
-	snap, err := dirscan.Read(ctx, s.name, s.dir, cursor, want, func(path, id string, snap *ksync.Snapshot) {
-		if strings.EqualFold(filepath.Ext(path), ".csv") {
-			s.readCSV(snap, path, id)
+	opts := dirscan.Options{Want: want, MaxSize: s.lim.File, SizeKey: "file_size"}
+	snap, err := dirscan.Read(ctx, s.name, s.dir, cursor, opts, func(data []byte, mtime time.Time, id string, snap *ksync.Snapshot) {
+		if strings.EqualFold(path.Ext(id), ".csv") {
+			s.readCSV(snap, data, mtime, id)
 		} else {
-			s.readVCF(snap, path, id)
+			s.readVCF(snap, data, mtime, id)
 		}
 	})
 	if err != nil {
@@ -95,33 +110,7 @@ func (s *Source) record(snap *ksync.Snapshot, id string, c vcard.Card, seen time
 	})
 }
 
-// readFile returns a file's bytes and modification time.
-func readFile(path string) ([]byte, time.Time, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, time.Time{}, fmt.Errorf("opening: %w", unwrapPath(err))
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, time.Time{}, fmt.Errorf("reading: %w", unwrapPath(err))
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, time.Time{}, errors.New("not a regular file")
-	}
-	data, err := io.ReadAll(f)
-	if err != nil {
-		return nil, time.Time{}, fmt.Errorf("reading: %w", unwrapPath(err))
-	}
-	return data, fi.ModTime().UTC(), nil
-}
-
-func (s *Source) readVCF(snap *ksync.Snapshot, path, id string) {
-	data, mtime, err := readFile(path)
-	if err != nil {
-		s.problem(snap, id, err)
-		return
-	}
+func (s *Source) readVCF(snap *ksync.Snapshot, data []byte, mtime time.Time, id string) {
 	// UTF-16 is the one encoding a vCard's CHARSET parameters cannot
 	// describe; Windows tools write it with a BOM.
 	if bytes.HasPrefix(data, []byte{0xFF, 0xFE}) || bytes.HasPrefix(data, []byte{0xFE, 0xFF}) {
@@ -136,7 +125,7 @@ func (s *Source) readVCF(snap *ksync.Snapshot, path, id string) {
 		s.problem(snap, id, errors.New("incomplete (still being written?): last line is not END:VCARD"))
 		return
 	}
-	entries, err := card.DecodeAll(data)
+	entries, err := s.lim.Card.DecodeAll(data)
 	if err != nil {
 		s.problem(snap, id, fmt.Errorf("decoding: %w", err))
 		return
@@ -167,13 +156,8 @@ func complete(data []byte) bool {
 	return bytes.EqualFold(last, []byte("END:VCARD"))
 }
 
-func (s *Source) readCSV(snap *ksync.Snapshot, path, id string) {
-	data, mtime, err := readFile(path)
-	if err != nil {
-		s.problem(snap, id, err)
-		return
-	}
-	rows, err := parseCSV(data)
+func (s *Source) readCSV(snap *ksync.Snapshot, data []byte, mtime time.Time, id string) {
+	rows, err := parseCSV(data, s.lim)
 	if err != nil {
 		s.problem(snap, id, err)
 		// Rows read before a read error are still good.
@@ -193,14 +177,4 @@ func (s *Source) readCSV(snap *ksync.Snapshot, path, id string) {
 		}
 		s.record(snap, rid, r.Card, seen)
 	}
-}
-
-// unwrapPath drops the *fs.PathError wrapper, whose path the Problem's ID
-// already gives.
-func unwrapPath(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }

@@ -104,7 +104,7 @@ func render(snap ksync.Snapshot) string {
 
 func TestReadGolden(t *testing.T) {
 	dir := copyTree(t)
-	src, err := New("scans", dir, nil)
+	src, err := New("scans", dir, Limits{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,14 +219,14 @@ func TestNewRejectsMissingOrFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, d := range []string{filepath.Join(dir, "missing"), file} {
-		if _, err := New("scans", d, nil); err == nil || !strings.Contains(err.Error(), d) {
+		if _, err := New("scans", d, Limits{}, nil); err == nil || !strings.Contains(err.Error(), d) {
 			t.Errorf("New(%s): error = %v, want one naming the folder", d, err)
 		}
 	}
 }
 
 func TestReadHonoursCancel(t *testing.T) {
-	src, err := New("scans", copyTree(t), nil)
+	src, err := New("scans", copyTree(t), Limits{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

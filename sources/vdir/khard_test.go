@@ -127,7 +127,7 @@ func TestKhardEditIsNotOverwritten(t *testing.T) {
 		t.Fatalf("Put after khard edited the card: error = %v, want ErrConflict", err)
 	}
 
-	src, err := NewSource("khard", dir, nil)
+	src, err := NewSource("khard", dir, card.Limits{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

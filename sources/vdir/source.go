@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"log/slog"
 	"os"
+	"time"
 
 	"kith/internal/dirscan"
 	ksync "kith/sync"
@@ -19,14 +19,16 @@ import (
 type Source struct {
 	name string
 	dir  string
+	lim  card.Limits
 	log  *slog.Logger
 }
 
 var _ ksync.Source = (*Source)(nil)
 
-// NewSource returns a source named name that reads the vdir at dir. It fails
-// when dir does not exist or is not a directory.
-func NewSource(name, dir string, log *slog.Logger) (*Source, error) {
+// NewSource returns a source named name that reads the vdir at dir; a card
+// over lim is skipped like a broken one. It fails when dir does not exist or
+// is not a directory.
+func NewSource(name, dir string, lim card.Limits, log *slog.Logger) (*Source, error) {
 	fi, err := os.Stat(dir)
 	if err != nil {
 		return nil, fmt.Errorf("source %q: vdir %s: %w", name, dir, err)
@@ -37,7 +39,7 @@ func NewSource(name, dir string, log *slog.Logger) (*Source, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Source{name: name, dir: dir, log: log.With("source", name)}, nil
+	return &Source{name: name, dir: dir, lim: lim, log: log.With("source", name)}, nil
 }
 
 // Name returns the source's configured name.
@@ -51,8 +53,10 @@ func (s *Source) Name() string { return s.name }
 // decoded becomes a Problem and the others are still read. Read fails only
 // when the folder itself cannot be read or ctx is done.
 func (s *Source) Read(ctx context.Context, cursor string) (ksync.Snapshot, error) {
-	snap, err := dirscan.Read(ctx, s.name, s.dir, cursor, isVCF, func(path, id string, snap *ksync.Snapshot) {
-		rec, err := s.readFile(path, id)
+	// A vdir file holds one card: the card size limit bounds the file.
+	opts := dirscan.Options{Want: isVCF, MaxSize: s.lim.Size, SizeKey: "card_size"}
+	snap, err := dirscan.Read(ctx, s.name, s.dir, cursor, opts, func(data []byte, mtime time.Time, id string, snap *ksync.Snapshot) {
+		rec, err := s.decode(data, mtime, id)
 		if err != nil {
 			snap.Problems = append(snap.Problems, ksync.Problem{Source: s.name, ID: id, Err: err})
 			return
@@ -67,32 +71,16 @@ func (s *Source) Read(ctx context.Context, cursor string) (ksync.Snapshot, error
 	return snap, nil
 }
 
-// readFile reads and decodes one card file. The error says what went wrong
-// without repeating the path, which the Problem carries.
-func (s *Source) readFile(path, id string) (ksync.Record, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return ksync.Record{}, fmt.Errorf("opening: %w", unwrapPath(err))
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return ksync.Record{}, fmt.Errorf("reading: %w", unwrapPath(err))
-	}
-	if !fi.Mode().IsRegular() {
-		return ksync.Record{}, errors.New("not a regular file")
-	}
-	data, err := io.ReadAll(f)
-	if err != nil {
-		return ksync.Record{}, fmt.Errorf("reading: %w", unwrapPath(err))
-	}
-	c, err := card.Decode(data)
+// decode decodes one card file. The error says what went wrong without
+// repeating the path, which the Problem carries.
+func (s *Source) decode(data []byte, mtime time.Time, id string) (ksync.Record, error) {
+	c, err := s.lim.Decode(data)
 	if err != nil {
 		return ksync.Record{}, fmt.Errorf("decoding: %w", err)
 	}
 	seen := card.Revision(c)
 	if seen.IsZero() {
-		seen = fi.ModTime().UTC()
+		seen = mtime
 	}
 	return ksync.Record{Source: s.name, ID: id, Card: c, Hash: card.Hash(c), Seen: seen}, nil
 }

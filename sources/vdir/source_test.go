@@ -12,6 +12,7 @@ import (
 	"github.com/emersion/go-vcard"
 
 	ksync "kith/sync"
+	"kith/sync/card"
 )
 
 // vcf returns the text of a small vCard 3.0 with the given extra lines.
@@ -50,7 +51,7 @@ func TestNewSourceRejectsMissingOrFile(t *testing.T) {
 		{"file", file, "not a directory"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := NewSource("book", tc.dir, nil)
+			_, err := NewSource("book", tc.dir, card.Limits{}, nil)
 			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), `"book"`) {
 				t.Fatalf("NewSource(%s) error = %v, want one naming the source and %q", tc.dir, err, tc.want)
 			}
@@ -85,7 +86,7 @@ func TestReadWalksFolderAndSkipsTempFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	src, err := NewSource("book", dir, nil)
+	src, err := NewSource("book", dir, card.Limits{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +141,7 @@ func TestReadWalksFolderAndSkipsTempFiles(t *testing.T) {
 		t.Errorf("different cards share hash %q", b.Hash)
 	}
 
-	wantProblems := map[string]string{"broken.vcf": "decoding", "dangling.vcf": "no such file"}
+	wantProblems := map[string]string{"broken.vcf": "decoding", "dangling.vcf": "symbolic link"}
 	if len(snap.Problems) != len(wantProblems) {
 		t.Fatalf("problems = %v, want %v", snap.Problems, wantProblems)
 	}
@@ -153,7 +154,7 @@ func TestReadWalksFolderAndSkipsTempFiles(t *testing.T) {
 }
 
 func TestReadEmptyFolder(t *testing.T) {
-	src, err := NewSource("book", t.TempDir(), nil)
+	src, err := NewSource("book", t.TempDir(), card.Limits{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +167,7 @@ func TestReadEmptyFolder(t *testing.T) {
 func TestReadFolderRemovedAfterNew(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "book")
 	writeFiles(t, dir, map[string]string{"a.vcf": vcf("A")})
-	src, err := NewSource("book", dir, nil)
+	src, err := NewSource("book", dir, card.Limits{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +182,7 @@ func TestReadFolderRemovedAfterNew(t *testing.T) {
 func TestReadHonoursCancel(t *testing.T) {
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{"a.vcf": vcf("A"), "b.vcf": vcf("B")})
-	src, err := NewSource("book", dir, nil)
+	src, err := NewSource("book", dir, card.Limits{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,8 +21,8 @@ type Entry struct {
 	Index int
 	// Card is the card read; nil when Err != nil.
 	Card vcard.Card
-	// Err says why the card could not be read; it is a *SyntaxError naming
-	// the line and the reason.
+	// Err says why the card could not be read: a *SyntaxError naming the
+	// line and the reason, or a *LimitError.
 	Err error
 }
 
@@ -55,11 +55,18 @@ func syntaxErr(line int, format string, args ...any) *SyntaxError {
 // vCard 2.1 values are re-escaped the 3.0 way (a literal comma in a 2.1 NOTE
 // becomes `\,`), so that every decoded card means the same when written out.
 func DecodeAll(data []byte) (entries []Entry, err error) {
+	return Limits{}.DecodeAll(data)
+}
+
+// DecodeAll is the package's DecodeAll with the limits l: a card over a
+// limit comes back with Err set to a *LimitError, and costs no more memory
+// than the limit (its lines are counted, not kept).
+func (l Limits) DecodeAll(data []byte) (entries []Entry, err error) {
 	data, err = inputToUTF8(data)
 	if err != nil {
 		return nil, err
 	}
-	r := lineReader{data: data, lf: -1}
+	r := lineReader{data: data, lf: -1, max: int(min(l.Size, int64(^uint(0)>>1)))}
 	var cur *cardBuilder
 	sawBegin := false
 	for {
@@ -76,7 +83,7 @@ func DecodeAll(data []byte) (entries []Entry, err error) {
 			if cur != nil {
 				entries = append(entries, cur.fail(syntaxErr(cur.begin, "card has no END:VCARD before the next BEGIN:VCARD on line %d", num)))
 			}
-			cur = &cardBuilder{index: len(entries) + 1, begin: num}
+			cur = &cardBuilder{index: len(entries) + 1, begin: num, lim: l, size: int64(len(text))}
 			continue
 		}
 		if cur == nil {
@@ -87,7 +94,7 @@ func DecodeAll(data []byte) (entries []Entry, err error) {
 			cur = nil
 			continue
 		}
-		cur.add(text, num)
+		cur.add(text, num, r.over)
 	}
 	if cur != nil {
 		entries = append(entries, cur.fail(syntaxErr(cur.begin, "card has no END:VCARD")))
@@ -107,7 +114,13 @@ func DecodeAll(data []byte) (entries []Entry, err error) {
 // Decode reads exactly one card, as a vdir file or a CardDAV body holds it.
 // Zero cards, several cards, or a broken card are errors.
 func Decode(data []byte) (vcard.Card, error) {
-	entries, err := DecodeAll(data)
+	return Limits{}.Decode(data)
+}
+
+// Decode is the package's Decode with the limits l; a card over one is an
+// error, a *LimitError.
+func (l Limits) Decode(data []byte) (vcard.Card, error) {
+	entries, err := l.DecodeAll(data)
 	if err != nil {
 		return nil, err
 	}
@@ -162,6 +175,10 @@ type lineReader struct {
 	pos  int
 	num  int // number of the last physical line consumed
 	lf   int // index of the next LF at or after pos, len(data) if none
+	// max is the longest logical line kept, 0 for no limit; over is set
+	// when the last logical line was longer (and cut).
+	max  int
+	over bool
 
 	peeked    bool
 	peekLine  []byte
@@ -223,6 +240,7 @@ func (r *lineReader) logical() (text []byte, num int, ok bool) {
 	}
 	r.advance()
 	text = first
+	r.over = false
 	last := first // the physical line appended last
 	var flags lineFlags
 	known, owned := false, false
@@ -239,6 +257,10 @@ func (r *lineReader) logical() (text []byte, num int, ok bool) {
 	join := func(b []byte) {
 		if !colon && bytes.IndexByte(b, ':') >= 0 {
 			colon = true
+		}
+		if r.over || r.max > 0 && len(text)+len(b) > r.max {
+			r.over = true // counted by the caller as over the card size
+			return
 		}
 		if !owned || len(text)+len(b) > cap(text) {
 			// Copy out of the input, so that appending never overwrites
@@ -516,16 +538,22 @@ func upperASCII(s string) string {
 	return s
 }
 
-// clip shortens s for an error message.
+// clip shortens s for an error message, and shows control characters as
+// "?": a value quoted in a log must not move the cursor or ring a bell.
 func clip(s string) string {
-	if len(s) <= 40 {
-		return s
+	if len(s) > 40 {
+		i := 40
+		for i > 0 && !utf8.RuneStart(s[i]) {
+			i--
+		}
+		s = s[:i] + "…"
 	}
-	i := 40
-	for i > 0 && !utf8.RuneStart(s[i]) {
-		i--
-	}
-	return s[:i] + "…"
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || 0x80 <= r && r < 0xa0 {
+			return '?'
+		}
+		return r
+	}, s)
 }
 
 // cardBuilder collects the lines of one card until END:VCARD.
@@ -533,7 +561,9 @@ type cardBuilder struct {
 	index int
 	begin int // line of BEGIN:VCARD
 	props []prop
-	err   *SyntaxError
+	err   error // a *SyntaxError or a *LimitError
+	lim   Limits
+	size  int64 // bytes of the card's logical lines so far
 }
 
 type prop struct {
@@ -541,15 +571,28 @@ type prop struct {
 	header
 }
 
-func (b *cardBuilder) fail(err *SyntaxError) Entry {
+func (b *cardBuilder) fail(err error) Entry {
 	if b.err != nil {
 		err = b.err
 	}
 	return Entry{Index: b.index, Err: err}
 }
 
-func (b *cardBuilder) add(line []byte, num int) {
+// add takes one logical line of the card; cut says the line was longer than
+// the card size limit and was cut.
+func (b *cardBuilder) add(line []byte, num int, cut bool) {
 	if b.err != nil {
+		return
+	}
+	b.size += int64(len(line)) + 1
+	if cut || b.lim.Size > 0 && b.size > b.lim.Size {
+		b.err = &LimitError{Key: "card_size", What: "card", Max: b.lim.Size}
+		b.props = nil
+		return
+	}
+	if b.lim.Properties > 0 && len(b.props) >= b.lim.Properties {
+		b.err = &LimitError{Key: "properties", What: "card", Unit: "properties", Max: int64(b.lim.Properties)}
+		b.props = nil
 		return
 	}
 	h, msg := parseHeader(line)
