@@ -53,6 +53,8 @@ type Config struct {
 	DateOrder string `toml:"date_order"`
 	// Decay are the relationship decay model's parameters ([decay]).
 	Decay decay.Params `toml:"decay"`
+	// Limits bound what kith reads of one file, card or calendar ([limits]).
+	Limits Limits `toml:"limits"`
 
 	// path is the file the config was read from, for messages.
 	path string
@@ -281,6 +283,7 @@ func (c *Config) applyDefaults(baseDir string) {
 		c.Report.Dir = filepath.Join(c.StateDir, "report")
 	}
 	c.Report.Dir = abs(c.Report.Dir)
+	c.Limits.applyDefaults()
 }
 
 // Validate checks the config's values (not the file system: see
@@ -310,6 +313,7 @@ func (c *Config) Validate() error {
 	if err := c.Decay.Validate(); err != nil {
 		errs = append(errs, err)
 	}
+	c.Limits.validate(bad)
 	if len(c.Sources) == 0 {
 		bad("source", "no [[source]] configured")
 	}

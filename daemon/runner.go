@@ -85,9 +85,9 @@ func NewRunner(cfg *Config, log *slog.Logger) (*Runner, error) {
 		var src ksync.Source
 		switch sc.Kind {
 		case "vdir":
-			src, err = vdir.NewSource(sc.Name, sc.Path, log)
+			src, err = vdir.NewSource(sc.Name, sc.Path, cfg.Limits.card(), log)
 		case "scans":
-			src, err = scans.New(sc.Name, sc.Path, log)
+			src, err = scans.New(sc.Name, sc.Path, cfg.Limits.scans(), log)
 		case "carddav":
 			src, err = newCardDAVSource(sc, log)
 		default:
