@@ -2,6 +2,7 @@ package calendar
 
 import (
 	"context"
+	"encoding/xml"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,6 +15,8 @@ import (
 	"github.com/emersion/go-ical"
 	"github.com/emersion/go-webdav"
 	"github.com/emersion/go-webdav/caldav"
+
+	"kith/sync/card"
 )
 
 // readCalDAV adds the interactions of the CalDAV calendars: every event
@@ -98,22 +101,25 @@ func samePath(a, b string) bool {
 	return strings.TrimSuffix(a, "/") == strings.TrimSuffix(b, "/")
 }
 
-// readCollection queries one calendar for the events in [since, now]. One
-// unparsable object fails go-webdav's whole query; then the calendar is
-// listed and each object fetched on its own, so that only the bad one is
-// skipped.
+// readCollection queries one calendar for the events in [since, now]. An
+// object that cannot be decoded is logged and skipped; when the query
+// itself fails, the calendar is listed and each object fetched on its own.
 func (s *Source) readCollection(ctx context.Context, c *caldav.Client, hc webdav.HTTPClient, x *extractor, cal caldav.Calendar, since, now time.Time) error {
-	q := &caldav.CalendarQuery{
-		CompRequest: caldav.CalendarCompRequest{Name: ical.CompCalendar, AllProps: true, AllComps: true},
-		CompFilter: caldav.CompFilter{
-			Name:  ical.CompCalendar,
-			Comps: []caldav.CompFilter{{Name: ical.CompEvent, Start: since.UTC(), End: now.UTC()}},
-		},
+	base, err := url.Parse(s.opts.URL)
+	if err != nil {
+		return err
 	}
-	objs, err := query(ctx, c, cal.Path, q)
+	objs, err := s.query(ctx, hc, base.ResolveReference(&url.URL{Path: cal.Path}), since, now)
 	if err == nil {
 		for _, o := range objs {
-			x.calendar(o.Data, o.Path)
+			cs, err := decodeAll(o.data, s.opts.Limits)
+			if err != nil {
+				s.log.Warn("calendar event skipped", "href", o.href, "err", err)
+				continue
+			}
+			for _, one := range cs {
+				x.calendar(one, o.href)
+			}
 		}
 		return nil
 	}
@@ -125,15 +131,11 @@ func (s *Source) readCollection(ctx context.Context, c *caldav.Client, hc webdav
 	if err != nil {
 		return fmt.Errorf("listing: %w", err)
 	}
-	base, err := url.Parse(s.opts.URL)
-	if err != nil {
-		return err
-	}
 	for _, f := range files {
 		if f.IsDir || samePath(f.Path, cal.Path) {
 			continue
 		}
-		data, err := get(ctx, hc, base.ResolveReference(&url.URL{Path: f.Path}))
+		data, err := get(ctx, hc, base.ResolveReference(&url.URL{Path: f.Path}), s.opts.Limits.Size)
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -141,7 +143,7 @@ func (s *Source) readCollection(ctx context.Context, c *caldav.Client, hc webdav
 			s.log.Warn("calendar event skipped", "href", f.Path, "err", err)
 			continue
 		}
-		cs, err := decodeAll(data)
+		cs, err := decodeAll(data, s.opts.Limits)
 		if err != nil {
 			s.log.Warn("calendar event skipped", "href", f.Path, "err", err)
 			continue
@@ -153,15 +155,79 @@ func (s *Source) readCollection(ctx context.Context, c *caldav.Client, hc webdav
 	return nil
 }
 
-// query runs a calendar-query, turning a panic of go-ical's decoder on a
-// malformed object into an error.
-func query(ctx context.Context, c *caldav.Client, path string, q *caldav.CalendarQuery) (objs []caldav.CalendarObject, err error) {
-	defer recoverDecoder(&err)
-	return c.QueryCalendar(ctx, path, q)
+// object is one calendar object of a calendar-query's answer.
+type object struct {
+	href string
+	data []byte
+}
+
+// queryBody is a calendar-query REPORT (RFC 4791 7.8) for the events that
+// overlap a time range.
+const queryBody = `<?xml version="1.0" encoding="utf-8"?>
+<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/><C:calendar-data/></D:prop>` +
+	`<C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT"><C:time-range start="%s" end="%s"/>` +
+	`</C:comp-filter></C:comp-filter></C:filter></C:calendar-query>`
+
+// multistatus is the part of a calendar-query's answer kith reads.
+type multistatus struct {
+	Responses []struct {
+		Href      string `xml:"DAV: href"`
+		Propstats []struct {
+			Prop struct {
+				Data *string `xml:"urn:ietf:params:xml:ns:caldav calendar-data"`
+			} `xml:"DAV: prop"`
+			Status string `xml:"DAV: status"`
+		} `xml:"DAV: propstat"`
+	} `xml:"DAV: response"`
+}
+
+// query runs a calendar-query on the calendar at u for the events in
+// [since, now] and returns the objects' iCalendar text, undecoded. It does
+// not use go-webdav's QueryCalendar, which decodes the objects with
+// go-ical's recursive decoder (see decodeAll). The answer is read up to
+// the calendar size limit.
+func (s *Source) query(ctx context.Context, hc webdav.HTTPClient, u *url.URL, since, now time.Time) ([]object, error) {
+	const stamp = "20060102T150405Z"
+	body := fmt.Sprintf(queryBody, since.UTC().Format(stamp), now.UTC().Format(stamp))
+	req, err := http.NewRequestWithContext(ctx, "REPORT", u.String(), strings.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/xml; charset=utf-8")
+	req.Header.Set("Depth", "1")
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusMultiStatus {
+		return nil, fmt.Errorf("REPORT: %s", resp.Status)
+	}
+	limit := s.opts.Limits.Size
+	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("REPORT: reading the answer: %w", err)
+	}
+	if int64(len(data)) > limit {
+		return nil, &card.LimitError{Key: "calendar_size", What: "CalDAV answer", Max: limit}
+	}
+	var ms multistatus
+	if err := xml.Unmarshal(data, &ms); err != nil {
+		return nil, fmt.Errorf("REPORT: decoding the answer: %w", err)
+	}
+	var out []object
+	for _, r := range ms.Responses {
+		for _, ps := range r.Propstats {
+			if ps.Prop.Data != nil && strings.Contains(ps.Status, " 200") {
+				out = append(out, object{href: r.Href, data: []byte(*ps.Prop.Data)})
+			}
+		}
+	}
+	return out, nil
 }
 
 // get fetches one calendar object.
-func get(ctx context.Context, hc webdav.HTTPClient, u *url.URL) ([]byte, error) {
+func get(ctx context.Context, hc webdav.HTTPClient, u *url.URL, limit int64) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return nil, err
@@ -175,5 +241,6 @@ func get(ctx context.Context, hc webdav.HTTPClient, u *url.URL) ([]byte, error) 
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("GET: %s", resp.Status)
 	}
-	return io.ReadAll(io.LimitReader(resp.Body, maxFileSize))
+	// One byte more than the limit, for decodeAll to see it is over.
+	return io.ReadAll(io.LimitReader(resp.Body, limit+1))
 }

@@ -1,12 +1,9 @@
 package calendar
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"slices"
 	"strings"
@@ -37,36 +34,6 @@ type extractor struct {
 func day(t time.Time, loc *time.Location) time.Time {
 	y, m, d := t.In(loc).Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
-}
-
-// decodeAll decodes every VCALENDAR in data (some exports concatenate
-// several).
-func decodeAll(data []byte) (cals []*ical.Calendar, err error) {
-	defer recoverDecoder(&err)
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	dec := ical.NewDecoder(bytes.NewReader(data))
-	for {
-		cal, err := dec.Decode()
-		if errors.Is(err, io.EOF) {
-			if len(cals) == 0 {
-				return nil, errors.New("no VCALENDAR")
-			}
-			return cals, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		cals = append(cals, cal)
-	}
-}
-
-// recoverDecoder turns a panic of go-ical's decoder into an error: it
-// indexes past the end of a content line that ends in "=" (a truncated
-// "ATTENDEE;CN="), and one bad file must not stop the daemon.
-func recoverDecoder(err *error) {
-	if r := recover(); r != nil {
-		*err = fmt.Errorf("malformed iCalendar data (decoder panic: %v)", r)
-	}
 }
 
 // calendar adds the interactions of one calendar object; where names it in

@@ -42,7 +42,7 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add([]byte("BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:x\nDTSTART:20200101T000000Z\nRRULE:FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30\nORGANIZER:mailto:me@example.org\nATTENDEE:mailto:a@b.c\nEND:VEVENT\nEND:VCALENDAR\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		cals, err := decodeAll(data)
+		cals, err := decodeAll(data, DefaultLimits)
 		if err != nil {
 			return
 		}
@@ -65,7 +65,7 @@ func FuzzParse(f *testing.F) {
 }
 
 func TestZones(t *testing.T) {
-	cal, err := decodeAll([]byte("BEGIN:VCALENDAR\nBEGIN:VTIMEZONE\nTZID:Custom\nBEGIN:DAYLIGHT\nTZOFFSETTO:+0300\nEND:DAYLIGHT\nBEGIN:STANDARD\nTZOFFSETTO:-0530\nEND:STANDARD\nEND:VTIMEZONE\nEND:VCALENDAR\n"))
+	cal, err := decodeAll([]byte("BEGIN:VCALENDAR\nBEGIN:VTIMEZONE\nTZID:Custom\nBEGIN:DAYLIGHT\nTZOFFSETTO:+0300\nEND:DAYLIGHT\nBEGIN:STANDARD\nTZOFFSETTO:-0530\nEND:STANDARD\nEND:VTIMEZONE\nEND:VCALENDAR\n"), DefaultLimits)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +94,7 @@ func TestZones(t *testing.T) {
 }
 
 func BenchmarkImpossibleRule(b *testing.B) {
-	cals, err := decodeAll([]byte("BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:x\nDTSTART:20200101T000000Z\nRRULE:FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30\nORGANIZER:mailto:me@example.org\nATTENDEE:mailto:a@b.c\nEND:VEVENT\nEND:VCALENDAR\n"))
+	cals, err := decodeAll([]byte("BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:x\nDTSTART:20200101T000000Z\nRRULE:FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30\nORGANIZER:mailto:me@example.org\nATTENDEE:mailto:a@b.c\nEND:VEVENT\nEND:VCALENDAR\n"), DefaultLimits)
 	if err != nil {
 		b.Fatal(err)
 	}

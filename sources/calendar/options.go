@@ -43,7 +43,13 @@ type Options struct {
 	HTTPClient *http.Client
 	// Logger receives the package's logs; nil discards them.
 	Logger *slog.Logger
+	// Limits bound each .ics file and CalDAV answer; zero fields mean
+	// DefaultLimits'.
+	Limits Limits
 }
+
+// DefaultLimits are the limits used where Options leave them at zero.
+var DefaultLimits = Limits{Size: 64 << 20, Depth: 20}
 
 // DefaultMaxAttendees is the MaxAttendees used when Options leave it at
 // zero: larger meetings are not personal contact (Dunbar's conversation
@@ -98,6 +104,12 @@ func (o *Options) check() error {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Limits.Size <= 0 {
+		o.Limits.Size = DefaultLimits.Size
+	}
+	if o.Limits.Depth <= 0 {
+		o.Limits.Depth = DefaultLimits.Depth
 	}
 	return nil
 }

@@ -13,11 +13,9 @@ import (
 	"time"
 
 	ksync "kith/sync"
+	"kith/sync/card"
 	"kith/sync/normalize"
 )
-
-// maxFileSize bounds one .ics file; a larger one is skipped with a warning.
-const maxFileSize = 64 << 20
 
 // Source reads calendars as an interaction source. It is safe for
 // concurrent use.
@@ -134,8 +132,13 @@ func (s *Source) readFile(ctx context.Context, x *extractor, path string) error 
 		s.log.Warn("calendar file skipped", "path", path, "err", err)
 		return nil
 	}
-	if fi.Size() > maxFileSize {
-		s.log.Warn("calendar file skipped", "path", path, "reason", "larger than 64 MiB")
+	if !fi.Mode().IsRegular() {
+		// A FIFO named .ics would block the read, and the sync with it.
+		s.log.Warn("calendar file skipped", "path", path, "reason", "not a regular file")
+		return nil
+	}
+	if fi.Size() > s.opts.Limits.Size {
+		s.log.Warn("calendar file skipped", "path", path, "err", &card.LimitError{Key: "calendar_size", What: "calendar", Got: fi.Size(), Max: s.opts.Limits.Size})
 		return nil
 	}
 	data, err := os.ReadFile(path)
@@ -143,7 +146,7 @@ func (s *Source) readFile(ctx context.Context, x *extractor, path string) error 
 		s.log.Warn("calendar file skipped", "path", path, "err", err)
 		return nil
 	}
-	cals, err := decodeAll(data)
+	cals, err := decodeAll(data, s.opts.Limits)
 	if err != nil {
 		s.log.Warn("calendar file skipped", "path", path, "err", err)
 		return nil
