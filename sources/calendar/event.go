@@ -74,14 +74,14 @@ func (x *extractor) calendar(cal *ical.Calendar, where string) {
 	for _, uid := range order {
 		g := groups[uid]
 		log := x.log.With("where", where, "uid", uid)
-		var moved []stamp // RECURRENCE-IDs of the overrides
+		moved := newStampSet(nil) // RECURRENCE-IDs of the overrides
 		for _, o := range g.overrides {
 			rid, err := z.prop(o.Props.Get(ical.PropRecurrenceID))
 			if err != nil {
 				log.Warn("event override skipped", "reason", "RECURRENCE-ID: "+err.Error())
 				continue
 			}
-			moved = append(moved, rid)
+			moved.add(rid)
 			start, err := z.prop(o.Props.Get(ical.PropDateTimeStart))
 			if err != nil {
 				start = rid // an override may leave DTSTART unchanged
@@ -102,7 +102,7 @@ func (x *extractor) calendar(cal *ical.Calendar, where string) {
 			occ = []stamp{start}
 		}
 		for _, s := range occ {
-			if slices.ContainsFunc(moved, func(m stamp) bool { return sameStamp(m, s) }) {
+			if moved.has(s) {
 				continue
 			}
 			x.occurrence(g.master, uid, s, s, log)

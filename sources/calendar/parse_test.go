@@ -2,12 +2,16 @@ package calendar
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-ical"
 
@@ -167,4 +171,69 @@ func depth(c *ical.Component) int {
 		d = max(d, depth(ch))
 	}
 	return d + 1
+}
+
+// manyRDATEs is an event on 100k days (RDATE lines, each date twice, and
+// every tenth day excluded).
+func manyRDATEs() []byte {
+	var b strings.Builder
+	b.WriteString("BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:many\r\nDTSTART;VALUE=DATE:20260101\r\n")
+	b.WriteString("ORGANIZER:mailto:me@example.org\r\nATTENDEE:mailto:a@example.org\r\n")
+	day := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 100_000 {
+		d := day.AddDate(0, 0, -i).Format("20060102")
+		fmt.Fprintf(&b, "RDATE;VALUE=DATE:%s,%s\r\n", d, d)
+		if i%10 == 5 {
+			fmt.Fprintf(&b, "EXDATE;VALUE=DATE:%s\r\n", d)
+		}
+	}
+	b.WriteString("END:VEVENT\r\nEND:VCALENDAR\r\n")
+	return []byte(b.String())
+}
+
+// 100k RDATEs: every day in the window once, EXDATEs left out. (It took
+// 24 s when duplicates and EXDATEs were looked up in lists.)
+func TestManyRDATEs(t *testing.T) {
+	cals, err := decodeAll(manyRDATEs(), DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := testExtractor(t)
+	x.since = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	x.calendar(cals[0], "many")
+	// 2025-01-01 .. 2026-01-01 is 366 days, 37 of them excluded.
+	if len(x.out) != 366-37 {
+		t.Fatalf("%d interactions, want %d", len(x.out), 366-37)
+	}
+}
+
+func BenchmarkManyRDATEs(b *testing.B) {
+	cals, err := decodeAll(manyRDATEs(), DefaultLimits)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		x := testExtractor(b)
+		x.calendar(cals[0], "bench")
+	}
+}
+
+// A FIFO named .ics in a calendar folder is skipped, not opened: opening
+// it would block the sync for good.
+func TestFIFOInCalendarFolder(t *testing.T) {
+	dir := t.TempDir()
+	if err := syscall.Mkfifo(filepath.Join(dir, "pipe.ics"), 0o600); err != nil {
+		t.Skip("no FIFOs here:", err)
+	}
+	os.WriteFile(filepath.Join(dir, "one.ics"), []byte("BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:1\nDTSTART:20260301T100000Z\nORGANIZER:mailto:me@example.org\nATTENDEE:mailto:a@example.org\nEND:VEVENT\nEND:VCALENDAR\n"), 0o600)
+	s, logs := newTestSource(t, Options{Paths: []string{dir}})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	got, err := s.Interactions(ctx, since)
+	if err != nil || len(got) != 1 {
+		t.Fatalf("interactions %v, err %v; want the one event", got, err)
+	}
+	if !strings.Contains(logs.String(), "not a regular file") {
+		t.Errorf("log does not say the FIFO was skipped:\n%s", logs)
+	}
 }

@@ -3,7 +3,6 @@ package calendar
 import (
 	"fmt"
 	"log/slog"
-	"slices"
 	"strings"
 	"time"
 
@@ -42,20 +41,65 @@ func (x *extractor) expand(ev *ical.Component, start stamp, z *zones, log *slog.
 	if err != nil {
 		return nil, err
 	}
+	// Sets, not lists: an event with 100k RDATEs must not cost 10^10 steps.
+	ex, seen := newStampSet(exdates), newStampSet(nil)
 	var out []stamp
 	for _, s := range occ {
-		if !x.inWindow(s) {
+		if !x.inWindow(s) || ex.has(s) || seen.has(s) {
 			continue
 		}
-		if slices.ContainsFunc(exdates, func(e stamp) bool { return sameStamp(e, s) }) {
-			continue
-		}
-		if slices.ContainsFunc(out, func(o stamp) bool { return sameStamp(o, s) }) {
-			continue
-		}
+		seen.add(s)
 		out = append(out, s)
 	}
 	return out, nil
+}
+
+// stampSet tells in constant time whether a stamp is the same as one of
+// its members, the way sameStamp compares them: by date when either is
+// all-day, else by instant.
+type stampSet struct {
+	dates   map[date]bool    // every member's date
+	allDay  map[date]bool    // the dates of all-day members
+	instant map[instant]bool // the instants of the other members
+}
+
+type date struct {
+	y int
+	m time.Month
+	d int
+}
+
+type instant struct{ sec, nsec int64 }
+
+func newStampSet(members []stamp) *stampSet {
+	s := &stampSet{dates: map[date]bool{}, allDay: map[date]bool{}, instant: map[instant]bool{}}
+	for _, m := range members {
+		s.add(m)
+	}
+	return s
+}
+
+func dateOf(t time.Time) date {
+	y, m, d := t.Date()
+	return date{y, m, d}
+}
+
+func (s *stampSet) add(m stamp) {
+	d := dateOf(m.t)
+	s.dates[d] = true
+	if m.allDay {
+		s.allDay[d] = true
+	} else {
+		s.instant[instant{m.t.Unix(), int64(m.t.Nanosecond())}] = true
+	}
+}
+
+func (s *stampSet) has(x stamp) bool {
+	d := dateOf(x.t)
+	if x.allDay {
+		return s.dates[d]
+	}
+	return s.allDay[d] || s.instant[instant{x.t.Unix(), int64(x.t.Nanosecond())}]
 }
 
 // rrule expands one RRULE value from start up to now; nil for rules more
