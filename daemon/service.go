@@ -191,6 +191,7 @@ func (s *server) serve(ctx context.Context) error {
 	bookSettled := time.NewTimer(time.Hour)
 	bookSettled.Stop()
 	defer bookSettled.Stop()
+	var bookFirst time.Time // the first edit not synced yet
 
 	s.startSync(ctx, "start")
 	s.log.Info("kith daemon running", "config", s.path, "state_dir", s.cfg.StateDir,
@@ -218,17 +219,21 @@ func (s *server) serve(ctx context.Context) error {
 		case <-changes:
 			s.wantSync(ctx, "folder change")
 		case <-s.bookChanged:
-			bookSettled.Reset(s.opts.timing.Debounce)
+			// A pause of Debounce, but at most MaxWait after the first
+			// edit: a client writing without pause must not hold back
+			// the sync for good.
+			now := time.Now()
+			if bookFirst.IsZero() {
+				bookFirst = now
+			}
+			bookSettled.Reset(min(s.opts.timing.Debounce, max(bookFirst.Add(s.opts.timing.MaxWait).Sub(now), 0)))
 		case <-bookSettled.C:
+			bookFirst = time.Time{}
 			s.wantSync(ctx, "edit on the served book")
 		case <-next.C:
-			if s.watch != nil && s.watch.Busy() {
-				// A file is being written; the watcher asks for the sync
-				// once it looks whole (or after its MaxWait).
-				s.log.Debug("scheduled sync left to the folder watcher: a file is still being written")
-				next.Reset(s.delay())
-				continue
-			}
+			// Never postponed for a file being written: a file that keeps
+			// changing would hold back every sync. The sources skip a
+			// half-written file and keep its last good version.
 			if s.watch != nil {
 				s.watch.Refresh()
 			}

@@ -10,10 +10,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
+
+	"kith/internal/dirscan"
 )
 
 // watchTiming says how long the watcher waits before it calls a change
@@ -25,8 +26,10 @@ type watchTiming struct {
 	// Settle is the time between two looks at a file: its size and
 	// modification time must not change between them.
 	Settle time.Duration
-	// MaxWait is the longest a file that never looks whole (a .vcf that
-	// does not end with END:VCARD, a file still growing) holds back a sync.
+	// MaxWait is the longest a path holds back a sync after its first
+	// event: a file that never looks whole (a .vcf that does not end with
+	// END:VCARD, a file still growing) or that keeps changing more often
+	// than Debounce.
 	MaxWait time.Duration
 }
 
@@ -53,9 +56,9 @@ type watcher struct {
 	timing  watchTiming
 	pending map[string]*pendingPath
 	changed bool // a path was handed on since the last send
-	// busy counts the pending paths, so that the server can hold back a
-	// scheduled sync while a file is being written.
-	busy atomic.Int32
+	// dirs are the folders watched, so that a folder's removal (a path
+	// that can no longer be looked at) is known for one.
+	dirs map[string]bool
 	// changes gets a value when a sync is wanted; capacity 1, so that a
 	// burst of changes asks for one sync.
 	changes chan struct{}
@@ -74,6 +77,7 @@ func newWatcher(roots []string, timing watchTiming, log *slog.Logger) (*watcher,
 	w := &watcher{
 		fs: fw, roots: roots, log: log, timing: timing,
 		pending: map[string]*pendingPath{},
+		dirs:    map[string]bool{},
 		changes: make(chan struct{}, 1),
 		refresh: make(chan struct{}, 1),
 	}
@@ -93,9 +97,6 @@ func watchRoots(cfg *Config) []string {
 	}
 	return roots
 }
-
-// Busy reports whether a changed file has not settled yet.
-func (w *watcher) Busy() bool { return w.busy.Load() > 0 }
 
 // Serve handles events until ctx is done, then closes the watcher.
 func (w *watcher) Serve(ctx context.Context) error {
@@ -145,11 +146,12 @@ func (w *watcher) Serve(ctx context.Context) error {
 			}
 			tick = timer.C
 		}
-		w.busy.Store(int32(len(w.pending)))
 	}
 }
 
-// event notes one fsnotify event.
+// event notes one fsnotify event. Only card files (names a source reads)
+// and folders count: a scanner app's log that changes every second must
+// not ask for a sync every minute.
 func (w *watcher) event(ev fsnotify.Event, now time.Time) {
 	if ev.Op == fsnotify.Chmod || skipTemp(filepath.Base(ev.Name)) {
 		return
@@ -159,9 +161,18 @@ func (w *watcher) event(ev fsnotify.Event, now time.Time) {
 			// Files may land in a new folder before its watch is added:
 			// look at whatever it holds already.
 			w.addTree(ev.Name, true, now)
+			w.mark(ev.Name, now)
+			return
 		}
 	}
-	w.mark(ev.Name, now)
+	if w.dirs[ev.Name] && (ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename)) {
+		delete(w.dirs, ev.Name) // a folder gone: its cards are gone
+		w.mark(ev.Name, now)
+		return
+	}
+	if isCardFile(ev.Name) {
+		w.mark(ev.Name, now)
+	}
 }
 
 func (w *watcher) mark(path string, now time.Time) {
@@ -191,13 +202,14 @@ func (w *watcher) addTree(dir string, mark bool, now time.Time) {
 			return nil
 		}
 		if d.IsDir() {
+			w.dirs[p] = true
 			if err := w.fs.Add(p); err != nil {
 				// ENOSPC here means fs.inotify.max_user_watches is too low.
 				w.log.Warn("cannot watch folder; changes in it wait for the next scheduled sync", "dir", p, "err", err)
 			}
 			return nil
 		}
-		if mark {
+		if mark && isCardFile(p) {
 			w.mark(p, now)
 		}
 		return nil
@@ -208,37 +220,35 @@ func (w *watcher) addTree(dir string, mark bool, now time.Time) {
 }
 
 // look checks the pending paths whose events have gone quiet and sends on
-// changes when every pending path has settled.
+// changes when every pending path has settled. A path pending for MaxWait
+// is handed on as it is, quiet or not.
 func (w *watcher) look(now time.Time) {
 	hold := false
 	for path, p := range w.pending {
-		if now.Sub(p.last) < w.timing.Debounce {
+		overdue := now.Sub(p.first) >= w.timing.MaxWait
+		if !overdue && (now.Sub(p.last) < w.timing.Debounce || !w.settled(path, p)) {
 			hold = true
 			continue
 		}
-		if !w.settled(path, p) {
-			if now.Sub(p.first) < w.timing.MaxWait {
-				hold = true
-				continue
-			}
-			w.log.Warn("file still looks incomplete; syncing anyway", "path", path, "waited", w.timing.MaxWait)
+		if overdue {
+			w.log.Warn("file still changing or incomplete; syncing anyway", "path", path, "waited", w.timing.MaxWait)
 		}
 		delete(w.pending, path)
 		w.changed = true
 	}
-	w.busy.Store(int32(len(w.pending)))
 	if w.changed && !hold {
 		w.changed = false
 		w.send()
 	}
 }
 
-// settled reports whether path looks whole: gone (a removal to sync), a
-// folder, or a file whose size and mtime did not change since the last look
-// and which, for a vCard file, ends with END:VCARD.
+// settled reports whether path looks whole: gone (a removal to sync), not
+// a regular file (a folder; a link, a FIFO or a device, which the sync
+// judges without waiting), or a file whose size and mtime did not change
+// since the last look and which, for a vCard file, ends with END:VCARD.
 func (w *watcher) settled(path string, p *pendingPath) bool {
 	fi, err := os.Lstat(path)
-	if err != nil || fi.IsDir() {
+	if err != nil || !fi.Mode().IsRegular() {
 		return true
 	}
 	if !p.looked || fi.Size() != p.size || !fi.ModTime().Equal(p.mtime) {
@@ -284,6 +294,11 @@ func skipTemp(name string) bool {
 	return false
 }
 
+// isCardFile reports whether a source reads files named like path.
+func isCardFile(path string) bool {
+	return isVCardFile(path) || strings.EqualFold(filepath.Ext(path), ".csv")
+}
+
 func isVCardFile(path string) bool {
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".vcf", ".vcard":
@@ -294,19 +309,17 @@ func isVCardFile(path string) bool {
 
 // endsWithEndVCard reports whether the file's last non-blank line is
 // END:VCARD. A UTF-16 file (with a byte order mark) is taken as whole: its
-// end cannot be read as text here.
+// end cannot be read as text here. Only a regular file is opened (a FIFO
+// swapped in after settled's look would block the watcher, and SIGTERM
+// with it); anything else is the sync's to judge.
 func endsWithEndVCard(path string) bool {
-	f, err := os.Open(path)
+	f, fi, err := dirscan.OpenRegular(path)
 	if err != nil {
-		return true // gone or unreadable: the sync will say
+		return true // gone, unreadable or no plain file: the sync will say
 	}
 	defer f.Close()
 	head := make([]byte, 2)
 	if n, _ := io.ReadFull(f, head); n == 2 && (bytes.Equal(head, []byte{0xFF, 0xFE}) || bytes.Equal(head, []byte{0xFE, 0xFF})) {
-		return true
-	}
-	fi, err := f.Stat()
-	if err != nil {
 		return true
 	}
 	const tail = 4096

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -29,7 +30,11 @@ func startWatcher(t *testing.T, dir string, timing watchTiming) *watcher {
 	}()
 	t.Cleanup(func() {
 		cancel()
-		<-done
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Error("the watcher did not stop within 10s of its cancel")
+		}
 	})
 	return w
 }
@@ -99,15 +104,9 @@ func TestWatcherWaitsForAHalfWrittenCard(t *testing.T) {
 	if waitChange(w, 20*fastTiming.Debounce) {
 		t.Fatal("sync asked for while the card was half written")
 	}
-	if !w.Busy() {
-		t.Error("watcher not busy while a card is half written")
-	}
 	f.WriteString(testCard[half:])
 	if !waitChange(w, 5*time.Second) {
 		t.Fatal("no sync asked for after the card was finished")
-	}
-	if w.Busy() {
-		t.Error("watcher still busy after the card was finished")
 	}
 }
 
@@ -206,4 +205,59 @@ func TestWatcherRefreshWatchesAFolderItLost(t *testing.T) {
 			t.Fatal("no sync asked for a card in a folder watched again")
 		}
 	}
+}
+
+// A file that changes more often than Debounce is handed on MaxWait after
+// its first event, not held back for as long as it keeps changing.
+func TestWatcherHandsOnAFileThatNeverGoesQuiet(t *testing.T) {
+	dir := t.TempDir()
+	// A long Debounce: the writer below never pauses that long, so only
+	// MaxWait can hand the file on.
+	timing := watchTiming{Debounce: 3 * time.Second, Settle: 20 * time.Millisecond, MaxWait: 300 * time.Millisecond}
+	w := startWatcher(t, dir, timing)
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+			os.WriteFile(filepath.Join(dir, "busy.vcf"), []byte(testCard+strings.Repeat("\r\n", i%7)), 0o600)
+		}
+	}()
+	defer func() { close(stop); <-done }()
+	if !waitChange(w, timing.Debounce/2) {
+		t.Fatal("a file that keeps changing held back the sync for good")
+	}
+}
+
+// Files no source reads (a scanner app's log) ask for no sync, however
+// often they change.
+func TestWatcherIgnoresFilesNoSourceReads(t *testing.T) {
+	dir := t.TempDir()
+	w := startWatcher(t, dir, fastTiming)
+	for i := range 10 {
+		os.WriteFile(filepath.Join(dir, "scanner.log"), []byte(strings.Repeat("line\n", i+1)), 0o600)
+		os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("x"), 0o600)
+	}
+	if waitChange(w, 20*fastTiming.Debounce) {
+		t.Fatal("a log file asked for a sync")
+	}
+}
+
+// A FIFO named .vcf is not opened (it would block the watcher, and the
+// daemon's stop with it): its appearance is handed on for the sync to judge.
+func TestWatcherDoesNotOpenAFIFO(t *testing.T) {
+	dir := t.TempDir()
+	w := startWatcher(t, dir, fastTiming)
+	if err := syscall.Mkfifo(filepath.Join(dir, "pipe.vcf"), 0o600); err != nil {
+		t.Skip("no FIFOs here:", err)
+	}
+	if !waitChange(w, 5*time.Second) {
+		t.Fatal("no sync asked for after a FIFO appeared")
+	}
+	// startWatcher's cleanup checks that the watcher still stops.
 }

@@ -295,3 +295,23 @@ func union(a, b []string) []string {
 	}
 	return out
 }
+
+// OpenRegular opens the file at path for reading if it is a regular file,
+// without blocking (on a FIFO, a device) and without following a final
+// symbolic link; anything else is an error. The watcher uses it to look at
+// a file's end.
+func OpenRegular(path string) (*os.File, fs.FileInfo, error) {
+	f, err := os.OpenFile(path, openFlags, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	fi, err := f.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = fmt.Errorf("%s: not a regular file (%s)", path, kind(fi.Mode()))
+	}
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, fi, nil
+}
