@@ -154,6 +154,7 @@ func (r *Runner) buildInteractionSources() error {
 		src, err := calendar.New(calendar.Options{
 			Name: cc.Name, Paths: cc.Paths, URL: cc.URL, Username: cc.Username, Password: pw,
 			Calendars: cc.Calendars, UserEmails: r.cfg.UserEmails, MaxAttendees: cc.MaxAttendees, Now: now, Logger: r.log,
+			Limits: calendar.Limits{Size: int64(r.cfg.Limits.CalendarSize), Depth: r.cfg.Limits.CalendarDepth},
 		})
 		if err != nil {
 			return fmt.Errorf("calendar %q: %w", cc.Name, err)
