@@ -6,11 +6,13 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
@@ -32,6 +34,7 @@ type imapReader struct {
 	host     string
 	implicit bool // imaps: TLS from the first byte; else STARTTLS (or plain on loopback)
 	plain    bool // imap:// to a loopback host: no TLS
+	batch    int  // messages per FETCH
 }
 
 // imapTimeout bounds each read and write on the connection: a server that
@@ -57,7 +60,7 @@ func newIMAPReader(s *Source, o IMAP) (*imapReader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("url: %w", err)
 	}
-	r := &imapReader{s: s, opts: o, host: u.Hostname()}
+	r := &imapReader{s: s, opts: o, host: u.Hostname(), batch: imapBatch}
 	if u.User != nil {
 		return nil, errors.New("url: must not hold a user or password")
 	}
@@ -172,7 +175,7 @@ func (r *imapReader) update(ctx context.Context, store ksync.ItemStore, curs map
 	for _, f := range folders {
 		if f.name == "" {
 			if f.name, err = r.findSent(c); err != nil {
-				return keys, r.fail(ctx, err)
+				return keys, r.fail(ctx, c, err)
 			}
 		}
 		err := r.updateFolder(ctx, c, store, f, parseCursor(curs[f.key]), condstore)
@@ -183,7 +186,7 @@ func (r *imapReader) update(ctx context.Context, store ksync.ItemStore, curs map
 			}
 		}
 		if err != nil {
-			return keys, r.fail(ctx, fmt.Errorf("folder %q: %w", f.name, err))
+			return keys, r.fail(ctx, c, fmt.Errorf("folder %q: %w", f.name, err))
 		}
 	}
 	c.Logout().Wait()
@@ -192,9 +195,18 @@ func (r *imapReader) update(ctx context.Context, store ksync.ItemStore, curs map
 
 // fail names the server in err, and says the connection dropped when it
 // did.
-func (r *imapReader) fail(ctx context.Context, err error) error {
+func (r *imapReader) fail(ctx context.Context, c *imapclient.Client, err error) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
+	}
+	closed := false
+	select {
+	case <-c.Closed():
+		closed = true
+	case <-time.After(100 * time.Millisecond): // the reader may close it just after the command failed
+	}
+	if closed || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) || errors.Is(err, syscall.ECONNRESET) {
+		return fmt.Errorf("%s: connection lost (what was read so far is kept): %w", r.host, err)
 	}
 	return fmt.Errorf("%s: %w", r.host, err)
 }
@@ -294,7 +306,7 @@ func (r *imapReader) updateFolder(ctx context.Context, c *imapclient.Client, sto
 	if _, err := c.Select(f.name, &imap.SelectOptions{ReadOnly: true}).Wait(); err != nil {
 		return fmt.Errorf("examining: %w", err)
 	}
-	defer c.Unselect().Wait()
+	defer func() { c.Unselect().Wait() }()
 	search, err := c.UIDSearch(&imap.SearchCriteria{}, nil).Wait()
 	if err != nil {
 		return fmt.Errorf("searching UIDs: %w", err)
@@ -329,8 +341,8 @@ func (r *imapReader) updateFolder(ctx context.Context, c *imapclient.Client, sto
 	p := newParser(r.s.norm.Email)
 	progress := newProgress(ctx, f.label, len(todo))
 	section := &imap.FetchItemBodySection{Specifier: imap.PartSpecifierHeader, HeaderFields: headerFields, Peek: true}
-	for start := 0; start < len(todo) || reset || len(del) > 0; start += imapBatch {
-		end := min(start+imapBatch, len(todo))
+	for start := 0; start < len(todo) || reset || len(del) > 0; start += r.batch {
+		end := min(start+r.batch, len(todo))
 		put := map[string][]byte{}
 		if start < end {
 			msgs, err := c.Fetch(imap.UIDSetNum(todo[start:end]...), &imap.FetchOptions{
