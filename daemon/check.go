@@ -14,6 +14,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"kith/internal/state"
+	"kith/sources/carddav"
+	ksync "kith/sync"
 )
 
 // ErrProblems is returned by Check when the config is valid but a source,
@@ -44,7 +46,7 @@ func Check(ctx context.Context, configPath string, w io.Writer, log *slog.Logger
 	}
 	for i, src := range r.sources {
 		sc := cfg.Sources[i]
-		where := fmt.Sprintf("source %q (%s %s)", sc.Name, sc.Kind, sc.Path)
+		where := fmt.Sprintf("source %q (%s %s)", sc.Name, sc.Kind, location(sc.Path, sc.URL))
 		files := ""
 		if n, err := countFiles(sc.Path); err == nil {
 			files = plural(n, "file") + ", "
@@ -56,6 +58,7 @@ func Check(ctx context.Context, configPath string, w io.Writer, log *slog.Logger
 			}
 			problems++
 			fmt.Fprintf(w, "%s: FAILED: %v\n", where, err)
+			printBooks(w, src)
 			continue
 		}
 		fmt.Fprintf(w, "%s: %s%s, %d unreadable\n", where, files, plural(len(snap.Records), "card"), len(snap.Problems))
@@ -63,10 +66,11 @@ func Check(ctx context.Context, configPath string, w io.Writer, log *slog.Logger
 			problems++
 			fmt.Fprintf(w, "  %s: %v\n", p.ID, p.Err)
 		}
+		printBooks(w, src)
 	}
 	for i, t := range r.targets {
 		tc := cfg.Targets[i]
-		where := fmt.Sprintf("target %q (%s %s)", tc.Name, tc.Kind, tc.Path)
+		where := fmt.Sprintf("target %q (%s %s)", tc.Name, tc.Kind, location(tc.Path, tc.URL))
 		entries, err := t.List(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -83,6 +87,34 @@ func Check(ctx context.Context, configPath string, w io.Writer, log *slog.Logger
 	}
 	fmt.Fprintln(w, "everything looks fine")
 	return nil
+}
+
+// location is where a source or target is: its folder, or its URL.
+func location(path, url string) string {
+	if path != "" {
+		return path
+	}
+	return url
+}
+
+// printBooks writes which address books a CardDAV source reads and which
+// it skips, and why.
+func printBooks(w io.Writer, src ksync.Source) {
+	cs, ok := src.(*carddav.Source)
+	if !ok {
+		return
+	}
+	for _, b := range cs.Books() {
+		name := ""
+		if b.Name != "" {
+			name = fmt.Sprintf(" %q", b.Name)
+		}
+		if b.Skipped != "" {
+			fmt.Fprintf(w, "  skips %s%s: %s\n", b.URL, name, b.Skipped)
+		} else {
+			fmt.Fprintf(w, "  reads %s%s\n", b.URL, name)
+		}
+	}
 }
 
 // stateStatus describes the state folder without changing it: the

@@ -13,6 +13,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"kith/sources/carddav"
 	"kith/sync/decay"
 	"kith/sync/normalize"
 )
@@ -354,6 +355,7 @@ func (c *Config) Validate() error {
 		}
 		checkLocation(key, t.Kind, t.Path, t.DAV, bad)
 	}
+	c.checkOwnRead(bad)
 	for i, cc := range c.Calendars {
 		key := checkName("calendar", i, cc.Name)
 		if len(cc.Paths) == 0 && cc.URL == "" {
@@ -385,6 +387,27 @@ func (c *Config) Validate() error {
 		bad("user_emails", "needed to read calendars and mail: your own addresses")
 	}
 	return errors.Join(errs...)
+}
+
+// checkOwnRead refuses a source that names a target's own collection or
+// folder: kith never reads what it writes (its merged cards would come back
+// as records, and a contact deleted from its source would live on). A
+// CardDAV source that finds a target's book among others skips it instead.
+func (c *Config) checkOwnRead(bad func(key, format string, args ...any)) {
+	for _, s := range c.Sources {
+		for _, t := range c.Targets {
+			same := false
+			switch {
+			case s.Kind == "carddav" && t.Kind == "carddav":
+				same = carddav.SameCollection(s.URL, t.URL)
+			case s.Kind == "vdir" && t.Kind == "vdir" && s.Path != "":
+				same = filepath.Clean(s.Path) == filepath.Clean(t.Path)
+			}
+			if same {
+				bad(fmt.Sprintf("source %q", s.Name), "reads target %q's own collection; kith never reads what it writes (point the source at the books to read)", t.Name)
+			}
+		}
+	}
 }
 
 // checkLocation checks that a folder kind has a path and a carddav kind a

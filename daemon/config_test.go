@@ -109,3 +109,20 @@ func TestExampleDecayIsTheDefault(t *testing.T) {
 		t.Errorf("bond_half_life_days %v, default %v", cfg.Decay.BondHalfLifeDays, decay.DefaultParams().BondHalfLifeDays)
 	}
 }
+
+func TestConfigRefusesReadingItsOwnTarget(t *testing.T) {
+	_, err := ParseConfig([]byte(`default_region = "DE"
+[[source]]
+name = "cloud"
+kind = "carddav"
+url = "https://Cloud.example.org/remote.php/dav/addressbooks/users/anna/kith"
+[[target]]
+name = "merged"
+kind = "carddav"
+url = "https://cloud.example.org:443/remote.php/dav/addressbooks/users/anna/kith/"
+`), t.TempDir())
+	want := `source "cloud": reads target "merged"'s own collection; kith never reads what it writes`
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("ParseConfig: %v, want %q", err, want)
+	}
+}

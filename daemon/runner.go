@@ -89,7 +89,7 @@ func NewRunner(cfg *Config, log *slog.Logger) (*Runner, error) {
 		case "scans":
 			src, err = scans.New(sc.Name, sc.Path, cfg.Limits.scans(), log)
 		case "carddav":
-			src, err = newCardDAVSource(sc, log)
+			src, err = newCardDAVSource(cfg, sc, log)
 		default:
 			err = fmt.Errorf("kind %q is not supported", sc.Kind)
 		}
@@ -122,14 +122,30 @@ func NewRunner(cfg *Config, log *slog.Logger) (*Runner, error) {
 	return r, nil
 }
 
-func newCardDAVSource(sc SourceConfig, log *slog.Logger) (ksync.Source, error) {
+func newCardDAVSource(cfg *Config, sc SourceConfig, log *slog.Logger) (ksync.Source, error) {
 	pw, err := sc.Password()
 	if err != nil {
 		return nil, err
 	}
-	return carddav.NewSource(carddav.Options{Name: sc.Name, URL: sc.URL, Username: sc.Username, Password: pw,
-		Addressbooks: sc.Addressbooks, Logger: log})
+	o := carddav.Options{Name: sc.Name, URL: sc.URL, Username: sc.Username, Password: pw,
+		Addressbooks: sc.Addressbooks, Logger: log}
+	// Never read what kith writes: its CardDAV targets' collections, and
+	// the embedded server's book.
+	for _, tc := range cfg.Targets {
+		if tc.Kind == "carddav" {
+			o.Exclude = append(o.Exclude, carddav.Excluded{URL: tc.URL, Why: fmt.Sprintf("the collection of target %q", tc.Name)})
+		}
+	}
+	if cfg.Server != nil {
+		o.ExcludeTokenPrefix = serverTokenPrefix
+	}
+	return carddav.NewSource(o)
 }
+
+// serverTokenPrefix starts every sync token of the embedded server's book
+// (internal/davserver): a CardDAV source that finds a book with such a
+// token skips it.
+const serverTokenPrefix = "http://kith.invalid/ns/sync/"
 
 func newCardDAVTarget(tc TargetConfig, log *slog.Logger) (ksync.Target, error) {
 	pw, err := tc.Password()

@@ -16,6 +16,18 @@ type book struct {
 	url  *url.URL
 	name string // display name, or "" when the server has none
 	sync bool   // the server offers sync-collection on it
+	// token is the sync-token discovery saw, to tell kith's own books.
+	token string
+}
+
+// Book is an address book a Source found, and whether it reads it.
+type Book struct {
+	// URL is the book's URL, without user info.
+	URL string
+	// Name is its display name, or "".
+	Name string
+	// Skipped says why the book is not read; "" when it is.
+	Skipped string
 }
 
 // segment returns the book's last path segment.
@@ -59,7 +71,7 @@ func (s *Source) discover(ctx context.Context) ([]book, error) {
 	if len(books) == 0 {
 		return nil, fmt.Errorf("discovering address books from %s: none found", redact(s.base))
 	}
-	return s.filter(books)
+	return s.filter(ctx, books)
 }
 
 // discoverFrom looks for books starting at u: a book, a home set, or
@@ -78,7 +90,7 @@ func (s *Source) discoverFrom(ctx context.Context, u *url.URL) ([]book, error) {
 		}
 	}
 	if rt := p.ResourceType; rt != nil && rt.AddressBook != nil {
-		return []book{{url: final, name: p.DisplayName, sync: p.SyncToken != "" || p.SupportedReports.sync()}}, nil
+		return []book{{url: final, name: p.DisplayName, sync: p.SyncToken != "" || p.SupportedReports.sync(), token: p.SyncToken}}, nil
 	}
 	home, base := p.HomeSet, final
 	if home == nil && p.Principal != nil && len(p.Principal.Hrefs) > 0 {
@@ -134,43 +146,151 @@ func (s *Source) listBooks(ctx context.Context, home *url.URL) ([]book, error) {
 		if err != nil {
 			return nil, err
 		}
-		books = append(books, book{url: u, name: p.DisplayName, sync: p.SyncToken != "" || p.SupportedReports.sync()})
+		books = append(books, book{url: u, name: p.DisplayName, sync: p.SyncToken != "" || p.SupportedReports.sync(), token: p.SyncToken})
 	}
 	slices.SortFunc(books, func(a, b book) int { return strings.Compare(a.url.String(), b.url.String()) })
 	return books, nil
 }
 
-// filter keeps the books Options.Addressbooks names. Every name must match
-// a book: a name that matches none is an error, so that a typo or a server
-// glitch does not read as an empty book.
-func (s *Source) filter(books []book) ([]book, error) {
-	if len(s.opts.Addressbooks) == 0 {
-		return books, nil
-	}
-	var out []book
-	var missing []string
-	for _, want := range s.opts.Addressbooks {
-		found := false
-		for _, b := range books {
-			if b.name == want || b.segment() == want {
-				found = true
-				if !slices.ContainsFunc(out, func(o book) bool { return o.url.String() == b.url.String() }) {
-					out = append(out, b)
-				}
-			}
+// filter leaves out kith's own books (Options.Exclude and
+// ExcludeTokenPrefix), then keeps the books Options.Addressbooks names.
+// Every name must match a book: a name that matches none is an error, so
+// that a typo or a server glitch does not read as an empty book. It records
+// every book found, read or skipped, for Books.
+func (s *Source) filter(ctx context.Context, books []book) ([]book, error) {
+	own := s.ownBooks(ctx)
+	var found []Book
+	var mine, others []book
+	for _, b := range books {
+		if why := s.whose(b, own); why != "" {
+			found = append(found, Book{URL: redact(b.url), Name: b.name, Skipped: "kith's own: " + why})
+			mine = append(mine, b)
+			continue
 		}
-		if !found {
+		others = append(others, b)
+	}
+	out := others
+	var missing []string
+	if len(s.opts.Addressbooks) > 0 {
+		out = nil
+		for _, want := range s.opts.Addressbooks {
+			match := func(b book) bool { return b.name == want || b.segment() == want }
+			if slices.ContainsFunc(others, match) {
+				for _, b := range others {
+					if match(b) && !slices.ContainsFunc(out, func(o book) bool { return o.url.String() == b.url.String() }) {
+						out = append(out, b)
+					}
+				}
+				continue
+			}
+			if i := slices.IndexFunc(mine, match); i >= 0 {
+				return nil, fmt.Errorf("addressbooks: %q is kith's own (%s); kith never reads what it writes", want, s.whose(mine[i], own))
+			}
 			missing = append(missing, fmt.Sprintf("%q", want))
 		}
 	}
 	if len(missing) > 0 {
 		var have []string
-		for _, b := range books {
+		for _, b := range others {
 			have = append(have, fmt.Sprintf("%q", b.segment()))
 		}
 		return nil, fmt.Errorf("addressbooks: %s not found (the server has %s)", strings.Join(missing, ", "), strings.Join(have, ", "))
 	}
+	for _, b := range others {
+		f := Book{URL: redact(b.url), Name: b.name}
+		if !slices.ContainsFunc(out, func(o book) bool { return o.url.String() == b.url.String() }) {
+			f.Skipped = "not named in addressbooks"
+		}
+		found = append(found, f)
+	}
+	slices.SortFunc(found, func(a, b Book) int { return strings.Compare(a.URL, b.URL) })
+	s.mu.Lock()
+	s.found = found
+	s.mu.Unlock()
+	if len(out) == 0 && len(mine) > 0 {
+		var whys []string
+		for _, b := range mine {
+			whys = append(whys, fmt.Sprintf("%s (%s)", redact(b.url), s.whose(b, own)))
+		}
+		return nil, fmt.Errorf("every address book found is kith's own, and kith never reads what it writes: %s; point url at the books to read", strings.Join(whys, ", "))
+	}
+	for _, b := range mine {
+		s.log.Debug("address book skipped: kith's own", "url", redact(b.url), "why", s.whose(b, own))
+	}
 	return out, nil
+}
+
+// ownURL is a collection of kith's own, its URL normalised.
+type ownURL struct {
+	key string
+	why string
+}
+
+// ownBooks returns the normalised URLs of Options.Exclude. A collection on
+// the source's own host is asked for once (a PROPFIND following redirects),
+// so that a URL the server redirects is compared where it leads.
+func (s *Source) ownBooks(ctx context.Context) []ownURL {
+	var out []ownURL
+	for _, e := range s.opts.Exclude {
+		u, err := url.Parse(e.URL)
+		if err != nil || u.Host == "" {
+			continue
+		}
+		out = append(out, ownURL{collectionKey(u), e.Why})
+		if hostPort(u) != hostPort(s.base) {
+			continue
+		}
+		if _, final, err := s.c.propfind(ctx, u, "0", true, "<D:resourcetype/>"); err == nil && collectionKey(final) != collectionKey(u) {
+			out = append(out, ownURL{collectionKey(final), e.Why})
+		}
+	}
+	return out
+}
+
+// whose says whose book b is when it is kith's own, else "".
+func (s *Source) whose(b book, own []ownURL) string {
+	k := collectionKey(b.url)
+	for _, o := range own {
+		if o.key == k {
+			return o.why
+		}
+	}
+	if p := s.opts.ExcludeTokenPrefix; p != "" && strings.HasPrefix(b.token, p) {
+		return "served by kith's embedded server"
+	}
+	return ""
+}
+
+// collectionKey normalises a collection URL for comparison: scheme and host
+// in lower case, the default port made explicit, the path unescaped and
+// cleaned, with no trailing slash, no query, no user.
+func collectionKey(u *url.URL) string {
+	p := path.Clean("/" + u.Path)
+	return strings.ToLower(u.Scheme) + "://" + hostPort(u) + strings.TrimSuffix(p, "/")
+}
+
+// SameCollection says whether URLs a and b name the same collection as
+// written (scheme and host case, default port, escaping, trailing slash
+// aside). Redirects are not followed: a Source does that when it compares.
+func SameCollection(a, b string) bool {
+	ua, err := url.Parse(a)
+	if err != nil || ua.Host == "" {
+		return false
+	}
+	ub, err := url.Parse(b)
+	if err != nil || ub.Host == "" {
+		return false
+	}
+	return collectionKey(ua) == collectionKey(ub)
+}
+
+// Books returns the address books the last discovery found, each with why
+// it is skipped when it is not read. It is empty before the first Read
+// that looked for books.
+func (s *Source) Books() []Book {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.found)
 }
 
 // isNotFound reports whether err is an HTTP 404 or 410.

@@ -77,3 +77,86 @@ func TestDiscoveryHomeOnAnotherHost(t *testing.T) {
 		t.Errorf("got %v", got)
 	}
 }
+
+func TestSameCollection(t *testing.T) {
+	cases := []struct {
+		a, b string
+		same bool
+	}{
+		{"https://cloud.example.org/remote.php/dav/addressbooks/users/anna/kith/", "HTTPS://Cloud.Example.org:443/remote.php/dav/addressbooks/users/anna/kith", true},
+		{"http://h/a%20b/", "http://h:80/a b", true},
+		{"http://h/a/./b//", "http://h/a/b", true},
+		{"http://h/a/", "https://h/a/", false},
+		{"http://h:8080/a/", "http://h/a/", false},
+		{"http://h/a/", "http://h/a/b/", false},
+		{"not a url", "not a url", false},
+	}
+	for _, tc := range cases {
+		if got := SameCollection(tc.a, tc.b); got != tc.same {
+			t.Errorf("SameCollection(%q, %q) = %v", tc.a, tc.b, got)
+		}
+	}
+}
+
+// TestOwnBooksSkipped: books kith writes (a target's collection, the
+// embedded server's book) are never read; when nothing else is left the
+// source fails with a message that says so.
+func TestOwnBooksSkipped(t *testing.T) {
+	srv := davtest.StartSabre(t, "digest")
+	friends := srv.MakeBook(t, "friends", "Friends")
+	own := srv.MakeBook(t, "kith", "Merged")
+	srv.PutCard(t, friends+"f.vcf", davtest.Card("f", "Fred"))
+	srv.PutCard(t, own+"k.vcf", davtest.Card("k", "Kith's Fred"))
+	exclude := []Excluded{{URL: strings.ToUpper(srv.URL[:4]) + srv.URL[4:] + own[:len(own)-1], Why: `the collection of target "merged"`}}
+	cases := []struct {
+		name    string
+		url     string
+		filter  []string
+		want    []string
+		wantErr string
+	}{
+		{"account", srv.URL + "/", nil, []string{"f.vcf=Fred"}, ""},
+		{"only its own", srv.URL + own, nil, nil, `every address book found is kith's own, and kith never reads what it writes: ` + srv.URL + own + ` (the collection of target "merged")`},
+		{"named in addressbooks", srv.URL + "/", []string{"Merged"}, nil, `addressbooks: "Merged" is kith's own (the collection of target "merged")`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newSource(t, srv, tc.url, func(o *Options) { o.Exclude, o.Addressbooks = exclude, tc.filter })
+			snap, err := s.Read(context.Background(), "")
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Errorf("Read: %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := names(snap.Records); !slices.Equal(got, tc.want) {
+				t.Errorf("got %v, want %v", got, tc.want)
+			}
+			books := s.Books()
+			if len(books) != 2 || books[0].Skipped != "" || books[1].Skipped != `kith's own: the collection of target "merged"` {
+				t.Errorf("Books: %+v", books)
+			}
+		})
+	}
+}
+
+// TestServedBookSkipped: a book whose sync-token is the embedded server's
+// is skipped when the source is told the server's token prefix.
+func TestServedBookSkipped(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusMultiStatus)
+		fmt.Fprintf(w, `<?xml version="1.0"?><D:multistatus xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:carddav"><D:response><D:href>%s</D:href><D:propstat><D:prop><D:resourcetype><D:collection/><C:addressbook/></D:resourcetype><D:sync-token>http://kith.invalid/ns/sync/e-1</D:sync-token></D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response></D:multistatus>`, r.URL.Path)
+	}))
+	defer srv.Close()
+	s, err := NewSource(Options{Name: "dav", URL: srv.URL + "/dav/anna/contacts/people/", ExcludeTokenPrefix: "http://kith.invalid/ns/sync/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Read(context.Background(), "")
+	if err == nil || !strings.Contains(err.Error(), "served by kith's embedded server") {
+		t.Errorf("Read: %v", err)
+	}
+}

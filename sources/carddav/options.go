@@ -26,6 +26,15 @@ type Options struct {
 	// Addressbooks picks a Source's books by display name or last path
 	// segment; empty means every book found. Ignored by a Target.
 	Addressbooks []string
+	// Exclude are collections a Source never reads: kith's own, such as
+	// the collections its CardDAV targets write to. Reading them back would
+	// turn kith's merged cards into records, and a contact deleted from its
+	// real source would live on through its own merged card. Ignored by a
+	// Target.
+	Exclude []Excluded
+	// ExcludeTokenPrefix, when set, skips every book whose sync-token
+	// starts with it: the books kith's embedded server serves.
+	ExcludeTokenPrefix string
 	// HTTPClient makes the requests; nil means a client with Timeout. Its
 	// CheckRedirect is replaced: redirects are followed by hand so that a
 	// PROPFIND stays a PROPFIND.
@@ -45,6 +54,14 @@ type Options struct {
 	Rediscover time.Duration
 	// Logger receives the package's logs; nil discards them.
 	Logger *slog.Logger
+}
+
+// Excluded is one collection a Source does not read.
+type Excluded struct {
+	// URL is the collection's URL.
+	URL string
+	// Why says whose it is, for messages: `the collection of target "cloud"`.
+	Why string
 }
 
 // Defaults for Options left at zero.

@@ -28,6 +28,9 @@ type Source struct {
 	c    *client
 	log  *slog.Logger
 	now  func() time.Time
+
+	mu    gosync.Mutex
+	found []Book // what the last discovery found, for Books
 }
 
 var _ ksync.Source = (*Source)(nil)
@@ -78,7 +81,22 @@ type bookState struct {
 }
 
 func (s *Source) cursorKey() string {
-	return s.base.String() + "\n" + strings.Join(s.opts.Addressbooks, "\n")
+	return s.base.String() + "\n" + strings.Join(s.opts.Addressbooks, "\n") + s.excludeKey()
+}
+
+// excludeKey is the part of the cursor key that says which books are
+// kith's own: a change leads to discovery and a full read.
+func (s *Source) excludeKey() string {
+	if len(s.opts.Exclude) == 0 && s.opts.ExcludeTokenPrefix == "" {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("\nexclude")
+	for _, e := range s.opts.Exclude {
+		b.WriteString("\n" + e.URL)
+	}
+	b.WriteString("\n" + s.opts.ExcludeTokenPrefix)
+	return b.String()
 }
 
 // decodeCursor returns the state in raw, or nil when there is none or it

@@ -1,0 +1,135 @@
+package daemon
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"kith/internal/davtest"
+)
+
+// davServers are the real CardDAV servers the account-level tests run
+// against: sabre/dav (Nextcloud's and Baikal's engine) with Basic and with
+// Digest logins, Radicale and Xandikos.
+var davServers = []struct {
+	name  string
+	start func(testing.TB) *davtest.Server
+}{
+	{"sabre", func(t testing.TB) *davtest.Server { return davtest.StartSabre(t, "basic") }},
+	{"sabre-digest", func(t testing.TB) *davtest.Server { return davtest.StartSabre(t, "digest") }},
+	{"radicale", davtest.StartRadicale},
+	{"xandikos", davtest.StartXandikos},
+}
+
+// accountConfig reads every book of srv's account (the URL a user types:
+// the server itself) and writes to the book "kith" on the same account. It
+// returns the config and the path of its file.
+func accountConfig(t *testing.T, srv *davtest.Server, dir string) (*Config, string) {
+	t.Helper()
+	t.Setenv("KITH_TEST_DAV_PW", srv.Password)
+	path := filepath.Join(dir, "kith.toml")
+	text := fmt.Sprintf(`state_dir = "state"
+default_region = "DE"
+[[source]]
+name = "cloud"
+kind = "carddav"
+url = %q
+username = %q
+password_env = "KITH_TEST_DAV_PW"
+[[target]]
+name = "merged"
+kind = "carddav"
+url = %q
+username = %q
+password_env = "KITH_TEST_DAV_PW"
+`, srv.URL+"/", srv.Username, srv.URL+srv.Home+"kith/", srv.Username)
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := LoadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg, path
+}
+
+// targetCards returns the FN lines of the cards in the book at path.
+func targetCards(t *testing.T, srv *davtest.Server, path string) []string {
+	t.Helper()
+	code, _, body := srv.Do(t, "REPORT", path, http.Header{"Depth": {"1"}, "Content-Type": {"application/xml"}},
+		`<?xml version="1.0"?><C:addressbook-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:carddav"><D:prop><C:address-data/></D:prop></C:addressbook-query>`)
+	if code != http.StatusMultiStatus {
+		t.Fatalf("REPORT %s: %d %s", path, code, body)
+	}
+	var fns []string
+	for _, l := range strings.Split(strings.ReplaceAll(body, "&#13;", ""), "\n") {
+		if l = strings.TrimSpace(l); strings.HasPrefix(l, "FN:") {
+			fns = append(fns, l)
+		}
+	}
+	return fns
+}
+
+// TestAccountSourceNeverReadsItsTarget: a source given the server's URL
+// finds every book of the account, the target's among them; it skips the
+// target's, so a card deleted from its real source leaves the target in
+// one sync, and kith's merged cards never come back as records.
+func TestAccountSourceNeverReadsItsTarget(t *testing.T) {
+	for _, s := range davServers {
+		t.Run(s.name, func(t *testing.T) {
+			srv := s.start(t)
+			book := srv.MakeBook(t, "friends", "Friends")
+			// The target's book exists from the start (made by the user, or
+			// by kith's first run), so the source finds it at once.
+			srv.MakeBook(t, "kith", "kith")
+			srv.PutCard(t, book+"a.vcf", davtest.Card("a", "Ann Example", "EMAIL:ann@example.org"))
+			srv.PutCard(t, book+"b.vcf", davtest.Card("b", "Ben Example", "EMAIL:ben@example.org"))
+			// A vCard 4.0 card: sabre serves it as 3.0, rewritten its own way.
+			srv.PutCard(t, book+"c.vcf", "BEGIN:VCARD\r\nVERSION:4.0\r\nUID:c\r\nFN:Cat Example\r\nN:Example;Cat;;;\r\nBDAY:--0412\r\nEMAIL;TYPE=home:cat@example.org\r\nEND:VCARD\r\n")
+			cfg, path := accountConfig(t, srv, t.TempDir())
+
+			if sum := syncAt(t, cfg, fixedNow); sum.Created != 3 || sum.Records != 3 || !sum.Complete() {
+				t.Fatalf("first sync: %s", sum)
+			}
+			// The target now holds kith's cards; the next syncs must not
+			// read them (3 records, not 6), nor change anything.
+			for i := range 2 {
+				sum := syncAt(t, cfg, fixedNow)
+				if sum.Records != 3 || sum.Created+sum.Updated+sum.Removed != 0 || !sum.Complete() {
+					t.Errorf("sync %d after the first: %s", i+2, sum)
+				}
+			}
+			srv.DeleteCard(t, book+"b.vcf")
+			if sum := syncAt(t, cfg, fixedNow); sum.Removed != 1 || sum.Records != 2 {
+				t.Errorf("after Ben's card was deleted: %s", sum)
+			}
+			got := strings.Join(targetCards(t, srv, srv.Home+"kith/"), " | ")
+			if strings.Contains(got, "Ben") || !strings.Contains(got, "Ann Example") || !strings.Contains(got, "Cat Example") {
+				t.Errorf("target holds %s", got)
+			}
+
+			var out bytes.Buffer
+			err := Check(context.Background(), path, &out, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			if err != nil {
+				t.Errorf("check: %v\n%s", err, out.String())
+			}
+			for _, want := range []string{
+				fmt.Sprintf(`source "cloud" (carddav %s/): 2 cards`, srv.URL),
+				fmt.Sprintf(`  reads %s%s`, srv.URL, book),
+				fmt.Sprintf(`  skips %s%skith/`, srv.URL, srv.Home),
+				`kith's own: the collection of target "merged"`,
+			} {
+				if !strings.Contains(out.String(), want) {
+					t.Errorf("check does not say %q:\n%s", want, out.String())
+				}
+			}
+		})
+	}
+}
