@@ -2,15 +2,21 @@ package daemon
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/emersion/go-vcard"
 
 	"kith/internal/davserver"
 	"kith/internal/state"
+	ksync "kith/sync"
 	"kith/sync/card"
 )
 
@@ -172,5 +178,118 @@ func TestServerBookIsATarget(t *testing.T) {
 	})
 	if sum := syncAt(t, cfg, fixedNow); sum.Created+sum.Updated != 0 {
 		t.Errorf("second sync wrote to the book: %s", sum)
+	}
+}
+
+// hookTarget calls before once per href before the first Put to it goes
+// to the target: a client acting while kith's sync is at that card.
+type hookTarget struct {
+	ksync.Target
+	before func(href string)
+	done   map[string]bool
+}
+
+func (h *hookTarget) Put(ctx context.Context, href string, c vcard.Card, etag string) (string, error) {
+	if !h.done[href] {
+		h.done[href] = true
+		h.before(href)
+	}
+	return h.Target.Put(ctx, href, c, etag)
+}
+
+// syncBook runs one sync whose served book is wrapped by wrap.
+func syncBook(t *testing.T, cfg *Config, wrap func(ksync.Target) ksync.Target) *Summary {
+	t.Helper()
+	r, err := NewRunner(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Now = func() time.Time { return fixedNow }
+	st, err := state.Open(context.Background(), cfg.StateDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	srv, err := davserver.New(davserver.Options{DB: st.DB(), UsersFile: cfg.Server.UsersFile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.book, r.bookStore = wrap(srv.Target(ServerTarget)), st
+	sum, err := r.Sync(context.Background(), st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sum
+}
+
+// A card a phone made and then deleted (204) stays deleted: neither the
+// sync adopting it while the DELETE came in nor any later one brings it
+// back, on the phone or anywhere else.
+func TestDeleteOnPhoneIsFinal(t *testing.T) {
+	const hedy = "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:PHONE-HEDY\r\nFN:Hedy Lamarr\r\nN:Lamarr;Hedy;;;\r\nEMAIL:hedy@example.org\r\nEND:VCARD\r\n"
+	const grace = "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:PHONE-GRACE\r\nFN:Grace Hopper\r\nEMAIL:grace@navy.example\r\nBDAY:1906-12-09\r\nEND:VCARD\r\n"
+	for _, tc := range []struct {
+		name, href, card, fn string
+		race                 bool
+		wantGone             bool // the person is gone everywhere (only the phone had them)
+	}{
+		{"deleted while the sync adopts it", "PHONE-HEDY.vcf", hedy, "Hedy Lamarr", true, true},
+		{"deleted after it was adopted", "PHONE-HEDY.vcf", hedy, "Hedy Lamarr", false, true},
+		{"a duplicate deleted while the sync merges it", "PHONE-GRACE.vcf", grace, "Grace Hopper", true, false},
+		{"a duplicate deleted after it was merged", "PHONE-GRACE.vcf", grace, "Grace Hopper", false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, dir := demoSetup(t)
+			ph := newPhone(t, cfg, dir)
+			syncAt(t, cfg, fixedNow)
+			if code, _, _ := ph.do("PUT", tc.href, http.Header{"If-None-Match": {"*"}}, tc.card); code != http.StatusCreated {
+				t.Fatalf("PUT: %d", code)
+			}
+			del := func() {
+				_, etag, _ := ph.do("GET", tc.href, nil, "")
+				if code, _, _ := ph.do("DELETE", tc.href, http.Header{"If-Match": {etag}}, ""); code/100 != 2 {
+					t.Fatalf("DELETE: %d", code)
+				}
+			}
+			if tc.race {
+				syncBook(t, cfg, func(b ksync.Target) ksync.Target {
+					return &hookTarget{Target: b, done: map[string]bool{}, before: func(href string) {
+						if href == tc.href {
+							del()
+						}
+					}}
+				})
+			} else {
+				syncAt(t, cfg, fixedNow)
+				if _, ok := ph.cards()[tc.href]; !ok {
+					t.Fatal("the phone's card is not there after the sync")
+				}
+				del()
+			}
+			for i := 1; i <= 3; i++ {
+				sum := syncAt(t, cfg, fixedNow)
+				cards := ph.cards()
+				if _, ok := cards[tc.href]; ok {
+					t.Fatalf("sync %d (%s): the card the phone deleted is back", i, sum)
+				}
+				n := len(cardsOf(cards, tc.fn))
+				if tc.wantGone && n != 0 {
+					t.Errorf("sync %d: %s is back on the phone on %d card(s)", i, tc.fn, n)
+				}
+				// A duplicate deleted before kith merged it leaves kith's card;
+				// deleting the card that shows the merged contact deletes it
+				// from the phone, for good.
+				if want := map[bool]int{true: 1, false: 0}[tc.race]; !tc.wantGone && n != want {
+					t.Errorf("sync %d: %s is on the phone %d times, want %d", i, tc.fn, n, want)
+				}
+			}
+			onVdir := len(cardsOf(vcfFiles(t, filepath.Join(dir, "merged")), tc.fn))
+			if tc.wantGone && onVdir != 0 {
+				t.Errorf("%s, deleted on the phone that alone had her, is still on the other target", tc.fn)
+			}
+			if !tc.wantGone && onVdir != 1 {
+				t.Errorf("%s is on the other target %d times, want once", tc.fn, onVdir)
+			}
+		})
 	}
 }

@@ -333,8 +333,9 @@ type Light struct {
 	// Records and Contacts count the stored records and contacts.
 	Records, Contacts int
 	// Behind counts the cards on targets that were not made from their
-	// contact's golden card as it stands (a write that failed): the next
-	// sync has something to write.
+	// contact's golden card as it stands (a write that failed), and the
+	// cards a user made on a target and deleted whose record is still
+	// there: the next sync has something to do.
 	Behind int
 }
 
@@ -375,7 +376,9 @@ func (s *Store) LoadLight(ctx context.Context) (*Light, error) {
 	}
 	if err := s.db.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM records), (SELECT COUNT(*) FROM contacts),
 		(SELECT COUNT(*) FROM target_entries e LEFT JOIN contacts c ON c.uid = e.uid
-			WHERE e.deleted = 0 AND (c.hash IS NULL OR e.base_hash <> c.hash))`).Scan(&l.Records, &l.Contacts, &l.Behind); err != nil {
+			WHERE e.deleted = 0 AND (c.hash IS NULL OR e.base_hash <> c.hash))
+		+ (SELECT COUNT(*) FROM target_entries e JOIN records r ON r.source = e.target AND r.id = e.href
+			WHERE e.deleted = 1)`).Scan(&l.Records, &l.Contacts, &l.Behind); err != nil {
 		return nil, fmt.Errorf("state: counting: %w", err)
 	}
 	return l, nil
