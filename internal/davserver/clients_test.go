@@ -274,14 +274,3 @@ func TestDAVx5Session(t *testing.T) {
 	resp = e.do(t, http.MethodDelete, href, "", "If-Match", etag)
 	wantStatus(t, resp, http.StatusPreconditionFailed)
 }
-
-// TestOptions checks the DAV header go-webdav sends.
-func TestOptions(t *testing.T) {
-	e := newEnv(t)
-	resp := e.do(t, http.MethodOptions, bookHref, "")
-	wantStatus(t, resp, http.StatusNoContent)
-	if dav := resp.Header.Get("DAV"); !strings.Contains(dav, "addressbook") {
-		t.Fatalf("DAV header %q", dav)
-	}
-	wantStatus(t, e.do(t, "MKCOL", bookHref, ""), http.StatusForbidden)
-}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -35,6 +36,7 @@ var (
 	nameSupportedData    = xml.Name{Space: nsCard, Local: "supported-address-data"}
 	nameMaxSize          = xml.Name{Space: nsCard, Local: "max-resource-size"}
 	nameDescription      = xml.Name{Space: nsCard, Local: "addressbook-description"}
+	nameCollations       = xml.Name{Space: nsCard, Local: "supported-collation-set"}
 
 	nameMultiget   = xml.Name{Space: nsCard, Local: "addressbook-multiget"}
 	nameQuery      = xml.Name{Space: nsCard, Local: "addressbook-query"}
@@ -42,8 +44,22 @@ var (
 	nameValidToken = xml.Name{Space: nsDAV, Local: "valid-sync-token"}
 )
 
-// allProps lists, for each kind of resource, the properties allprop and
-// propname return.
+// allPropNames lists, for each kind of resource, the properties allprop
+// returns: the live properties RFC 4918 defines. The properties of RFC 3744
+// (ACL), 5397 (current-user-principal), 6578 (sync-token) and 6352
+// (CardDAV) must not or should not be returned by allprop; a client asks
+// for them by name (or with DAV:include).
+var allPropNames = map[kind][]xml.Name{
+	kindRoot:       {nameResourceType},
+	kindPrincipals: {nameResourceType},
+	kindPrincipal:  {nameResourceType, nameDisplayName},
+	kindHome:       {nameResourceType, nameDisplayName},
+	kindBook:       {nameResourceType, nameDisplayName},
+	kindCard:       {nameResourceType, nameGetETag, nameContentType, nameLastModified},
+}
+
+// allProps lists, for each kind of resource, every property it has: what
+// propname returns.
 var allProps = map[kind][]xml.Name{
 	kindRoot:       {nameResourceType, nameCurrentPrincipal, namePrincipalColl},
 	kindPrincipals: {nameResourceType, nameCurrentPrincipal, namePrincipalColl},
@@ -51,7 +67,7 @@ var allProps = map[kind][]xml.Name{
 		nameHomeSet},
 	kindHome: {nameResourceType, nameDisplayName, nameCurrentPrincipal, nameOwner, namePrivileges},
 	kindBook: {nameResourceType, nameDisplayName, nameCurrentPrincipal, nameOwner, namePrivileges, nameReportSet,
-		nameSyncToken, nameCTag, nameSupportedData, nameMaxSize, nameDescription},
+		nameSyncToken, nameCTag, nameSupportedData, nameMaxSize, nameDescription, nameCollations},
 	kindCard: {nameResourceType, nameGetETag, nameContentType, nameLastModified},
 }
 
@@ -68,6 +84,10 @@ type davRequest struct {
 	r     *http.Request
 	user  string
 	token string // the book's sync token, read once a request
+	name  string // the book's display name, read with token
+	// version is the vCard version the client wants cards in ("" as
+	// stored): from its address-data request, Accept header or agent.
+	version string
 }
 
 // httpError is an error with the status to answer.
@@ -84,15 +104,21 @@ func errorf(code int, format string, args ...any) error {
 
 func (s *Server) serveDAV(w http.ResponseWriter, r *http.Request, user string) {
 	loc, err := parsePath(r.URL.EscapedPath(), user)
+	d := &davRequest{s: s, r: r, user: user}
 	switch {
 	case errors.Is(err, errBadPath):
 		http.Error(w, "bad path", http.StatusBadRequest)
+		return
+	case err != nil && r.Method == "MKCOL":
+		err = d.mkcol(w, loc, false)
+		if err != nil {
+			s.serveError(w, r, err)
+		}
 		return
 	case err != nil:
 		http.NotFound(w, r)
 		return
 	}
-	d := &davRequest{s: s, r: r, user: user}
 	switch r.Method {
 	case "PROPFIND":
 		err = d.propfind(w, loc)
@@ -104,13 +130,18 @@ func (s *Server) serveDAV(w http.ResponseWriter, r *http.Request, user string) {
 		err = d.put(w, loc)
 	case http.MethodDelete:
 		err = d.delete(w, loc)
-	case http.MethodOptions, "PROPPATCH", "MKCOL", "COPY", "MOVE":
-		// go-webdav answers these right (PROPPATCH, MKCOL, COPY and
-		// MOVE with a refusal from the backend).
-		s.dav.ServeHTTP(w, r)
-		return
+	case http.MethodOptions:
+		err = d.options(w, loc)
+	case "PROPPATCH":
+		err = d.proppatch(w, loc)
+	case "MKCOL":
+		err = d.mkcol(w, loc, true)
 	default:
-		err = errorf(http.StatusMethodNotAllowed, "method %s not allowed", r.Method)
+		// COPY, MOVE, LOCK and the rest: nothing here honours them.
+		var exists bool
+		if exists, err = d.cardExists(loc); err == nil {
+			d.notAllowed(w, loc, exists)
+		}
 	}
 	if err != nil {
 		s.serveError(w, r, err)
@@ -120,10 +151,14 @@ func (s *Server) serveDAV(w http.ResponseWriter, r *http.Request, user string) {
 func (s *Server) serveError(w http.ResponseWriter, r *http.Request, err error) {
 	var he *httpError
 	var mbe *http.MaxBytesError
+	var xle *errXMLLimit
 	switch {
 	case errors.As(err, &mbe):
 		s.log.Warn("request body too large", "path", r.URL.Path, "limit", s.maxBody)
 		http.Error(w, "request body larger than "+strconv.FormatInt(s.maxBody, 10)+" bytes", http.StatusRequestEntityTooLarge)
+	case errors.As(err, &xle):
+		s.log.Warn("request body over a limit", "path", r.URL.Path, "limit", xle.what)
+		http.Error(w, xle.Error(), http.StatusRequestEntityTooLarge)
 	case errors.As(err, &he):
 		if he.code >= 500 {
 			s.log.Error("CardDAV request failed", "method", r.Method, "path", r.URL.Path, "err", he.msg)
@@ -152,7 +187,10 @@ func (d *davRequest) syncToken(ctx context.Context) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		d.token = formatToken(st)
+		d.token, d.name = formatToken(st), st.Name
+		if d.name == "" {
+			d.name = d.s.bookName
+		}
 	}
 	return d.token, nil
 }
@@ -195,6 +233,7 @@ func (d *davRequest) propfind(w http.ResponseWriter, loc location) error {
 		return errorf(http.StatusBadRequest, "PROPFIND body: want DAV:propfind, not %s", req.XMLName.Local)
 	}
 	pr := req.propRequest()
+	d.setVersion(pr)
 	depth := d.r.Header.Get("Depth")
 	if depth != "" && depth != "0" && depth != "1" && !strings.EqualFold(depth, "infinity") {
 		return errorf(http.StatusBadRequest, "bad Depth header %q", depth)
@@ -277,8 +316,13 @@ func (d *davRequest) writeResource(m *msWriter, res resource, pr propRequest) {
 	wants := pr.props
 	if pr.allProp {
 		wants = nil
-		for _, n := range allProps[res.kind] {
+		for _, n := range allPropNames[res.kind] {
 			wants = append(wants, want{name: n})
+		}
+		for _, w := range pr.props { // DAV:include
+			if !slices.Contains(allPropNames[res.kind], w.name) {
+				wants = append(wants, w)
+			}
 		}
 	}
 	var found []prop
@@ -340,7 +384,7 @@ func (d *davRequest) propValue(res resource, w want) (string, bool) {
 	case kindBook:
 		switch w.name {
 		case nameDisplayName:
-			return escape(d.s.bookName), true
+			return escape(d.name), true
 		case nameOwner:
 			return hrefXML(principalPath(d.user)), true
 		case namePrivileges:
@@ -362,12 +406,18 @@ func (d *davRequest) propValue(res resource, w want) (string, bool) {
 			return strconv.FormatInt(d.s.maxBody, 10), true
 		case nameDescription:
 			return "The contacts kith merged from all its sources", true
+		case nameCollations:
+			var b strings.Builder
+			for _, c := range collations {
+				b.WriteString("<C:supported-collation>" + c + "</C:supported-collation>")
+			}
+			return b.String(), true
 		}
 	case kindCard:
 		st := res.card
 		switch w.name {
 		case nameGetETag:
-			return escape(quoteETag(st.ETag)), true
+			return escape(quoteETag(reprETag(st.ETag, conversion(st.Version, d.version)))), true
 		case nameContentType:
 			return "text/vcard; charset=utf-8", true
 		case nameLastModified:
@@ -376,15 +426,25 @@ func (d *davRequest) propValue(res resource, w want) (string, bool) {
 			if st.Data == nil {
 				return "", false
 			}
-			return escape(string(render(st.Data, wantVersion(d.r, w.version), w.fields))), true
+			return escape(string(render(st.Data, d.version, w.fields))), true
 		}
 	}
 	return "", false
 }
 
+// setVersion works out the vCard version the client wants, from the
+// address-data it asked for or its headers.
+func (d *davRequest) setVersion(pr propRequest) {
+	ad, _ := pr.addressData()
+	d.version = wantVersion(d.r, ad.version)
+}
+
+// isTooLarge reports whether err is a request body over a limit: its size
+// or the XML limits.
 func isTooLarge(err error) bool {
 	var mbe *http.MaxBytesError
-	return errors.As(err, &mbe)
+	var xle *errXMLLimit
+	return errors.As(err, &mbe) || errors.As(err, &xle)
 }
 
 func quoteETag(etag string) string { return `"` + etag + `"` }
@@ -424,16 +484,19 @@ func (d *davRequest) get(w http.ResponseWriter, loc location) error {
 	if err != nil {
 		return err
 	}
+	version := wantVersion(d.r, "")
+	tag := reprETag(st.ETag, conversion(st.Version, version))
 	h := w.Header()
-	h.Set("ETag", quoteETag(st.ETag))
+	h.Set("ETag", quoteETag(tag))
 	h.Set("Last-Modified", st.Modified.UTC().Format(http.TimeFormat))
+	h.Add("Vary", "Accept, User-Agent")
 	for _, t := range parseETags(d.r.Header.Get("If-None-Match")) {
-		if t == "*" || t == st.ETag {
+		if t == "*" || t == tag {
 			w.WriteHeader(http.StatusNotModified)
 			return nil
 		}
 	}
-	body := render(st.Data, wantVersion(d.r, ""), nil)
+	body := render(st.Data, version, nil)
 	h.Set("Content-Type", "text/vcard; charset=utf-8")
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	if d.r.Method == http.MethodHead {
@@ -451,7 +514,8 @@ var acceptedTypes = map[string]bool{"text/vcard": true, "text/x-vcard": true, "t
 
 func (d *davRequest) put(w http.ResponseWriter, loc location) error {
 	if loc.kind != kindCard {
-		return errorf(http.StatusMethodNotAllowed, "PUT is for cards only")
+		d.notAllowed(w, loc, true)
+		return nil
 	}
 	if ct := d.r.Header.Get("Content-Type"); ct != "" {
 		t, _, err := mime.ParseMediaType(ct)
@@ -493,7 +557,8 @@ func (d *davRequest) put(w http.ResponseWriter, loc location) error {
 	case err != nil:
 		return err
 	}
-	if verbatim {
+	if verbatim && conversion(storedVersion(data), wantVersion(d.r, "")) == "" {
+		// What this client reads back is what it sent (RFC 6352 6.3.2.3).
 		w.Header().Set("ETag", quoteETag(etag))
 	}
 	d.s.log.Debug("card written by client", "href", loc.name, "created", created)
@@ -558,6 +623,7 @@ func (d *davRequest) report(w http.ResponseWriter, loc location) error {
 
 func (d *davRequest) multiget(w http.ResponseWriter, req *xRequest) error {
 	pr := req.propRequest()
+	d.setVersion(pr)
 	ctx := d.r.Context()
 	m := startMultiStatus(w)
 	for _, href := range req.Hrefs {
@@ -595,7 +661,11 @@ func (d *davRequest) query(w http.ResponseWriter, req *xRequest) error {
 	if req.Filter != nil {
 		f = *req.Filter
 	}
-	if err := f.check(); err != nil {
+	var ec *errCollation
+	if err := f.check(); errors.As(err, &ec) {
+		writeError(w, http.StatusForbidden, xml.Name{Space: nsCard, Local: "supported-collation"}, "")
+		return nil
+	} else if err != nil {
 		return errorf(http.StatusBadRequest, "filter: %v", err)
 	}
 	limit := 0
@@ -607,6 +677,7 @@ func (d *davRequest) query(w http.ResponseWriter, req *xRequest) error {
 		limit = n
 	}
 	pr := req.propRequest()
+	d.setVersion(pr)
 	ctx := d.r.Context()
 	m := startMultiStatus(w)
 	n := 0
@@ -664,6 +735,7 @@ func (d *davRequest) syncCollection(w http.ResponseWriter, req *xRequest) error 
 		limit = n
 	}
 	pr := req.propRequest()
+	d.setVersion(pr)
 	_, withData := pr.addressData()
 	m := startMultiStatus(w)
 	token := d.token

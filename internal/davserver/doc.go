@@ -8,14 +8,22 @@
 // the card's ETag, every change bumps the book's revision, and deleted cards
 // leave a tombstone so that sync-collection (RFC 6578) can tell a polling
 // client what went away. Cards are stored as the client sent them and
-// converted to vCard 3.0 on the way out for clients that need it (Apple).
+// converted on the way out for clients that need another version: vCard 3.0
+// for Apple, 4.0 for a client that asks for it (Accept or address-data);
+// each representation has an ETag of its own, and each names the card in
+// If-Match.
 //
-// go-webdav's carddav.Handler serves the requests it gets right (OPTIONS,
-// PROPPATCH, MKCOL, COPY, MOVE); kith serves the rest itself: PROPFIND (with
-// getctag and sync-token), REPORT (addressbook-multiget, addressbook-query
-// with an empty filter matching every card, sync-collection), GET, PUT and
-// DELETE (If-Match / If-None-Match enforced with 412), because go-webdav
-// lacks those properties and reports, and its vCard codec corrupts cards.
+// kith answers every method itself (go-webdav's carddav.Handler lacks
+// getctag, sync-token, sync-collection and PROPPATCH, and its vCard codec
+// corrupts cards): OPTIONS, PROPFIND (with getctag and sync-token), REPORT
+// (addressbook-multiget, addressbook-query with an empty filter matching
+// every card, sync-collection), GET, HEAD, PUT and DELETE (If-Match /
+// If-None-Match enforced with 412), PROPPATCH (the book's displayname; every
+// other property is refused with 403) and MKCOL (403: kith serves one
+// book). Every write runs in one IMMEDIATE transaction, so that a client's
+// write waits for a sync saving its state instead of failing; a full disk
+// answers 507. XML bodies are parsed under limits of depth, size and
+// property count.
 //
 // Every request but /healthz needs HTTP Basic auth against a users file of
 // "user:bcrypt-hash" lines (see SetPassword); failed attempts are slowed down

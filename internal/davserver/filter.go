@@ -3,6 +3,7 @@ package davserver
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/emersion/go-vcard"
@@ -45,7 +46,20 @@ func checkTest(t string) error {
 	return nil
 }
 
+// collations are the collations text-match understands (RFC 4790); RFC
+// 6352 requires the two casemaps, i;unicode-casemap being the default.
+var collations = []string{"i;ascii-casemap", "i;unicode-casemap", "i;octet"}
+
+// errCollation is a text-match with a collation the server does not know:
+// the CARDDAV:supported-collation precondition (RFC 6352 section 8.6).
+type errCollation struct{ name string }
+
+func (e *errCollation) Error() string { return fmt.Sprintf("unsupported collation %q", e.name) }
+
 func (tm xTextMatch) check() error {
+	if tm.Collation != "" && !slices.Contains(collations, tm.Collation) {
+		return &errCollation{name: tm.Collation}
+	}
 	switch tm.MatchType {
 	case "", "equals", "contains", "starts-with", "ends-with":
 		return nil
@@ -56,8 +70,10 @@ func (tm xTextMatch) check() error {
 // match reports whether c passes the filter (RFC 6352 section 10.5):
 // prop-filters combined by the filter's test (anyof by default), each
 // matching when any of the card's properties of that name passes its
-// text-matches and param-filters. Text is compared unescaped and, unless the
-// collation is i;octet, without regard to case.
+// text-matches and param-filters. Text is compared unescaped and by the
+// collation: i;octet byte for byte, i;ascii-casemap without regard to the
+// case of ASCII letters, i;unicode-casemap (the default) without regard to
+// case.
 func (f xFilter) match(c vcard.Card) bool {
 	all := f.Test == "allof"
 	for _, pf := range f.Props {
@@ -125,7 +141,11 @@ func (p xParamFilter) match(params vcard.Params) bool {
 
 func (tm xTextMatch) match(value string) bool {
 	text := tm.Text
-	if tm.Collation != "i;octet" {
+	switch tm.Collation {
+	case "i;octet":
+	case "i;ascii-casemap":
+		text, value = asciiLower(text), asciiLower(value)
+	default:
 		text, value = strings.ToLower(text), strings.ToLower(value)
 	}
 	var ok bool
@@ -140,4 +160,14 @@ func (tm xTextMatch) match(value string) bool {
 		ok = strings.Contains(value, text)
 	}
 	return ok != (tm.Negate == "yes")
+}
+
+// asciiLower lower-cases the ASCII letters of s and nothing else.
+func asciiLower(s string) string {
+	return strings.Map(func(r rune) rune {
+		if 'A' <= r && r <= 'Z' {
+			return r + 'a' - 'A'
+		}
+		return r
+	}, s)
 }

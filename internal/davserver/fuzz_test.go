@@ -2,6 +2,7 @@ package davserver
 
 import (
 	"bytes"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -30,8 +31,8 @@ func FuzzParsePath(f *testing.F) {
 	})
 }
 
-// FuzzRequest: any PROPFIND or REPORT body is decoded and matched without
-// a panic.
+// FuzzRequest: any PROPFIND, REPORT or PROPPATCH body is decoded (under
+// the XML limits) and matched without a panic.
 func FuzzRequest(f *testing.F) {
 	f.Add(`<D:propfind xmlns:D="DAV:"><D:prop><D:getetag/><C:address-data xmlns:C="urn:ietf:params:xml:ns:carddav" version="3.0"><C:prop name="FN"/></C:address-data></D:prop></D:propfind>`)
 	f.Add(`<C:addressbook-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:carddav"><C:filter test="allof"><C:prop-filter name="EMAIL"><C:param-filter name="TYPE"><C:text-match>home</C:text-match></C:param-filter><C:text-match negate-condition="yes" match-type="ends-with">.org</C:text-match></C:prop-filter></C:filter><C:limit><C:nresults>3</C:nresults></C:limit></C:addressbook-query>`)
@@ -40,7 +41,10 @@ func FuzzRequest(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
+	f.Add(`<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><D:displayname>x</D:displayname></D:prop></D:set><D:remove><D:prop><D:a/></D:prop></D:remove></D:propertyupdate>`)
 	f.Fuzz(func(t *testing.T, body string) {
+		var pu xPropertyUpdate
+		decodeBody(&http.Request{Body: io.NopCloser(strings.NewReader(body))}, &pu)
 		r, _ := http.NewRequest("REPORT", "/", strings.NewReader(body))
 		req, err := decodeRequest(r)
 		if err != nil {
@@ -72,6 +76,9 @@ func FuzzRender(f *testing.F) {
 		}
 		if version == "3.0" && c.Value("VERSION") != "3.0" && !bytes.Equal(out, data) {
 			t.Fatalf("asked 3.0, got %q", c.Value("VERSION"))
+		}
+		if version == "4.0" && c.Value("VERSION") != "4.0" && !bytes.Equal(out, data) {
+			t.Fatalf("asked 4.0, got %q", c.Value("VERSION"))
 		}
 	})
 }

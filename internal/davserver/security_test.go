@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -272,4 +273,43 @@ func TestBadRequestsRefusedCleanly(t *testing.T) {
 			wantStatus(t, e.do(t, tc.method, tc.path, tc.body, tc.hdr...), tc.code)
 		})
 	}
+}
+
+// TestXMLBodiesLimited: bodies under the size limit but nested deeply,
+// naming hundreds of thousands of properties or elements are refused with
+// 413 before they cost memory, for every method that parses XML.
+func TestXMLBodiesLimited(t *testing.T) {
+	e := newEnv(t)
+	deep := strings.Repeat("<D:x>", 10000) + strings.Repeat("</D:x>", 10000)
+	manyProps := `<D:propfind xmlns:D="DAV:"><D:prop>` + strings.Repeat("<D:getetag/>", 800) + `</D:prop></D:propfind>`
+	manyPatch := `<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop>` + strings.Repeat("<D:a/>", 800) + `</D:prop></D:set></D:propertyupdate>`
+	manyElems := `<D:propfind xmlns:D="DAV:"><D:prop><D:getetag>` + strings.Repeat("<D:a/>", 300000) + `</D:getetag></D:prop></D:propfind>`
+	var b strings.Builder
+	b.WriteString(`<D:propfind xmlns:D="DAV:"><D:prop><D:getetag`)
+	for i := range 250000 {
+		b.WriteString(" a" + strconv.Itoa(i) + `=""`)
+	}
+	b.WriteString(`/></D:prop></D:propfind>`)
+	manyAttrs := b.String()
+	for _, tc := range []struct{ name, method, body string }{
+		{"deep PROPFIND", "PROPFIND", `<D:propfind xmlns:D="DAV:">` + deep + `</D:propfind>`},
+		{"deep PROPPATCH", "PROPPATCH", `<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop>` + deep + `</D:prop></D:set></D:propertyupdate>`},
+		{"deep REPORT", "REPORT", `<D:sync-collection xmlns:D="DAV:">` + deep + `</D:sync-collection>`},
+		{"many properties", "PROPFIND", manyProps},
+		{"many properties to patch", "PROPPATCH", manyPatch},
+		{"many elements", "PROPFIND", manyElems},
+		{"many attributes", "PROPFIND", manyAttrs},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			wantStatus(t, e.do(t, tc.method, bookHref, tc.body, "Depth", "0"), http.StatusRequestEntityTooLarge)
+		})
+	}
+	// An honest multiget of a big book is not over any limit.
+	var mg strings.Builder
+	mg.WriteString(`<C:addressbook-multiget xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:carddav"><D:prop><D:getetag/></D:prop>`)
+	for i := range 5000 {
+		mg.WriteString("<D:href>" + bookHref + "c" + strconv.Itoa(i) + ".vcf</D:href>")
+	}
+	mg.WriteString("</C:addressbook-multiget>")
+	wantStatus(t, e.do(t, "REPORT", bookHref, mg.String()), 207)
 }

@@ -11,8 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/emersion/go-webdav/carddav"
 )
 
 // Options configure a Server.
@@ -39,7 +37,7 @@ type Options struct {
 	// proxy that sets that header, else clients could pick their own.
 	TrustForwardedFor bool
 	// OnChange, when set, is called after a client changed the book (a
-	// PUT, DELETE, MOVE or COPY that succeeded), so the daemon can merge
+	// PUT or DELETE that succeeded), so the daemon can merge
 	// the edit soon. It must not block.
 	OnChange func()
 }
@@ -69,7 +67,6 @@ type Server struct {
 	now      func() time.Time
 	proxied  bool
 	onChange func()
-	dav      *carddav.Handler
 }
 
 // New returns a server over opts.DB. It does not listen; see Handler and
@@ -113,7 +110,6 @@ func New(opts Options) (*Server, error) {
 	s.users.refresh()
 	s.users.mu.Unlock()
 	s.limiter = newLimiter(s.now)
-	s.dav = &carddav.Handler{Backend: &backend{s: s}, Prefix: davPrefix}
 	return s, nil
 }
 
@@ -225,7 +221,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 // changes reports whether a request of this method may change the book.
 func changes(method string) bool {
 	switch method {
-	case http.MethodPut, http.MethodDelete, "MOVE", "COPY":
+	case http.MethodPut, http.MethodDelete:
 		return true
 	}
 	return false

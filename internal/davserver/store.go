@@ -46,7 +46,8 @@ type cond struct {
 }
 
 // check returns errPrecondition unless a card whose current ETag is etag
-// (exists false: no card) satisfies c.
+// (exists false: no card) satisfies c. The ETag of any representation of
+// the card (its 3.0 or 4.0 rendering) names the card.
 func (c cond) check(exists bool, etag string) error {
 	if len(c.ifMatch) > 0 {
 		if !exists {
@@ -54,7 +55,7 @@ func (c cond) check(exists bool, etag string) error {
 		}
 		ok := false
 		for _, m := range c.ifMatch {
-			if m == "*" || m == etag {
+			if m == "*" || storedETag(m) == etag {
 				ok = true
 			}
 		}
@@ -63,7 +64,7 @@ func (c cond) check(exists bool, etag string) error {
 		}
 	}
 	for _, m := range c.ifNoneMatch {
-		if exists && (m == "*" || m == etag) {
+		if exists && (m == "*" || storedETag(m) == etag) {
 			return errPrecondition
 		}
 	}
@@ -72,9 +73,12 @@ func (c cond) check(exists bool, etag string) error {
 
 // stored is one card row.
 type stored struct {
-	Href     string
-	UID      string
-	ETag     string
+	Href string
+	UID  string
+	ETag string
+	// Version is the card's VERSION (storedVersion), read even when
+	// Data is not.
+	Version  string
 	Data     []byte
 	Rev      int64
 	Modified time.Time
@@ -100,6 +104,9 @@ type bookState struct {
 	// Floor is the oldest revision a token may carry: tombstones of older
 	// changes were forgotten.
 	Floor int64
+	// Name is the book's display name as a client set it (PROPPATCH);
+	// "" when none did.
+	Name string
 }
 
 func newStore(ctx context.Context, db *sql.DB, now func() time.Time) (*store, error) {
@@ -133,7 +140,8 @@ func readState(ctx context.Context, q querier) (bookState, error) {
 	err := q.QueryRowContext(ctx, `SELECT
 		(SELECT value FROM dav_meta WHERE key = 'epoch'),
 		(SELECT value FROM dav_meta WHERE key = 'rev'),
-		(SELECT value FROM dav_meta WHERE key = 'floor')`).Scan(&st.Epoch, &rev, &floor)
+		(SELECT value FROM dav_meta WHERE key = 'floor'),
+		coalesce((SELECT value FROM dav_meta WHERE key = 'displayname'), '')`).Scan(&st.Epoch, &rev, &floor, &st.Name)
 	if err != nil {
 		return st, fmt.Errorf("reading book revision: %w", err)
 	}
@@ -163,14 +171,16 @@ func (s *store) get(ctx context.Context, href string) (stored, error) {
 		return st, fmt.Errorf("reading card %s: %w", href, err)
 	}
 	st.Modified = time.Unix(mod, 0)
+	st.Version = storedVersion(st.Data)
 	return st, nil
 }
 
 // each calls fn for every card changed after revision since (0: every
 // card), tombstones included when since > 0, in revision order. withData
-// says whether Data is read. fn must not call back into the store.
+// says whether Data is read (Version always is). fn must not call back into
+// the store.
 func (s *store) each(ctx context.Context, since int64, withData bool, fn func(stored) error) error {
-	data := "NULL"
+	data := "substr(data, 1, " + strconv.Itoa(versionHead) + ")"
 	if withData {
 		data = "data"
 	}
@@ -191,6 +201,10 @@ func (s *store) each(ctx context.Context, since int64, withData bool, fn func(st
 			return fmt.Errorf("listing cards: %w", err)
 		}
 		st.Modified = time.Unix(mod, 0)
+		st.Version = storedVersion(st.Data)
+		if !withData {
+			st.Data = nil
+		}
 		if err := fn(st); err != nil {
 			return err
 		}
@@ -361,6 +375,24 @@ func sqliteCode(err error) int {
 func isBusy(err error) bool {
 	c := sqliteCode(err)
 	return c == sqliteBusy || c == sqliteLocked
+}
+
+// setName stores the book's display name; "" removes it, so that the
+// configured name shows again.
+func (s *store) setName(ctx context.Context, name string) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var err error
+		if name == "" {
+			_, err = tx.ExecContext(ctx, `DELETE FROM dav_meta WHERE key = 'displayname'`)
+		} else {
+			_, err = tx.ExecContext(ctx, `INSERT OR REPLACE INTO dav_meta(key, value) VALUES ('displayname', ?)`, name)
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("renaming the book: %w", err)
+	}
+	return nil
 }
 
 // bump increments the book's revision and returns the new one.

@@ -45,6 +45,7 @@ type xRequest struct {
 	XMLName  xml.Name
 	Prop     *xProp    `xml:"DAV: prop"`
 	AllProp  *struct{} `xml:"DAV: allprop"`
+	Include  *xProp    `xml:"DAV: include"`
 	PropName *struct{} `xml:"DAV: propname"`
 	// addressbook-multiget
 	Hrefs []string `xml:"DAV: href"`
@@ -87,16 +88,84 @@ type xTextMatch struct {
 	Collation string `xml:"collation,attr"`
 }
 
+// Limits on XML request bodies, on top of the body size limit: no client
+// comes near them, and they keep a hostile body from costing more memory
+// than its size (every element and attribute becomes a Go value).
+const (
+	maxXMLDepth = 32
+	// maxXMLNodes bounds elements plus attributes in one body: a
+	// multiget of a 10,000-card book stays well below it.
+	maxXMLNodes = 200_000
+	// maxProps bounds the properties one PROPFIND, REPORT or PROPPATCH
+	// names; clients ask for a few dozen at most.
+	maxProps = 500
+)
+
+// errXMLLimit is a request body over one of the limits above (HTTP 413).
+type errXMLLimit struct{ what string }
+
+func (e *errXMLLimit) Error() string { return "XML body: " + e.what }
+
+// limitedTokens hands on an XML body's raw tokens, failing once the body is
+// nested deeper than maxXMLDepth or has more than maxXMLNodes elements and
+// attributes. The decoder wrapped around it resolves namespaces.
+type limitedTokens struct {
+	d            *xml.Decoder
+	depth, nodes int
+}
+
+func (l *limitedTokens) Token() (xml.Token, error) {
+	t, err := l.d.RawToken()
+	switch t := t.(type) {
+	case xml.StartElement:
+		l.depth++
+		l.nodes += 1 + len(t.Attr)
+		if l.depth > maxXMLDepth {
+			return nil, &errXMLLimit{what: "nested deeper than " + strconv.Itoa(maxXMLDepth) + " elements"}
+		}
+		if l.nodes > maxXMLNodes {
+			return nil, &errXMLLimit{what: "more than " + strconv.Itoa(maxXMLNodes) + " elements and attributes"}
+		}
+	case xml.EndElement:
+		l.depth--
+	}
+	return t, err
+}
+
+// newDecoder returns a decoder of an XML request body under the limits.
+func newDecoder(r io.Reader) *xml.Decoder {
+	inner := xml.NewDecoder(r)
+	d := xml.NewTokenDecoder(&limitedTokens{d: inner})
+	d.Strict = true
+	return d
+}
+
+// decodeBody decodes an XML request body into v. ok is false for an empty
+// body.
+func decodeBody(r *http.Request, v any) (ok bool, err error) {
+	err = newDecoder(r.Body).Decode(v)
+	if errors.Is(err, io.EOF) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
 // decodeRequest reads an XML request body. An empty body gives a zero
 // request (PROPFIND then means allprop).
 func decodeRequest(r *http.Request) (*xRequest, error) {
 	var req xRequest
-	err := xml.NewDecoder(r.Body).Decode(&req)
-	if errors.Is(err, io.EOF) && req.XMLName.Local == "" {
-		return &req, nil
-	}
-	if err != nil {
+	if _, err := decodeBody(r, &req); err != nil {
 		return nil, err
+	}
+	n := 0
+	if req.Prop != nil {
+		n += len(req.Prop.Any)
+	}
+	if req.Include != nil {
+		n += len(req.Include.Any)
+	}
+	if n > maxProps {
+		return nil, &errXMLLimit{what: "more than " + strconv.Itoa(maxProps) + " properties asked for"}
 	}
 	return &req, nil
 }
@@ -122,25 +191,35 @@ func (x *xRequest) propRequest() propRequest {
 	case x.PropName != nil:
 		pr.propName = true
 	case x.Prop != nil:
-		for _, w := range x.Prop.Any {
-			wt := want{name: w.XMLName}
-			if w.XMLName == (xml.Name{Space: nsCard, Local: "address-data"}) {
-				wt.version = strings.TrimSpace(w.Version)
-				if wt.version == "" {
-					wt.version = versionParam(w.ContentType)
-				}
-				if w.AllProp == nil {
-					for _, p := range w.Props {
-						wt.fields = append(wt.fields, strings.ToUpper(p.Name))
-					}
-				}
-			}
-			pr.props = append(pr.props, wt)
-		}
+		pr.props = x.Prop.wants()
 	default:
 		pr.allProp = true
+		if x.Include != nil {
+			pr.props = x.Include.wants()
+		}
 	}
 	return pr
+}
+
+// wants returns the properties p names.
+func (x *xProp) wants() []want {
+	var out []want
+	for _, w := range x.Any {
+		wt := want{name: w.XMLName}
+		if w.XMLName == (xml.Name{Space: nsCard, Local: "address-data"}) {
+			wt.version = strings.TrimSpace(w.Version)
+			if wt.version == "" {
+				wt.version = versionParam(w.ContentType)
+			}
+			if w.AllProp == nil {
+				for _, p := range w.Props {
+					wt.fields = append(wt.fields, strings.ToUpper(p.Name))
+				}
+			}
+		}
+		out = append(out, wt)
+	}
+	return out
 }
 
 // addressData returns the address-data property asked for, if any.
