@@ -146,6 +146,14 @@ func (u *users) check(user, password string) bool {
 	return good
 }
 
+// known reports whether user has a line in the users file.
+func (u *users) known(user string) bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	_, ok := u.hashes[user]
+	return ok
+}
+
 // readUsers parses a users file: "user:bcrypt-hash" a line; blank lines
 // and lines starting with '#' are skipped.
 func readUsers(path string) (map[string][]byte, error) {

@@ -152,6 +152,7 @@ func (s *Server) serveError(w http.ResponseWriter, r *http.Request, err error) {
 	var he *httpError
 	var mbe *http.MaxBytesError
 	var xle *errXMLLimit
+	var be *bodyError
 	switch {
 	case errors.As(err, &mbe):
 		s.log.Warn("request body too large", "path", r.URL.Path, "limit", s.maxBody)
@@ -164,6 +165,11 @@ func (s *Server) serveError(w http.ResponseWriter, r *http.Request, err error) {
 			s.log.Error("CardDAV request failed", "method", r.Method, "path", r.URL.Path, "err", he.msg)
 		}
 		http.Error(w, he.msg, he.code)
+	case errors.As(err, &be):
+		// A client mistake or a client gone: nothing to fix here.
+		s.log.Info("request body unreadable", "method", r.Method, "path", r.URL.Path, "err", be.err)
+		w.Header().Set("Connection", "close")
+		http.Error(w, "request body unreadable", http.StatusBadRequest)
 	case errors.Is(err, context.Canceled):
 	case sqliteCode(err) == sqliteFull:
 		s.log.Error("CardDAV write refused: disk full", "method", r.Method, "path", r.URL.Path, "err", err)

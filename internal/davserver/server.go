@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -36,6 +37,16 @@ type Options struct {
 	// from the last X-Forwarded-For entry: set it only behind a reverse
 	// proxy that sets that header, else clients could pick their own.
 	TrustForwardedFor bool
+	// MaxConnsPerAddr is how many connections one client address may hold
+	// open at once; further ones are closed as soon as they are accepted.
+	// 0 means DefaultMaxConnsPerAddr, negative no limit. Behind a reverse
+	// proxy (TrustForwardedFor) every connection comes from the proxy, and
+	// there is no limit.
+	MaxConnsPerAddr int
+	// ReadTimeout bounds the time to read a request, body included; 0
+	// means DefaultReadTimeout. IdleTimeout bounds how long a kept-alive
+	// connection waits for its next request; 0 means DefaultIdleTimeout.
+	ReadTimeout, IdleTimeout time.Duration
 	// OnChange, when set, is called after a client changed the book (a
 	// PUT or DELETE that succeeded), so the daemon can merge
 	// the edit soon. It must not block.
@@ -44,6 +55,19 @@ type Options struct {
 
 // DefaultMaxBody is the request body limit when Options.MaxBody is 0.
 const DefaultMaxBody = 10 << 20
+
+// Timeouts of the server's connections. A request's headers must arrive
+// within headerTimeout and the whole request (a 10 MB card on a slow phone
+// line included) within DefaultReadTimeout, so that a client trickling
+// bytes cannot hold a connection for ever; a response has writeTimeout.
+const (
+	headerTimeout      = 20 * time.Second
+	DefaultReadTimeout = 2 * time.Minute
+	DefaultIdleTimeout = 2 * time.Minute
+	writeTimeout       = 10 * time.Minute
+	// maxHeaderBytes bounds a request's headers; net/http's default is 1 MB.
+	maxHeaderBytes = 64 << 10
+)
 
 // Paths of the server's resources. The layout has the depths go-webdav's
 // carddav.Handler expects after its prefix: principal, home set, book, card.
@@ -67,6 +91,9 @@ type Server struct {
 	now      func() time.Time
 	proxied  bool
 	onChange func()
+	maxConns int
+	readTO   time.Duration
+	idleTO   time.Duration
 }
 
 // New returns a server over opts.DB. It does not listen; see Handler and
@@ -86,6 +113,18 @@ func New(opts Options) (*Server, error) {
 		now:      opts.Now,
 		proxied:  opts.TrustForwardedFor,
 		onChange: opts.OnChange,
+		maxConns: opts.MaxConnsPerAddr,
+		readTO:   opts.ReadTimeout,
+		idleTO:   opts.IdleTimeout,
+	}
+	if s.maxConns == 0 {
+		s.maxConns = DefaultMaxConnsPerAddr
+	}
+	if s.readTO <= 0 {
+		s.readTO = DefaultReadTimeout
+	}
+	if s.idleTO <= 0 {
+		s.idleTO = DefaultIdleTimeout
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -140,9 +179,15 @@ func (s *Server) ListenAndServe(ctx context.Context, addr, certFile, keyFile str
 func (s *Server) Serve(ctx context.Context, ln net.Listener, certFile, keyFile string) error {
 	srv := &http.Server{
 		Handler:           s.Handler(),
-		ReadHeaderTimeout: 20 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		ReadHeaderTimeout: min(headerTimeout, s.readTO),
+		ReadTimeout:       s.readTO,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       s.idleTO,
+		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	}
+	if s.maxConns > 0 && !s.proxied {
+		ln = newCapListener(ln, s.maxConns, s.log)
 	}
 	done := make(chan error, 1)
 	go func() {
@@ -191,9 +236,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.ContentLength == 0 {
-		r.Body = http.NoBody // go-webdav tells an empty body by a read of EOF
+		r.Body = http.NoBody
 	} else {
-		r.Body = http.MaxBytesReader(w, r.Body, s.maxBody)
+		r.Body = clientBody{http.MaxBytesReader(w, r.Body, s.maxBody)}
 	}
 
 	switch {
@@ -259,19 +304,31 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (string, b
 		challenge()
 		return "", false
 	}
-	ipKey, userKey := "ip:"+s.clientAddr(r), "user:"+user
-	if wait := s.limiter.wait(ipKey, userKey); wait > 0 {
+	// A name that cannot be a user's is not tracked (nor kept): only its
+	// address is, so that made-up names of any length cost no memory.
+	keys := []string{"ip:" + s.clientAddr(r)}
+	valid := checkUserName(user) == nil
+	if valid {
+		keys = append(keys, "user:"+user)
+	}
+	if wait := s.limiter.wait(keys...); wait > 0 {
 		secs := int((wait + time.Second - 1) / time.Second)
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
 		http.Error(w, "too many failed logins; try again later", http.StatusTooManyRequests)
 		return "", false
 	}
-	if checkUserName(user) == nil && s.users.check(user, password) {
-		s.limiter.succeed(ipKey, userKey)
+	if valid && s.users.check(user, password) {
+		s.limiter.succeed(keys...)
 		return user, true
 	}
-	s.limiter.fail(ipKey, userKey)
-	s.log.Warn("login failed", "user", user, "client", s.clientAddr(r))
+	s.limiter.fail(keys...)
+	// Only a known user's name is logged: anything else a client sent as
+	// a name (a password typed in the wrong field, 600 KB of junk) is not.
+	name := "(unknown user)"
+	if valid && s.users.known(user) {
+		name = user
+	}
+	s.log.Warn("login failed", "user", name, "client", s.clientAddr(r))
 	challenge()
 	return "", false
 }
@@ -291,4 +348,24 @@ func (s *Server) clientAddr(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
+}
+
+// clientBody marks the errors of reading a request body that are the
+// client's doing (malformed chunked encoding, a body cut short by a client
+// that went away) as bodyError, which is answered 400, not 500.
+type clientBody struct{ io.ReadCloser }
+
+// bodyError is a request body that could not be read.
+type bodyError struct{ err error }
+
+func (e *bodyError) Error() string { return "reading request body: " + e.err.Error() }
+func (e *bodyError) Unwrap() error { return e.err }
+
+func (b clientBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	var mbe *http.MaxBytesError
+	if err != nil && err != io.EOF && !errors.As(err, &mbe) {
+		err = &bodyError{err: err}
+	}
+	return n, err
 }
