@@ -66,6 +66,8 @@ type Runner struct {
 	// book is the embedded server's book, made once per state store.
 	book      ksync.Target
 	bookStore *state.Store
+	// loadState loads the whole state (Store.Load; tests count the calls).
+	loadState func(*state.Store, context.Context) (*ksync.State, error)
 	// AllowShrink applies a source's snapshot even when it shrank by more
 	// than the config's max_shrink.
 	AllowShrink bool
@@ -80,7 +82,8 @@ func NewRunner(cfg *Config, log *slog.Logger) (*Runner, error) {
 	if err != nil {
 		return nil, fmt.Errorf("default_region: %w", err)
 	}
-	r := &Runner{cfg: cfg, log: log, engine: eng, Now: time.Now, build: buildID(), cfgHash: configHash(cfg)}
+	r := &Runner{cfg: cfg, log: log, engine: eng, Now: time.Now, build: buildID(), cfgHash: configHash(cfg),
+		loadState: (*state.Store).Load}
 	for _, sc := range cfg.Sources {
 		var src ksync.Source
 		switch sc.Kind {
@@ -344,31 +347,55 @@ type read struct {
 // fingerprint is the same, it is the same day (states move with days), and
 // the report files stand. Then the state need not even be loaded.
 func (r *Runner) nothingChanged(light *state.Light, fingerprint string, now time.Time, srcReads, tgtReads []read, ext externalRead, targets []ksync.Target) bool {
-	if light.Meta[ksync.MetaFingerprint] != fingerprint || light.Meta[metaDay] != now.Format(time.DateOnly) ||
-		light.Meta[metaConfig] != r.cfgHash ||
-		light.Meta[metaExternal] != ext.hash || len(ext.failed) > 0 || light.Behind > 0 || !r.reportFilesExist() {
+	if !r.metaUnchanged(light, fingerprint, now) || !externalUnchanged(light, ext) {
 		return false
 	}
 	for _, rd := range srcReads {
-		if rd.err != nil || !rd.snap.Empty() {
+		if !sourceUnchanged(rd) {
 			return false
 		}
 	}
 	for i, rd := range tgtReads {
-		if rd.err != nil {
+		if !targetUnchanged(light, targets[i].Name(), rd) {
 			return false
 		}
-		if light.Entries[targets[i].Name()] != light.Contacts {
-			return false // a card to write or to bring back
-		}
-		written := light.ETags[targets[i].Name()]
-		if len(written) != len(rd.listing) {
+	}
+	return true
+}
+
+// metaUnchanged is the part of nothingChanged known before anything is
+// read: same merge fingerprint, config and day, no card behind its
+// contact, report files in place.
+func (r *Runner) metaUnchanged(light *state.Light, fingerprint string, now time.Time) bool {
+	return light.Meta[ksync.MetaFingerprint] == fingerprint && light.Meta[metaDay] == now.Format(time.DateOnly) &&
+		light.Meta[metaConfig] == r.cfgHash && light.Behind == 0 && r.reportFilesExist()
+}
+
+// externalUnchanged reports whether the calendars and mail gave what they
+// gave at the last full sync.
+func externalUnchanged(light *state.Light, ext externalRead) bool {
+	return light.Meta[metaExternal] == ext.hash && len(ext.failed) == 0
+}
+
+// sourceUnchanged reports whether a source's read changed nothing.
+func sourceUnchanged(rd read) bool { return rd.err == nil && rd.snap.Empty() }
+
+// targetUnchanged reports whether a target's listing holds exactly the
+// cards kith wrote there, one a contact.
+func targetUnchanged(light *state.Light, name string, rd read) bool {
+	if rd.err != nil {
+		return false
+	}
+	if light.Entries[name] != light.Contacts {
+		return false // a card to write or to bring back
+	}
+	written := light.ETags[name]
+	if len(written) != len(rd.listing) {
+		return false
+	}
+	for href, etag := range rd.listing {
+		if w, ok := written[href]; !ok || w != etag {
 			return false
-		}
-		for href, etag := range rd.listing {
-			if w, ok := written[href]; !ok || w != etag {
-				return false
-			}
 		}
 	}
 	return true
@@ -451,21 +478,40 @@ func (r *Runner) Sync(ctx context.Context, st *state.Store) (*Summary, error) {
 	if r.DryRun {
 		items = &ksync.MemItems{Base: items}
 	}
-	// The whole state loads while every source, every target's listing and
-	// every calendar and mailbox are read: most of the time goes to
-	// waiting on servers and disks. When nothing changed anywhere, the
-	// load is called off.
+	in := ksync.Input{Now: start, Constraints: decisions}
+	for _, src := range r.sources {
+		in.Priority = append(in.Priority, src.Name())
+	}
+	in.Fingerprint = r.fingerprint(in)
+	// The whole state is loaded as soon as a read shows that this sync
+	// changes something, while the other reads go on: most of the time goes
+	// to waiting on servers and disks. A sync in which nothing changed
+	// (most of them) never starts it, and leaves the cores to the server.
 	var (
-		prev    *ksync.State
-		loadErr error
-		loaded  = make(chan struct{})
+		prev      *ksync.State
+		loadErr   error
+		loaded    = make(chan struct{})
+		startLoad gosync.Once
 	)
 	loadCtx, cancelLoad := context.WithCancel(ctx)
 	defer cancelLoad()
-	go func() {
-		defer close(loaded)
-		prev, loadErr = st.Load(loadCtx)
-	}()
+	load := func() {
+		startLoad.Do(func() {
+			go func() {
+				defer close(loaded)
+				prev, loadErr = r.loadState(st, loadCtx)
+			}()
+		})
+	}
+	// noLoad waits for a load that was started, or makes sure none starts.
+	noLoad := func() {
+		cancelLoad()
+		startLoad.Do(func() { close(loaded) })
+		<-loaded
+	}
+	if r.DryRun || !r.metaUnchanged(light, in.Fingerprint, start) {
+		load()
+	}
 	srcReads := make([]read, len(r.sources))
 	tgtReads := make([]read, len(targets))
 	var ext externalRead
@@ -476,6 +522,9 @@ func (r *Runner) Sync(ctx context.Context, st *state.Store) (*Summary, error) {
 			defer wg.Done()
 			rd := &srcReads[i]
 			rd.snap, rd.err = src.Read(ctx, light.Cursors[src.Name()])
+			if !sourceUnchanged(*rd) {
+				load()
+			}
 		}()
 	}
 	for i, t := range targets {
@@ -484,27 +533,27 @@ func (r *Runner) Sync(ctx context.Context, st *state.Store) (*Summary, error) {
 			defer wg.Done()
 			rd := &tgtReads[i]
 			rd.listing, rd.err = t.List(ctx)
+			if !targetUnchanged(light, t.Name(), *rd) {
+				load()
+			}
 		}()
 	}
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		ext = r.readExternal(ctx, start, items)
+		if !externalUnchanged(light, ext) {
+			load()
+		}
 	}()
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
-		<-loaded
+		noLoad()
 		return sum, err
 	}
-	in := ksync.Input{Now: start, Constraints: decisions}
-	for _, src := range r.sources {
-		in.Priority = append(in.Priority, src.Name())
-	}
-	in.Fingerprint = r.fingerprint(in)
 
 	if !r.DryRun && r.nothingChanged(light, in.Fingerprint, start, srcReads, tgtReads, ext, targets) {
-		cancelLoad()
-		<-loaded
+		noLoad()
 		next := &ksync.State{Cursors: map[string]string{}}
 		for k, v := range light.Cursors {
 			next.Cursors[k] = v
@@ -522,6 +571,7 @@ func (r *Runner) Sync(ctx context.Context, st *state.Store) (*Summary, error) {
 		phases.done("save")
 		return sum, nil
 	}
+	load()
 	<-loaded
 	phases.done("load")
 	if loadErr != nil {

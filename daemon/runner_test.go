@@ -14,6 +14,7 @@ import (
 
 	"kith/internal/demo"
 	"kith/internal/state"
+	ksync "kith/sync"
 	"kith/sync/card"
 	"kith/sync/report"
 )
@@ -282,5 +283,51 @@ func TestStateSurvivesReopen(t *testing.T) {
 	}
 	if len(s.Records) != 9 || len(s.Contacts) != 7 || len(s.Targets["merged"]) != 7 {
 		t.Errorf("state holds %d records, %d contacts, %d target entries; want 9, 7, 7", len(s.Records), len(s.Contacts), len(s.Targets["merged"]))
+	}
+}
+
+// A sync in which nothing changed never loads the whole state (it would
+// only compete with the server for the cores); one in which a source
+// changed loads it once.
+func TestNoChangeSyncNeverLoadsTheState(t *testing.T) {
+	cfg, dir := demoSetup(t)
+	r, err := NewRunner(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)
+	r.Now = func() time.Time { return now }
+	loads := 0
+	r.loadState = func(st *state.Store, ctx context.Context) (*ksync.State, error) {
+		loads++
+		return st.Load(ctx)
+	}
+	ctx := context.Background()
+	st, err := state.Open(ctx, cfg.StateDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for i, want := range []int{1, 0, 0} {
+		loads = 0
+		if _, err := r.Sync(ctx, st); err != nil {
+			t.Fatal(err)
+		}
+		if loads != want {
+			t.Errorf("sync %d loaded the state %d times, want %d", i+1, loads, want)
+		}
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*", "*.vcf"))
+	if len(files) == 0 {
+		t.Fatal("no source card in the demo")
+	}
+	os.WriteFile(files[0], []byte("BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Neu Person\r\nEMAIL:neu@example.org\r\nEND:VCARD\r\n"), 0o600)
+	loads = 0
+	sum, err := r.Sync(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if loads != 1 || sum.Created+sum.Updated == 0 {
+		t.Errorf("sync after a source change: %d loads (want 1), %s", loads, sum)
 	}
 }
