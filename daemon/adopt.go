@@ -54,8 +54,8 @@ func newOnTarget(ctx context.Context, t ksync.Target, prev *ksync.State, listing
 	}
 	for _, href := range hrefs {
 		e, ok := got[href]
-		if !ok {
-			continue
+		if !ok || ksync.IsGroup(e.Card) {
+			continue // a group is no person: SyncTarget keeps it as it is
 		}
 		snap.Records = append(snap.Records, ksync.Record{
 			Source: t.Name(), ID: href, Card: e.Card, Hash: card.Hash(e.Card), Seen: card.Revision(e.Card),

@@ -77,6 +77,9 @@ func planCards(target string, contacts []*Contact, next map[string]*TargetEntry,
 	}
 	cands := map[*Contact][]cand{}
 	for href, ent := range next {
+		if ent.Group {
+			continue
+		}
 		var c *Contact
 		switch {
 		case ent.Deleted:

@@ -106,7 +106,11 @@ func (e *Engine) Merge(ctx context.Context, in Input) (*Outcome, error) {
 	e.applySnapshots(prev, next, in, out)
 
 	keys := make([]RecordKey, 0, len(next.Records))
-	for k := range next.Records {
+	for k, r := range next.Records {
+		if IsGroup(r.Card) {
+			r.UID = "" // a group card names people; it is none
+			continue
+		}
 		keys = append(keys, k)
 	}
 	rank := map[string]int{}

@@ -94,6 +94,10 @@ type TargetEntry struct {
 	Base vcard.Card
 	// BaseHash is card.Hash of Base.
 	BaseHash string
+	// Group is set for a group card a client made on the target: no
+	// contact's, never merged, written only to point its members at the
+	// cards they merged into. UID is "" and Base nil.
+	Group bool
 	// Deleted is set when the user deleted the card on the target: it is not
 	// written again.
 	Deleted bool

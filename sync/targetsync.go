@@ -63,6 +63,8 @@ func (e *Engine) SyncTarget(ctx context.Context, t Target, contacts []*Contact, 
 		etag, ok := listing[href]
 		switch {
 		case e.Deleted:
+		case !ok && e.Group:
+			delete(next, href) // the user deleted a group: nothing of kith's
 		case !ok:
 			e.Deleted = true
 			st.UserDeletes++
@@ -83,11 +85,28 @@ func (e *Engine) SyncTarget(ctx context.Context, t Target, contacts []*Contact, 
 				changed = append(changed, p.href)
 			}
 		}
+		changed = append(changed, p.drops...) // their UIDs, for groups naming them
 	}
+	// Cards neither kith's nor adopted: group cards a client made, read
+	// once to be known.
+	var unknown []string
+	for href := range listing {
+		if _, known := next[href]; !known && owner[href] == nil && !madeByKith(href) {
+			unknown = append(unknown, href)
+		}
+	}
+	changed = append(changed, unknown...)
 	slices.Sort(changed)
+	changed = slices.Compact(changed)
 	current, err := t.Get(ctx, changed)
 	if err != nil {
 		return entries, st, fmt.Errorf("target %q: reading changed cards: %w", t.Name(), err)
+	}
+	for _, href := range changed {
+		g, ok := current[href]
+		if ent := next[href]; ok && (ent != nil && ent.Group || ent == nil && owner[href] == nil && IsGroup(g.Card)) {
+			next[href] = &TargetEntry{Group: true, ETag: g.ETag, Card: g.Card, Hash: card.Hash(g.Card)}
+		}
 	}
 
 	// Writes run in parallel when the target allows it (a CardDAV server);
@@ -151,6 +170,7 @@ func (e *Engine) SyncTarget(ctx context.Context, t Target, contacts []*Contact, 
 	}
 	folded := map[string]string{}  // href of an absorbed card → the ETag its content was taken at
 	dropped := map[string]string{} // href of a card the user made, merged into another → its ETag
+	renamed := map[string]string{} // UID of a card that goes → UID of the card it merged into
 	for _, j := range jobs {
 		href, c, ent, cur, base, baseHash, absorbed, drops := j.href, j.c, j.ent, j.cur, j.base, j.baseHash, j.absorbed, j.drops
 		select {
@@ -197,17 +217,29 @@ func (e *Engine) SyncTarget(ctx context.Context, t Target, contacts []*Contact, 
 				st.Updated++
 			}
 			next[href] = res.entry
+			to := res.entry.Card.Value(vcard.FieldUID)
 			for _, ab := range absorbed {
 				folded[ab.href] = ab.etag
+				if from := ab.card.Value(vcard.FieldUID); from != "" && from != to {
+					renamed[from] = to
+				}
 			}
 			for _, h := range drops {
 				dropped[h] = listing[h]
+				if from := current[h].Card.Value(vcard.FieldUID); from != "" && from != to {
+					renamed[from] = to
+				}
 			}
 		}()
 	}
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
 		return next, st, err
+	}
+	if !e.renameMembers(ctx, t, next, renamed, &st, log) {
+		// A group still names cards that merged: they stay until it does.
+		clear(folded)
+		clear(dropped)
 	}
 	slices.Sort(st.Failed)
 	desired := map[string]bool{}
@@ -218,7 +250,7 @@ func (e *Engine) SyncTarget(ctx context.Context, t Target, contacts []*Contact, 
 	}
 	for _, href := range sortedHrefs(next) {
 		ent := next[href]
-		if desired[href] {
+		if desired[href] || ent.Group {
 			continue
 		}
 		if ent.Deleted {
@@ -280,6 +312,54 @@ func (e *Engine) SyncTarget(ctx context.Context, t Target, contacts []*Contact, 
 		return next, st, fmt.Errorf("target %q: %d of the writes failed, first: %s", t.Name(), len(st.Failed), st.Failed[0])
 	}
 	return next, st, nil
+}
+
+// renameMembers points the members of every group card on t that name a
+// card about to go (renamed: its UID → the UID of the card it merged into)
+// at the card that stays, with conditional writes. It reports whether
+// every group that needed it was written.
+func (e *Engine) renameMembers(ctx context.Context, t Target, next map[string]*TargetEntry, renamed map[string]string,
+	st *TargetStats, log *slog.Logger) bool {
+	if len(renamed) == 0 {
+		return true
+	}
+	ok := true
+	for _, href := range sortedHrefs(next) {
+		ent := next[href]
+		if !ent.Group {
+			continue
+		}
+		g, etag := ent.Card, ent.ETag
+		for attempt := 0; ; attempt++ {
+			want, changed := renameMembers(g, renamed)
+			if !changed {
+				break
+			}
+			newTag, err := t.Put(ctx, href, want, etag)
+			if err == nil {
+				next[href] = &TargetEntry{Group: true, ETag: newTag, Card: want, Hash: card.Hash(want)}
+				st.Updated++
+				log.Info("group members pointed at the cards they merged into", "target", t.Name(), "href", href)
+				break
+			}
+			if errors.Is(err, ErrConflict) && attempt+1 < maxConflictRetries {
+				got, gerr := t.Get(ctx, []string{href})
+				if gerr == nil {
+					cur, there := got[href]
+					if !there {
+						break // deleted meanwhile
+					}
+					g, etag = cur.Card, cur.ETag
+					continue
+				}
+				err = gerr
+			}
+			st.Failed = append(st.Failed, fmt.Sprintf("%s: pointing group members at merged cards: %v", href, err))
+			ok = false
+			break
+		}
+	}
+	return ok
 }
 
 // baseOf returns the golden card the entry's card was made from, and its

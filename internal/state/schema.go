@@ -131,4 +131,8 @@ CREATE TABLE items (
 	PRIMARY KEY (source, box, item)
 ) WITHOUT ROWID;
 `,
+	// 7: group cards on targets (never a contact's).
+	`
+ALTER TABLE target_entries ADD COLUMN is_group INTEGER NOT NULL DEFAULT 0;
+`,
 }

@@ -258,7 +258,7 @@ func (s *Store) loadContacts(ctx context.Context, st *ksync.State) error {
 }
 
 func (s *Store) loadTargets(ctx context.Context, st *ksync.State) error {
-	rows, err := s.db.QueryContext(ctx, "SELECT target, href, uid, etag, hash, card, deleted, base, base_hash FROM target_entries")
+	rows, err := s.db.QueryContext(ctx, "SELECT target, href, uid, etag, hash, card, deleted, base, base_hash, is_group FROM target_entries")
 	if err != nil {
 		return err
 	}
@@ -271,7 +271,7 @@ func (s *Store) loadTargets(ctx context.Context, st *ksync.State) error {
 		var k key
 		var e ksync.TargetEntry
 		var d, b []byte
-		if err := rows.Scan(&k.target, &k.href, &e.UID, &e.ETag, &e.Hash, &d, &e.Deleted, &b, &e.BaseHash); err != nil {
+		if err := rows.Scan(&k.target, &k.href, &e.UID, &e.ETag, &e.Hash, &d, &e.Deleted, &b, &e.BaseHash, &e.Group); err != nil {
 			return err
 		}
 		keys, es, data = append(keys, k), append(es, &e), append(data, d, b)
@@ -327,8 +327,9 @@ type Light struct {
 	// ETags holds, per target, the ETag of every card kith wrote there and
 	// the user did not delete: target → href → ETag.
 	ETags map[string]map[string]string
-	// Entries counts, per target, every card kith knows there, the ones
-	// the user deleted included: one a contact after a complete sync.
+	// Entries counts, per target, every contact's card kith knows there,
+	// the ones the user deleted included (group cards not): one a contact
+	// after a complete sync.
 	Entries map[string]int
 	// Records and Contacts count the stored records and contacts.
 	Records, Contacts int
@@ -351,18 +352,20 @@ func (s *Store) LoadLight(ctx context.Context) (*Light, error) {
 		return nil, fmt.Errorf("state: loading meta: %w", err)
 	}
 	l.Meta = st.Meta
-	rows, err := s.db.QueryContext(ctx, "SELECT target, href, etag, deleted FROM target_entries")
+	rows, err := s.db.QueryContext(ctx, "SELECT target, href, etag, deleted, is_group FROM target_entries")
 	if err != nil {
 		return nil, fmt.Errorf("state: loading target entries: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var target, href, etag string
-		var deleted bool
-		if err := rows.Scan(&target, &href, &etag, &deleted); err != nil {
+		var deleted, group bool
+		if err := rows.Scan(&target, &href, &etag, &deleted, &group); err != nil {
 			return nil, err
 		}
-		l.Entries[target]++
+		if !group {
+			l.Entries[target]++
+		}
 		if deleted {
 			continue
 		}
@@ -376,7 +379,7 @@ func (s *Store) LoadLight(ctx context.Context) (*Light, error) {
 	}
 	if err := s.db.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM records), (SELECT COUNT(*) FROM contacts),
 		(SELECT COUNT(*) FROM target_entries e LEFT JOIN contacts c ON c.uid = e.uid
-			WHERE e.deleted = 0 AND (c.hash IS NULL OR e.base_hash <> c.hash))
+			WHERE e.deleted = 0 AND e.is_group = 0 AND (c.hash IS NULL OR e.base_hash <> c.hash))
 		+ (SELECT COUNT(*) FROM target_entries e JOIN records r ON r.source = e.target AND r.id = e.href
 			WHERE e.deleted = 1)`).Scan(&l.Records, &l.Contacts, &l.Behind); err != nil {
 		return nil, fmt.Errorf("state: counting: %w", err)
@@ -516,7 +519,7 @@ func saveTargets(ctx context.Context, tx *sql.Tx, prev, next *ksync.State) error
 		old := prev.Targets[target]
 		for href, e := range entries {
 			if p := old[href]; p != nil && p.UID == e.UID && p.ETag == e.ETag && p.Hash == e.Hash && p.Deleted == e.Deleted &&
-				p.BaseHash == e.BaseHash {
+				p.BaseHash == e.BaseHash && p.Group == e.Group {
 				continue
 			}
 			var data, base []byte
@@ -526,8 +529,8 @@ func saveTargets(ctx context.Context, tx *sql.Tx, prev, next *ksync.State) error
 			if e.Base != nil {
 				base = card.EncodeBytes(e.Base)
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO target_entries(target, href, uid, etag, hash, card, deleted, base, base_hash)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, target, href, e.UID, e.ETag, e.Hash, data, e.Deleted, base, e.BaseHash); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO target_entries(target, href, uid, etag, hash, card, deleted, base, base_hash, is_group)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, target, href, e.UID, e.ETag, e.Hash, data, e.Deleted, base, e.BaseHash, e.Group); err != nil {
 				return fmt.Errorf("target %q: %s: %w", target, href, err)
 			}
 		}
