@@ -133,3 +133,53 @@ func TestAccountSourceNeverReadsItsTarget(t *testing.T) {
 		})
 	}
 }
+
+// TestNoChangeSyncAsksOnlyCtags: once kith has listed its CardDAV target
+// and read its source books, a sync in which nothing changed (each in a
+// new Runner, as `kith --once` is) asks each collection its getctag and
+// nothing else.
+func TestNoChangeSyncAsksOnlyCtags(t *testing.T) {
+	for _, s := range davServers {
+		t.Run(s.name, func(t *testing.T) {
+			srv := s.start(t)
+			for _, b := range []string{"friends", "work"} {
+				book := srv.MakeBook(t, b, b)
+				srv.PutCard(t, book+"a.vcf", davtest.Card(b+"a", "Ann "+b, "EMAIL:ann@"+b+".example.org"))
+			}
+			px := davtest.NewProxy(t, srv.URL)
+			proxied := *srv
+			proxied.URL = px.URL
+			cfg, _ := accountConfig(t, &proxied, t.TempDir())
+			for i := range 3 {
+				if sum := syncAt(t, cfg, fixedNow); !sum.Complete() || (i > 0 && sum.Created+sum.Updated+sum.Removed > 0) {
+					t.Fatalf("sync %d: %s", i+1, sum)
+				}
+			}
+			px.Reset()
+			if sum := syncAt(t, cfg, fixedNow); !sum.Complete() || sum.Created+sum.Updated+sum.Removed > 0 {
+				t.Fatalf("no-change sync: %s", sum)
+			}
+			// Each collection once; with Digest a new process meets each
+			// first request's challenge once more.
+			per := 1
+			if srv.Auth == "digest" {
+				per = 2
+			}
+			asked := map[string]int{}
+			for _, r := range px.Requests() {
+				asked[r.Path]++
+				if r.Kind != "PROPFIND depth 0" {
+					t.Errorf("no-change sync sent %s %s", r.Kind, r.Path)
+				}
+			}
+			for p, n := range asked {
+				if n > per {
+					t.Errorf("no-change sync asked %s %d times", p, n)
+				}
+			}
+			if asked[srv.Home+"kith/"] == 0 || len(asked) < 3 {
+				t.Errorf("no-change sync asked %v", asked)
+			}
+		})
+	}
+}

@@ -468,6 +468,8 @@ func (r *Runner) Sync(ctx context.Context, st *state.Store) (*Summary, error) {
 	if err != nil {
 		return sum, err
 	}
+	raw := slices.Clone(targets)
+	restoreTargetCursors(raw, light.Cursors)
 	decisions, err := constraints(ctx, st)
 	if err != nil {
 		return sum, err
@@ -551,6 +553,7 @@ func (r *Runner) Sync(ctx context.Context, st *state.Store) (*Summary, error) {
 		noLoad()
 		return sum, err
 	}
+	phases.done("read")
 
 	if !r.DryRun && r.nothingChanged(light, in.Fingerprint, start, srcReads, tgtReads, ext, targets) {
 		noLoad()
@@ -561,8 +564,8 @@ func (r *Runner) Sync(ctx context.Context, st *state.Store) (*Summary, error) {
 		for i, src := range r.sources {
 			next.Cursors[src.Name()] = srcReads[i].snap.Cursor
 		}
+		saveTargetCursors(raw, next.Cursors)
 		sum.Records, sum.Contacts = light.Records, light.Contacts
-		phases.done("read")
 		sum.Duration = r.Now().Sub(start)
 		if err := st.Save(ctx, &ksync.State{Cursors: light.Cursors}, next, state.Run{Started: start, Finished: r.Now(), Summary: sum}); err != nil {
 			return sum, err
@@ -591,6 +594,7 @@ func (r *Runner) Sync(ctx context.Context, st *state.Store) (*Summary, error) {
 			// Its adopted records stay; cards made there wait for the next sync.
 			in.Failed = append(in.Failed, t.Name())
 			r.log.Warn("target not listed; cards made there wait for the next sync", "target", t.Name(), "err", err)
+			targets[i] = failedListing{Target: t, err: err}
 			continue
 		}
 		targets[i] = &listedTarget{Target: t, listing: tgtReads[i].listing}
@@ -617,7 +621,7 @@ func (r *Runner) Sync(ctx context.Context, st *state.Store) (*Summary, error) {
 	for _, e := range ext.errs {
 		sum.Errors = append(sum.Errors, e)
 	}
-	phases.done("read")
+	phases.done("adopt")
 	out, as, cmds, err := r.mergeAndWrite(ctx, in, targets, sum)
 	phases.done("merge_write")
 	if err != nil {
@@ -653,6 +657,7 @@ func (r *Runner) Sync(ctx context.Context, st *state.Store) (*Summary, error) {
 	out.State.Meta[metaDay] = start.Format(time.DateOnly)
 	out.State.Meta[metaExternal] = ext.hash
 	out.State.Meta[metaConfig] = r.cfgHash
+	saveTargetCursors(raw, out.State.Cursors)
 	// The report is written before the state is saved, so that its hash is
 	// saved only once the files stand.
 	if err := r.writeReport(rep, out.State.Meta); err != nil {

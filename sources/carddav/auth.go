@@ -247,6 +247,27 @@ func splitChallenges(v string) []string {
 	return out
 }
 
+// learned returns the scheme the server asked for, when it is one a later
+// process may send from the first request on (Basic), else "".
+func (a *auth) learned() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.scheme == schemeBasic {
+		return schemeBasic
+	}
+	return ""
+}
+
+// remember takes in what learned returned in an earlier process: the
+// server asked for Basic, so the first request carries it.
+func (a *auth) remember(scheme string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if scheme == schemeBasic && a.scheme == "" && a.user != "" {
+		a.scheme = schemeBasic
+	}
+}
+
 // secrets returns what must never appear in a message: the password and
 // the Basic token.
 func (a *auth) secrets() []string {

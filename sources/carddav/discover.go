@@ -18,6 +18,10 @@ type book struct {
 	sync bool   // the server offers sync-collection on it
 	// token is the sync-token discovery saw, to tell kith's own books.
 	token string
+	// ctag is the getctag discovery saw; discovered says the book was
+	// found in this Read, so ctag is fresh and need not be asked again.
+	ctag       string
+	discovered bool
 }
 
 // Book is an address book a Source found, and whether it reads it.
@@ -90,7 +94,7 @@ func (s *Source) discoverFrom(ctx context.Context, u *url.URL) ([]book, error) {
 		}
 	}
 	if rt := p.ResourceType; rt != nil && rt.AddressBook != nil {
-		return []book{{url: final, name: p.DisplayName, sync: p.SyncToken != "" || p.SupportedReports.sync(), token: p.SyncToken}}, nil
+		return []book{{url: final, name: p.DisplayName, sync: p.SyncToken != "" || p.SupportedReports.sync(), token: p.SyncToken, ctag: p.CTag, discovered: true}}, nil
 	}
 	home, base := p.HomeSet, final
 	if home == nil && p.Principal != nil && len(p.Principal.Hrefs) > 0 {
@@ -146,7 +150,7 @@ func (s *Source) listBooks(ctx context.Context, home *url.URL) ([]book, error) {
 		if err != nil {
 			return nil, err
 		}
-		books = append(books, book{url: u, name: p.DisplayName, sync: p.SyncToken != "" || p.SupportedReports.sync(), token: p.SyncToken})
+		books = append(books, book{url: u, name: p.DisplayName, sync: p.SyncToken != "" || p.SupportedReports.sync(), token: p.SyncToken, ctag: p.CTag, discovered: true})
 	}
 	slices.SortFunc(books, func(a, b book) int { return strings.Compare(a.url.String(), b.url.String()) })
 	return books, nil

@@ -35,6 +35,9 @@ type Options struct {
 	// ExcludeTokenPrefix, when set, skips every book whose sync-token
 	// starts with it: the books kith's embedded server serves.
 	ExcludeTokenPrefix string
+	// DisplayName is, for a Target, the display name of the collection it
+	// creates when missing; "" means DefaultDisplayName.
+	DisplayName string
 	// HTTPClient makes the requests; nil means a client with Timeout. Its
 	// CheckRedirect is replaced: redirects are followed by hand so that a
 	// PROPFIND stays a PROPFIND.
@@ -70,6 +73,9 @@ const (
 	DefaultMaxParallel = 4
 	DefaultBatchSize   = 100
 	DefaultRediscover  = time.Hour
+	// DefaultDisplayName names a collection a Target creates, as phones
+	// list it: not its path segment.
+	DefaultDisplayName = "People (kith)"
 )
 
 // check validates o and fills in defaults; kind is "source" or "target".
@@ -105,6 +111,9 @@ func (o *Options) check(kind string) (*url.URL, error) {
 	}
 	if o.Rediscover == 0 {
 		o.Rediscover = DefaultRediscover
+	}
+	if o.DisplayName == "" {
+		o.DisplayName = DefaultDisplayName
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

@@ -62,6 +62,9 @@ type cursor struct {
 	Found int64 `json:"found"`
 	// Books are keyed by the book's URL.
 	Books map[string]*bookState `json:"books"`
+	// Auth is the login scheme the server asked for, when a later process
+	// may send it at once (Basic).
+	Auth string `json:"a,omitempty"`
 }
 
 // bookState is the incremental state of one address book.
@@ -110,6 +113,7 @@ func (s *Source) decodeCursor(raw string) *cursor {
 		s.log.Info("stored cursor not usable; reading in full", "err", err)
 		return nil
 	}
+	s.c.auth.remember(c.Auth)
 	return &c
 }
 
@@ -206,12 +210,12 @@ func (s *Source) readAll(ctx context.Context, books []book, next *cursor) (ksync
 		if b.sync {
 			// The ctag before the sync (see bookChanges); a server without
 			// one leaves it empty and is asked with sync-collection each time.
-			if ctag, cerr := s.ctag(ctx, b); cerr == nil {
+			if ctag, cerr := s.freshCtag(ctx, b); cerr == nil {
 				st.CTag = ctag
 			}
-			members, _, st.Token, err = s.syncCollection(ctx, b, "")
+			members, _, st.Token, err = syncCollection(ctx, s.c, b, "")
 		} else {
-			st.CTag, err = s.ctag(ctx, b)
+			st.CTag, err = s.freshCtag(ctx, b)
 			if err == nil {
 				members, err = s.listMembers(ctx, b)
 			}
@@ -290,7 +294,7 @@ func (s *Source) bookChanges(ctx context.Context, b book, old *bookState) (*book
 		if cerr == nil {
 			st.CTag = ctag
 		}
-		changed, gone, st.Token, err = s.syncCollection(ctx, b, old.Token)
+		changed, gone, st.Token, err = syncCollection(ctx, s.c, b, old.Token)
 		if err != nil && old.Token != "" && invalidToken(err) {
 			return nil, ksync.Snapshot{}, fmt.Errorf("book %s: sync token: %w: %w", redact(b.url), errResync, err)
 		}
@@ -389,6 +393,7 @@ func (s *Source) fetchInto(ctx context.Context, b book, st *bookState, members l
 }
 
 func (s *Source) finish(snap ksync.Snapshot, next *cursor) (ksync.Snapshot, error) {
+	next.Auth = s.c.auth.learned()
 	b, err := json.Marshal(next)
 	if err != nil {
 		return ksync.Snapshot{}, fmt.Errorf("encoding cursor: %w", err)
@@ -429,6 +434,14 @@ func etagDigest(etag string) string {
 	h := fnv.New64a()
 	h.Write([]byte(etag))
 	return strconv.FormatUint(h.Sum64(), 36)
+}
+
+// freshCtag returns the getctag discovery saw in this Read, or asks it.
+func (s *Source) freshCtag(ctx context.Context, b book) (string, error) {
+	if b.discovered {
+		return b.ctag, nil
+	}
+	return s.ctag(ctx, b)
 }
 
 // ctag returns the book's getctag, or "" when the server has none.
@@ -473,13 +486,13 @@ const maxSyncRounds = 1000
 // syncCollection asks for what changed in b since token ("" for
 // everything): changed or new members with their ETags, the paths of
 // removed members, and the new token.
-func (s *Source) syncCollection(ctx context.Context, b book, token string) (changed listing, gone []string, newToken string, err error) {
+func syncCollection(ctx context.Context, c *client, b book, token string) (changed listing, gone []string, newToken string, err error) {
 	changed = listing{}
 	removed := map[string]bool{}
 	for round := 0; ; round++ {
 		body := `<?xml version="1.0" encoding="utf-8"?><D:sync-collection xmlns:D="DAV:"><D:sync-token>` + xmlText(token) +
 			`</D:sync-token><D:sync-level>1</D:sync-level><D:prop><D:getetag/></D:prop></D:sync-collection>`
-		ms, final, err := s.c.multistatus(ctx, request{method: "REPORT", url: b.url, body: []byte(body)})
+		ms, final, err := c.multistatus(ctx, request{method: "REPORT", url: b.url, body: []byte(body)})
 		if err != nil {
 			return nil, nil, "", err
 		}

@@ -2,12 +2,13 @@ package carddav
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
-	"path"
 	"slices"
 	"strings"
 	gosync "sync"
@@ -30,7 +31,29 @@ type Target struct {
 
 	mu      gosync.Mutex
 	missing bool // List found no collection: the first write creates it
+	// known is what the last List saw, to list again at the cost of a
+	// getctag (or a sync-collection) when little or nothing changed.
+	known *targetState
 }
+
+// targetState is the collection as the last List saw it.
+type targetState struct {
+	V int `json:"v"`
+	// URL is the collection's: a state for another one is not used.
+	URL string `json:"u"`
+	// CTag and Token are the collection's getctag and sync-token, asked
+	// before the listing was made.
+	CTag  string `json:"c,omitempty"`
+	Token string `json:"t,omitempty"`
+	// Listing is entry name → ETag.
+	Listing map[string]string `json:"l"`
+	// Auth is the login scheme the server asked for, when a later
+	// process may send it at once (Basic).
+	Auth string `json:"a,omitempty"`
+}
+
+// targetStateVersion changes when targetState's meaning does.
+const targetStateVersion = 1
 
 var _ ksync.Target = (*Target)(nil)
 
@@ -73,27 +96,94 @@ func (t *Target) relName(u *url.URL) string {
 // List returns every card in the collection: href → ETag as the server
 // sends it (quoted; quotes are added when a server leaves them out). A
 // missing collection lists as empty; it is created by the first Put.
+//
+// The collection's getctag (and sync-token) is asked first: when it did
+// not move since the last List, that listing is returned as it was; when
+// it moved and the server offers sync-collection, only the changes since
+// the last List are asked for. Otherwise the collection is listed in full.
 func (t *Target) List(ctx context.Context) (map[string]string, error) {
-	ms, final, err := t.c.propfind(ctx, t.coll, "1", false, "<D:resourcetype/>", "<D:getetag/>")
-	if isNotFound(err) {
-		t.mu.Lock()
-		t.missing = true
-		t.mu.Unlock()
-		t.log.Info("collection does not exist yet; it is created on the first write", "url", redact(t.coll))
-		return map[string]string{}, nil
-	}
+	out, err := t.list(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("target %q: listing %s: %w", t.name, redact(t.coll), err)
 	}
+	return out, nil
+}
+
+func (t *Target) list(ctx context.Context) (map[string]string, error) {
+	t.mu.Lock()
+	known := t.known
+	t.mu.Unlock()
+	ms, _, err := t.c.propfind(ctx, t.coll, "0", false, "<D:resourcetype/>", "<CS:getctag/>", "<D:sync-token/>")
+	if isNotFound(err) {
+		t.setMissing(nil)
+		return map[string]string{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var p prop
+	found := false
+	for _, r := range ms.Responses {
+		if q, ok := r.ok(); ok {
+			p, found = q, true
+			break
+		}
+	}
+	if !found || p.ResourceType == nil {
+		// Some servers (Xandikos) answer a PROPFIND of a missing
+		// collection with a 207 holding a 404.
+		t.setMissing(nil)
+		return map[string]string{}, nil
+	}
+	next := &targetState{V: targetStateVersion, URL: t.coll.String(), CTag: p.CTag, Token: p.SyncToken}
+	switch {
+	case known != nil && p.CTag != "" && p.CTag == known.CTag:
+		t.log.Debug("collection unchanged since the last listing", "ctag", p.CTag)
+		next.Token, next.Listing = known.Token, known.Listing
+	case known != nil && known.Token != "" && p.SyncToken != "":
+		listing, token, err := t.changesSince(ctx, known)
+		if err == nil {
+			next.Listing, next.Token = listing, token
+			break
+		}
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		t.log.Debug("changes since the last listing not available; listing in full", "err", err)
+		fallthrough
+	default:
+		listing, err := t.listAll(ctx)
+		if err != nil {
+			return nil, err
+		}
+		next.Listing = listing
+	}
+	t.mu.Lock()
+	t.known = next
+	t.missing = false
+	t.mu.Unlock()
+	return maps.Clone(next.Listing), nil
+}
+
+// setMissing notes that the collection does not exist: the first write
+// creates it.
+func (t *Target) setMissing(_ error) {
+	t.mu.Lock()
+	t.missing = true
+	t.known = nil
+	t.mu.Unlock()
+	t.log.Info("collection does not exist yet; it is created on the first write", "url", redact(t.coll))
+}
+
+// listAll lists every card in the collection with a PROPFIND.
+func (t *Target) listAll(ctx context.Context) (map[string]string, error) {
+	ms, final, err := t.c.propfind(ctx, t.coll, "1", false, "<D:resourcetype/>", "<D:getetag/>")
+	if err != nil {
+		return nil, err
+	}
 	out := map[string]string{}
-	exists := false
 	for _, r := range ms.Responses {
 		p, ok := r.ok()
-		if ok && len(r.Hrefs) > 0 {
-			if u, err := resolve(final, r.Hrefs[0]); err == nil && samePath(u.Path, t.coll.Path) {
-				exists = true
-			}
-		}
 		if !ok || len(r.Hrefs) == 0 || (p.ResourceType != nil && p.ResourceType.Collection != nil) {
 			continue
 		}
@@ -105,15 +195,74 @@ func (t *Target) List(ctx context.Context) (map[string]string, error) {
 			out[name] = normETag(p.ETag)
 		}
 	}
-	if !exists && len(out) == 0 {
-		// Some servers (Xandikos) answer a PROPFIND of a missing
-		// collection with a 207 holding a 404.
-		t.mu.Lock()
-		t.missing = true
-		t.mu.Unlock()
-		t.log.Info("collection does not exist yet; it is created on the first write", "url", redact(t.coll))
-	}
 	return out, nil
+}
+
+// changesSince applies what changed in the collection since known's
+// sync-token to its listing. It fails when the server no longer accepts
+// the token or leaves out a changed card's ETag.
+func (t *Target) changesSince(ctx context.Context, known *targetState) (map[string]string, string, error) {
+	b := book{url: t.coll}
+	changed, gone, token, err := syncCollection(ctx, t.c, b, known.Token)
+	if err != nil {
+		return nil, "", err
+	}
+	out := maps.Clone(known.Listing)
+	for _, p := range gone {
+		if name := t.relName(&url.URL{Path: p}); name != "" {
+			delete(out, name)
+		}
+	}
+	for _, m := range changed {
+		name := t.relName(m.url)
+		if name == "" {
+			continue
+		}
+		if m.etag == "" {
+			return nil, "", fmt.Errorf("sync-collection: no ETag for %s", name)
+		}
+		out[name] = m.etag
+	}
+	t.log.Debug("collection listed by its changes", "changed", len(changed), "removed", len(gone))
+	return out, token, nil
+}
+
+// Cursor returns what the target knows of its collection after its last
+// List, to be handed to SetCursor of the target in the next process, so
+// that its first List costs a getctag too. It holds no secret.
+func (t *Target) Cursor() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.known == nil {
+		return ""
+	}
+	st := *t.known
+	st.Auth = t.c.auth.learned()
+	b, err := json.Marshal(st)
+	if err != nil {
+		return ""
+	}
+	return string(b)
+}
+
+// SetCursor restores what Cursor returned, unless the target already
+// listed its collection (what it saw itself is newer). A cursor that does
+// not fit (another URL, another version, unreadable) is ignored: the next
+// List lists in full.
+func (t *Target) SetCursor(raw string) {
+	if raw == "" {
+		return
+	}
+	var st targetState
+	if err := json.Unmarshal([]byte(raw), &st); err != nil || st.V != targetStateVersion || st.URL != t.coll.String() || st.Listing == nil {
+		return
+	}
+	t.c.auth.remember(st.Auth)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.known == nil {
+		t.known = &st
+	}
 }
 
 // Get returns the cards at hrefs, read with addressbook-multiget in
@@ -248,7 +397,7 @@ func (t *Target) ensure(ctx context.Context) error {
 	if !t.missing {
 		return nil
 	}
-	if err := mkcol(ctx, t.c, t.coll, path.Base(strings.TrimSuffix(t.coll.Path, "/"))); err != nil {
+	if err := mkcol(ctx, t.c, t.coll, t.opts.DisplayName); err != nil {
 		return fmt.Errorf("target %q: creating collection %s: %w", t.name, redact(t.coll), err)
 	}
 	t.log.Info("collection created", "url", redact(t.coll))

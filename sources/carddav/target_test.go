@@ -3,6 +3,8 @@ package carddav
 import (
 	"context"
 	"errors"
+	"maps"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -50,6 +52,9 @@ func TestTargetConditionalWrites(t *testing.T) {
 		}
 		if !strings.HasPrefix(etag, `"`) && !strings.HasPrefix(etag, `W/"`) {
 			t.Errorf("ETag %s is not quoted", etag)
+		}
+		if _, _, body := srv.Do(t, "PROPFIND", coll, http.Header{"Depth": {"0"}, "Content-Type": {"application/xml"}}, `<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop><D:displayname/></D:prop></D:propfind>`); !strings.Contains(body, DefaultDisplayName+"<") {
+			t.Errorf("the collection made has no display name %q: %s", DefaultDisplayName, body)
 		}
 		if _, err := tg.Put(ctx, "ada.vcf", ada.Card, ""); !errors.Is(err, ksync.ErrConflict) {
 			t.Errorf("creating over an existing card: got %v, want ErrConflict", err)
@@ -141,6 +146,65 @@ func TestTargetRoundTrip(t *testing.T) {
 			if card.Hash(got[h].Card) != want[h] {
 				t.Errorf("%s: read back differently:\n%s", h, card.EncodeBytes(got[h].Card))
 			}
+		}
+	})
+}
+
+// TestTargetListsByCtag: a target lists its collection in full once; then
+// a collection nobody changed costs one getctag, one that changed costs a
+// sync-collection of the changes (where the server has it), and the
+// listing is the same as a full one would be. The cursor carries this to
+// a Target of the next process.
+func TestTargetListsByCtag(t *testing.T) {
+	forEachServer(t, func(t *testing.T, srv *davtest.Server) {
+		ctx := context.Background()
+		coll := srv.MakeBook(t, "people", "People")
+		srv.PutCard(t, coll+"a.vcf", davtest.Card("a", "Ann"))
+		srv.PutCard(t, coll+"b.vcf", davtest.Card("b", "Ben"))
+		px := davtest.NewProxy(t, srv.URL)
+		tg := newTarget(t, srv, px.URL+coll)
+		full := func() map[string]string {
+			t.Helper()
+			l, err := newTarget(t, srv, srv.URL+coll).listAll(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return l
+		}
+		list := func(tg *Target, what string, wantFull bool) {
+			t.Helper()
+			px.Reset()
+			got, err := tg.List(ctx)
+			if err != nil {
+				t.Fatalf("%s: %v", what, err)
+			}
+			if want := full(); !maps.Equal(got, want) {
+				t.Errorf("%s: listing %v, want %v", what, got, want)
+			}
+			if n := px.Count("PROPFIND depth 1"); (n > 0) != wantFull {
+				t.Errorf("%s: %d full listings (%v)", what, n, px.Requests())
+			}
+		}
+		list(tg, "first", true)
+		list(tg, "unchanged", false)
+		if n := px.Count("sync-collection"); n != 0 {
+			t.Errorf("unchanged: %d sync-collection requests", n)
+		}
+		srv.PutCard(t, coll+"c.vcf", davtest.Card("c", "Cat"))
+		srv.DeleteCard(t, coll+"a.vcf")
+		srv.PutCard(t, coll+"b.vcf", davtest.Card("b", "Ben Changed"))
+		list(tg, "changed", false)
+
+		next := newTarget(t, srv, px.URL+coll)
+		next.SetCursor(tg.Cursor())
+		list(next, "next process", false)
+		// Digest needs a fresh challenge in a new process: one more request.
+		want := 1
+		if srv.Auth == "digest" {
+			want = 2
+		}
+		if n := len(px.Requests()); n != want {
+			t.Errorf("next process: %d requests, want %d", n, want)
 		}
 	})
 }
