@@ -14,6 +14,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"kith/sources/carddav"
+	ksync "kith/sync"
 	"kith/sync/decay"
 	"kith/sync/normalize"
 )
@@ -318,7 +319,7 @@ func (c *Config) Validate() error {
 	if len(c.Sources) == 0 {
 		bad("source", "no [[source]] configured")
 	}
-	names := map[string]string{}
+	names := map[string]string{ksync.RestoredSource: "kith's restored contacts"}
 	if c.Server != nil {
 		names[ServerTarget] = "[server] book"
 		if (c.Server.TLSCert == "") != (c.Server.TLSKey == "") {

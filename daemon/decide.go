@@ -7,6 +7,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/emersion/go-vcard"
 
@@ -220,7 +221,8 @@ func Undo(ctx context.Context, st *state.Store, batch int64, w io.Writer) error 
 	return nil
 }
 
-// Restore brings back a contact whose card the user deleted on a target:
+// Restore brings back a contact whose card the user deleted on a target,
+// or one that left every source (with what the user wrote on its cards):
 // the next sync writes it again.
 func Restore(ctx context.Context, st *state.Store, query string, w io.Writer) error {
 	s, err := st.Load(ctx)
@@ -228,16 +230,63 @@ func Restore(ctx context.Context, st *state.Store, query string, w io.Writer) er
 		return err
 	}
 	c, err := oneContact(s, query)
-	if err != nil {
+	if err == nil {
+		n, rerr := st.Restore(ctx, c.UID)
+		if rerr != nil {
+			return rerr
+		}
+		if n > 0 {
+			fmt.Fprintf(w, "%s (%s) comes back on %d target(s) at the next sync\n", ksync.DisplayName(c.Card), c.UID, n)
+			return nil
+		}
+		err = fmt.Errorf("%s (%s) was not deleted on any target", ksync.DisplayName(c.Card), c.UID)
+	}
+	l, lerr := oneLeft(s, query)
+	if lerr != nil {
+		if errors.Is(err, ErrNotFound) {
+			return lerr
+		}
 		return err
 	}
-	n, err := st.Restore(ctx, c.UID)
-	if err != nil {
+	if err := st.RestoreLeft(ctx, l, time.Now()); err != nil {
 		return err
 	}
-	if n == 0 {
-		return fmt.Errorf("%s (%s) was not deleted on any target", ksync.DisplayName(c.Card), c.UID)
+	what := ""
+	if l.Edited {
+		what = ", with what you wrote on its cards,"
 	}
-	fmt.Fprintf(w, "%s (%s) comes back on %d target(s) at the next sync\n", ksync.DisplayName(c.Card), c.UID, n)
+	fmt.Fprintf(w, "%s (%s), which left its sources on %s%s comes back at the next sync\n",
+		ksync.DisplayName(l.Card), l.UID, l.Left.Format(time.DateOnly), what)
 	return nil
+}
+
+// oneLeft resolves query (a UID or part of a name) to exactly one contact
+// that left its sources.
+func oneLeft(s *ksync.State, query string) (*ksync.LeftContact, error) {
+	if l := s.Left[query]; l != nil {
+		return l, nil
+	}
+	q := normalize.Fold(query)
+	var found []*ksync.LeftContact
+	for _, l := range s.Left {
+		name := normalize.Fold(ksync.DisplayName(l.Card))
+		if name == q {
+			return l, nil
+		}
+		if strings.Contains(name, q) {
+			found = append(found, l)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return nil, fmt.Errorf("%w: %q", ErrNotFound, query)
+	case 1:
+		return found[0], nil
+	}
+	slices.SortFunc(found, func(a, b *ksync.LeftContact) int { return strings.Compare(a.UID, b.UID) })
+	var names []string
+	for _, l := range found {
+		names = append(names, fmt.Sprintf("%s (%s)", ksync.DisplayName(l.Card), l.UID))
+	}
+	return nil, fmt.Errorf("%w: %q matches %d contacts that left their sources: %s; use the UID", ErrNotFound, query, len(found), strings.Join(names, ", "))
 }

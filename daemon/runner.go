@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -600,6 +601,9 @@ func (r *Runner) Sync(ctx context.Context, st *state.Store) (*Summary, error) {
 		targets[i] = &listedTarget{Target: t, listing: tgtReads[i].listing}
 		in.Snapshots = append(in.Snapshots, snap)
 	}
+	// Contacts brought back by kith restore are kith's own records: an
+	// empty read keeps them.
+	in.Snapshots = append(in.Snapshots, ksync.Snapshot{Source: ksync.RestoredSource, Cursor: prev.Cursors[ksync.RestoredSource]})
 	for i, src := range r.sources {
 		snap, err := srcReads[i].snap, srcReads[i].err
 		if err == nil {
@@ -815,6 +819,10 @@ func (r *Runner) mergeAndWrite(ctx context.Context, in ksync.Input, all []ksync.
 		return as.Annotate(uid, c)
 	}
 	targets := map[string]map[string]*ksync.TargetEntry{}
+	left := map[string][]ksync.LeftCard{} // by UID: cards removed because their contact left its sources
+	for _, uid := range out.Left {
+		left[uid] = nil
+	}
 	for _, t := range all {
 		if r.DryRun {
 			t = &dryTarget{Target: t, w: r.dryOut}
@@ -825,6 +833,9 @@ func (r *Runner) mergeAndWrite(ctx context.Context, in ksync.Input, all []ksync.
 		sum.Updated += ts.Updated
 		sum.Removed += ts.Removed
 		sum.UserEdits += ts.UserEdits
+		for _, lc := range ts.Left {
+			left[lc.UID] = append(left[lc.UID], lc)
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, nil, nil, ctx.Err()
@@ -834,6 +845,12 @@ func (r *Runner) mergeAndWrite(ctx context.Context, in ksync.Input, all []ksync.
 		}
 	}
 	out.State.Targets = targets
+	// What the user wrote on the cards of contacts that left their sources
+	// stays in the state, for kith restore.
+	for uid, cards := range left {
+		golden, _ := in.Prev.GoldenOf(uid)
+		out.State.Left[uid] = r.engine.Leave(uid, golden, cards, out.State.Left[uid], in.Now)
+	}
 	return out, as, cmds, nil
 }
 
@@ -867,6 +884,12 @@ func (r *Runner) buildReport(out *ksync.Outcome, as *assess.Assessor, now time.T
 			A: report.Ref{UID: p.A, Name: names[p.A]}, B: report.Ref{UID: p.B, Name: names[p.B]}, Reason: p.Reason,
 		})
 	}
+	for _, l := range out.State.Left {
+		rep.Left = append(rep.Left, report.Left{UID: l.UID, Name: ksync.DisplayName(l.Card), Date: l.Left.Format(time.DateOnly), Edited: l.Edited})
+	}
+	slices.SortFunc(rep.Left, func(a, b report.Left) int {
+		return cmp.Or(cmp.Compare(b.Date, a.Date), cmp.Compare(a.Name, b.Name), cmp.Compare(a.UID, b.UID))
+	})
 	week := report.WeekOf(now)
 	for _, w := range slices.Sorted(maps.Keys(out.State.History)) {
 		if w != week {

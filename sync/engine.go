@@ -71,6 +71,9 @@ type Outcome struct {
 	Stale int
 	// Possible are doubtful pairs of contacts, for the user to decide.
 	Possible []PossibleDuplicate
+	// Left are the UIDs of last run's contacts that left every source
+	// (neither kept nor joined into another), sorted.
+	Left []string
 }
 
 // PossibleDuplicate is a pair of contacts that might be one person.
@@ -94,6 +97,9 @@ func (e *Engine) Merge(ctx context.Context, in Input) (*Outcome, error) {
 	}
 	for week, counts := range prev.History {
 		next.History[week] = counts
+	}
+	for uid, l := range prev.Left {
+		next.Left[uid] = l
 	}
 	out := &Outcome{State: next}
 
@@ -167,6 +173,19 @@ func (e *Engine) Merge(ctx context.Context, in Input) (*Outcome, error) {
 		out.Contacts = append(out.Contacts, &Contact{UID: uid, Card: golden, Hash: hash, Members: memberKeys, Reasons: g.Reasons, Absorbed: absorbed})
 	}
 	slices.SortFunc(out.Contacts, func(a, b *Contact) int { return cmp.Compare(a.UID, b.UID) })
+	absorbed := map[string]bool{}
+	for _, c := range out.Contacts {
+		delete(next.Left, c.UID) // back (kith restore)
+		for _, uid := range c.Absorbed {
+			absorbed[uid] = true
+		}
+	}
+	for uid := range prev.Contacts {
+		if next.Contacts[uid] == nil && !absorbed[uid] {
+			out.Left = append(out.Left, uid)
+		}
+	}
+	slices.Sort(out.Left)
 	for _, p := range res.Possible {
 		a, b := uids[groupOf[p.A]], uids[groupOf[p.B]]
 		if a != b {
@@ -366,6 +385,45 @@ func (s *State) GoldenOf(uid string) (vcard.Card, string) {
 		return c.Card, c.Hash
 	}
 	return nil, ""
+}
+
+// Leave makes the record of a contact that left every source: its last
+// golden card (nil when unknown) with what the user wrote on its cards
+// (folded in from every target), kith's own properties taken off. prev, when
+// set, is what an earlier removal kept of it already.
+func (e *Engine) Leave(uid string, golden vcard.Card, cards []LeftCard, prev *LeftContact, now time.Time) *LeftContact {
+	l := &LeftContact{UID: uid, Card: golden, Left: now}
+	if prev != nil {
+		l.Card, l.Left, l.Edited = prev.Card, prev.Left, prev.Edited
+	}
+	if l.Card == nil {
+		l.Card = vcard.Card{}
+	}
+	for _, lc := range cards {
+		base := lc.Base
+		if base == nil {
+			base = vcard.Card{}
+		}
+		folded := e.merger.Rebase(base, l.Card, lc.Card)
+		if card.Hash(stripKith(folded)) != card.Hash(stripKith(l.Card)) {
+			l.Edited = true
+		}
+		l.Card = folded
+	}
+	l.Card = stripKith(l.Card)
+	l.Card.SetValue(vcard.FieldUID, uid)
+	return l
+}
+
+// stripKith returns a copy of c without kith's own X-KITH-* properties.
+func stripKith(c vcard.Card) vcard.Card {
+	out := make(vcard.Card, len(c))
+	for name, fs := range c {
+		if !strings.HasPrefix(name, "X-KITH-") {
+			out[name] = fs
+		}
+	}
+	return out
 }
 
 // Normalizer returns the normaliser the engine compares values with.

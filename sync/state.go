@@ -30,7 +30,28 @@ type State struct {
 	// Meta holds the engine's own small values: what the last merge was
 	// made from (its fingerprint) and the possible duplicates it found.
 	Meta map[string]string
+	// Left holds the contacts that left every source, by UID: what the
+	// user wrote on their cards is kept here, for kith restore.
+	Left map[string]*LeftContact
 }
+
+// LeftContact is a contact that left every source, kept so that the user
+// can bring it back with what they wrote on its cards.
+type LeftContact struct {
+	// UID is the contact's UID, kept when it comes back.
+	UID string
+	// Card is its last golden card with the user's edits from every
+	// target folded in (kith's own X-KITH-* properties taken off).
+	Card vcard.Card
+	// Left is when it left.
+	Left time.Time
+	// Edited is set when the user had written on its cards.
+	Edited bool
+}
+
+// RestoredSource names the records of contacts the user brought back with
+// kith restore after they left their sources: kith keeps them itself.
+const RestoredSource = "restored"
 
 // NewState returns an empty State.
 func NewState() *State {
@@ -43,6 +64,7 @@ func NewState() *State {
 		Interactions: map[string][]Interaction{},
 		History:      map[string]map[string]int{},
 		Meta:         map[string]string{},
+		Left:         map[string]*LeftContact{},
 	}
 }
 

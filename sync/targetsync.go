@@ -21,10 +21,22 @@ type TargetStats struct {
 	UserEdits int
 	// UserDeletes counts cards the user deleted on the target; they stay deleted.
 	UserDeletes int
-	// Kept counts cards that would have been removed but carry user edits.
-	Kept int
+	// Left are the cards removed because their contact left every
+	// source, as the user last had them: what they wrote there is kept.
+	Left []LeftCard
 	// Failed lists the writes that did not succeed, one message each.
 	Failed []string
+}
+
+// LeftCard is the card of a contact that left every source, as the user
+// had it on a target when kith removed it.
+type LeftCard struct {
+	// UID is the contact's.
+	UID string
+	// Card is the card as the target held it.
+	Card vcard.Card
+	// Base is the golden card it was made from.
+	Base vcard.Card
 }
 
 // Annotator sets kith's own properties on a card about to be written for
@@ -273,23 +285,29 @@ func (e *Engine) SyncTarget(ctx context.Context, t Target, contacts []*Contact, 
 		if owner[href] != nil && !leave[href] {
 			continue // its contact's card was not written: it goes once that stands
 		}
+		// The contact left every source: its card goes, and what the user
+		// wrote on it is kept in the state (kith restore brings it back).
+		lc := LeftCard{UID: ent.UID, Card: ent.Card, Base: ent.Base}
+		if lc.Base == nil {
+			lc.Base, _ = prevGolden(ent.UID)
+		}
 		etag := ent.ETag
 		if listing[href] != ent.ETag {
-			// Another ETag: an edit, or only the server spelling it
-			// another way (weak, unquoted). The content tells.
+			// Edited since kith last saw it (or only its ETag respelled).
 			cur, ok := current[href]
-			if !ok || card.Hash(cur.Card) != ent.Hash {
-				st.Kept++
-				log.Info("contact no longer in any source, but the card carries user edits: kept", "target", t.Name(), "href", href)
-				delete(next, href)
-				continue
+			if !ok {
+				continue // unreadable now: the next sync tries again
 			}
-			etag = cur.ETag
+			lc.Card, etag = cur.Card, cur.ETag
+		}
+		if lc.Card == nil {
+			continue
 		}
 		if err := t.Delete(ctx, href, etag); err != nil {
 			st.Failed = append(st.Failed, fmt.Sprintf("%s: deleting: %v", href, err))
 			continue
 		}
+		st.Left = append(st.Left, lc)
 		delete(next, href)
 		st.Removed++
 	}

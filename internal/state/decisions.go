@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	ksync "kith/sync"
+	"kith/sync/card"
 )
 
 // Decision is a user's ruling on two records: keep them apart (split) or
@@ -117,4 +120,32 @@ func (s *Store) Restore(ctx context.Context, uid string) (int, error) {
 	}
 	n, err := res.RowsAffected()
 	return int(n), err
+}
+
+// RestoreLeft brings back the contact l that left every source: it becomes
+// a record of ksync.RestoredSource carrying its card (with what the user
+// wrote on it) and its UID, so the next sync merges and writes it again.
+func (s *Store) RestoreLeft(ctx context.Context, l *ksync.LeftContact, now time.Time) (err error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("state: restoring %s: %w", l.UID, err)
+	}
+	defer func() {
+		if err != nil {
+			tx.Rollback()
+			err = fmt.Errorf("state: restoring %s: %w", l.UID, err)
+		}
+	}()
+	if _, err = tx.ExecContext(ctx, `INSERT OR REPLACE INTO records(source, id, hash, card, seen, scanned, first_seen, uid)
+		VALUES (?, ?, ?, ?, 0, 0, ?, ?)`, ksync.RestoredSource, l.UID, card.Hash(l.Card), card.EncodeBytes(l.Card), now.Unix(), l.UID); err != nil {
+		return err
+	}
+	if _, err = tx.ExecContext(ctx, "DELETE FROM left_contacts WHERE uid = ?", l.UID); err != nil {
+		return err
+	}
+	// A record appeared that no source read: the next sync must merge.
+	if _, err = tx.ExecContext(ctx, "DELETE FROM meta WHERE key = ?", ksync.MetaFingerprint); err != nil {
+		return err
+	}
+	return tx.Commit()
 }

@@ -135,4 +135,16 @@ CREATE TABLE items (
 	`
 ALTER TABLE target_entries ADD COLUMN is_group INTEGER NOT NULL DEFAULT 0;
 `,
+	// 8: contacts that left every source, with what the user wrote on
+	// their cards (kith restore brings them back).
+	`
+CREATE TABLE left_contacts (
+	uid    TEXT PRIMARY KEY,
+	name   TEXT NOT NULL,
+	hash   TEXT NOT NULL,              -- card.Hash of card
+	card   BLOB NOT NULL,              -- last golden card with the user's edits folded in
+	left   INTEGER NOT NULL,           -- when it left, unix seconds
+	edited INTEGER NOT NULL DEFAULT 0  -- the user had written on its cards
+) WITHOUT ROWID;
+`,
 }

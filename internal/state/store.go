@@ -144,6 +144,9 @@ func (s *Store) Load(ctx context.Context) (*ksync.State, error) {
 	if err := s.loadMeta(ctx, st); err != nil {
 		return nil, fmt.Errorf("state: loading meta: %w", err)
 	}
+	if err := s.loadLeft(ctx, st); err != nil {
+		return nil, fmt.Errorf("state: loading contacts that left their sources: %w", err)
+	}
 	cursors, err := s.Cursors(ctx)
 	if err != nil {
 		return nil, err
@@ -444,6 +447,9 @@ func (s *Store) Save(ctx context.Context, prev, next *ksync.State, run Run) (err
 	if err = saveMeta(ctx, tx, prev, next); err != nil {
 		return err
 	}
+	if err = saveLeft(ctx, tx, prev, next); err != nil {
+		return err
+	}
 	summary, err := json.Marshal(run.Summary)
 	if err != nil {
 		return err
@@ -692,6 +698,54 @@ func saveMeta(ctx context.Context, tx *sql.Tx, prev, next *ksync.State) error {
 		if _, ok := next.Meta[k]; !ok {
 			if _, err := tx.ExecContext(ctx, "DELETE FROM meta WHERE key = ?", k); err != nil {
 				return fmt.Errorf("meta %s: %w", k, err)
+			}
+		}
+	}
+	return nil
+}
+
+func (s *Store) loadLeft(ctx context.Context, st *ksync.State) error {
+	rows, err := s.db.QueryContext(ctx, "SELECT uid, card, left, edited FROM left_contacts")
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var l ksync.LeftContact
+		var data []byte
+		var left int64
+		if err := rows.Scan(&l.UID, &data, &left, &l.Edited); err != nil {
+			return err
+		}
+		if l.Card, err = card.Decode(data); err != nil {
+			return fmt.Errorf("contact %s: %w", l.UID, err)
+		}
+		l.Left = fromUnix(left)
+		st.Left[l.UID] = &l
+	}
+	return rows.Err()
+}
+
+// saveLeft writes the contacts that left their sources. The nothing-changed
+// path saves a State without Left: then nothing is touched.
+func saveLeft(ctx context.Context, tx *sql.Tx, prev, next *ksync.State) error {
+	if next.Left == nil {
+		return nil
+	}
+	for uid, l := range next.Left {
+		if p := prev.Left[uid]; p == l {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO left_contacts(uid, name, hash, card, left, edited)
+			VALUES (?, ?, ?, ?, ?, ?)`, uid, ksync.DisplayName(l.Card), card.Hash(l.Card), card.EncodeBytes(l.Card),
+			toUnix(l.Left), l.Edited); err != nil {
+			return fmt.Errorf("contact %s that left its sources: %w", uid, err)
+		}
+	}
+	for uid := range prev.Left {
+		if _, ok := next.Left[uid]; !ok {
+			if _, err := tx.ExecContext(ctx, "DELETE FROM left_contacts WHERE uid = ?", uid); err != nil {
+				return fmt.Errorf("contact %s that left its sources: %w", uid, err)
 			}
 		}
 	}

@@ -75,6 +75,16 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		e.printf("- %s and %s: %s\n", md(d.A.Name), md(d.B.Name), md(d.Reason))
 	}
 
+	if len(v.Left) > 0 {
+		e.printf("\n## Left their sources\n\nTheir cards left the address books; `kith restore UID` brings one back.\n\n")
+		for _, l := range v.Left {
+			e.printf("- %s (`%s`), %s%s\n", md(l.Name), md(l.UID), l.Date, map[bool]string{true: ", with what you wrote on the card"}[l.Edited])
+		}
+		if v.LeftMore > 0 {
+			e.printf("- and %d more\n", v.LeftMore)
+		}
+	}
+
 	e.printf("\n## States by week\n\n| week |")
 	for _, s := range decay.States() {
 		e.printf(" %s |", s)

@@ -30,6 +30,20 @@ type Report struct {
 	// History holds the state counts of past weeks, oldest first; the
 	// daemon keeps them in the state database.
 	History []Week `json:"history"`
+	// Left are the contacts that left every source, newest first: their
+	// cards left the targets, and kith restore brings them back with what
+	// the user wrote on them.
+	Left []Left `json:"left_sources,omitempty"`
+}
+
+// Left is a contact that left every source.
+type Left struct {
+	UID  string `json:"uid"`
+	Name string `json:"name"`
+	// Date is when it left, YYYY-MM-DD.
+	Date string `json:"date"`
+	// Edited is set when the user had written on its cards (kept).
+	Edited bool `json:"edited"`
 }
 
 // Contact is one merged contact in the report.

@@ -17,6 +17,13 @@ func (r *Report) WriteSummary(w io.Writer) error {
 	for i, a := range v.Actions {
 		e.printf("%2d. %s %s\n    %s\n", i+1, verb(a.State), plain(a.Name), plain(a.Reason))
 	}
+	if n := len(v.Left) + v.LeftMore; n > 0 {
+		e.printf("\n%d contact%s left %s sources (kith restore brings one back):\n", n, map[bool]string{true: "", false: "s"}[n == 1],
+			map[bool]string{true: "its", false: "their"}[n == 1])
+		for _, l := range v.Left {
+			e.printf("    %s (%s), %s\n", l.Name, l.UID, l.Date)
+		}
+	}
 	if n := len(v.Duplicates); n > 0 {
 		e.printf("\n%d possible duplicate%s; see report.md or report.html.\n", n, map[bool]string{true: "", false: "s"}[n == 1])
 	}

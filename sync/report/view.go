@@ -49,6 +49,8 @@ type view struct {
 	Weeks      []Week
 	Circles    []CircleSize
 	Since      []bucket
+	Left       []Left
+	LeftMore   int
 }
 
 type stateCount struct {
@@ -91,6 +93,14 @@ func newView(r *Report) *view {
 	for _, d := range r.PossibleDuplicates {
 		d.A.Name, d.B.Name, d.Reason = plain(d.A.Name), plain(d.B.Name), plain(d.Reason)
 		v.Duplicates = append(v.Duplicates, d)
+	}
+	for i, l := range r.Left {
+		if i == listMax {
+			v.LeftMore = len(r.Left) - listMax
+			break
+		}
+		l.Name, l.UID = plain(l.Name), plain(l.UID)
+		v.Left = append(v.Left, l)
 	}
 	counts := r.StateCounts()
 	for _, s := range decay.States() {
