@@ -301,3 +301,72 @@ func TestVCard4(t *testing.T) {
 	// Apple's ETag names the card too.
 	wantStatus(t, e.do(t, http.MethodDelete, href, "", "If-Match", resp.Header.Get("ETag")), http.StatusNoContent)
 }
+
+// TestGroupCardsKeptAsWritten: group cards, Apple's (X-ADDRESSBOOKSERVER-
+// KIND:group with X-ADDRESSBOOKSERVER-MEMBER) and vCard 4.0's (KIND:group
+// with MEMBER), are stored as the client wrote them: a GET in the version
+// they were written in, a multiget, a sync-collection and the engine's
+// Target all give them back byte for byte (the engine: field for field),
+// and the other version's client reads the same group and members.
+func TestGroupCardsKeptAsWritten(t *testing.T) {
+	e := newEnv(t)
+	apple := "BEGIN:VCARD\r\nVERSION:3.0\r\nPRODID:-//Apple Inc.//iOS 18.1//EN\r\nN:Book club\r\nFN:Book club\r\n" +
+		"X-ADDRESSBOOKSERVER-KIND:group\r\nX-ADDRESSBOOKSERVER-MEMBER:urn:uuid:0A1B2C3D-0000-4000-8000-000000000001\r\n" +
+		"X-ADDRESSBOOKSERVER-MEMBER:urn:uuid:0A1B2C3D-0000-4000-8000-000000000002\r\nREV:2026-11-20T10:00:00Z\r\n" +
+		"UID:5E6F7A8B-0000-4000-8000-0000000000AA\r\nEND:VCARD\r\n"
+	v4 := "BEGIN:VCARD\r\nVERSION:4.0\r\nUID:urn:uuid:7c9e6679-7425-40de-944b-e07fc1f90ae7\r\nKIND:group\r\nFN:Climbing\r\n" +
+		"MEMBER:urn:uuid:03a0e51f-d1aa-4385-8a53-e29025acd8af\r\nMEMBER:mailto:subscriber1@example.com\r\nEND:VCARD\r\n"
+	cards := map[string]struct{ body, agent, accept string }{
+		"5E6F7A8B-0000-4000-8000-0000000000AA.vcf": {apple, iosAgent, ""},
+		"7c9e6679-7425-40de-944b-e07fc1f90ae7.vcf": {v4, davx5Agent, "text/vcard;version=4.0"},
+	}
+	for name, c := range cards {
+		wantStatus(t, e.do(t, http.MethodPut, bookHref+name, c.body, "Content-Type", "text/vcard; charset=utf-8", "If-None-Match", "*", "User-Agent", c.agent), http.StatusCreated)
+	}
+	var hrefs []string
+	for name, c := range cards {
+		href := bookHref + name
+		hrefs = append(hrefs, "<D:href>"+href+"</D:href>")
+		if got := wantStatus(t, e.do(t, http.MethodGet, href, "", "User-Agent", c.agent, "Accept", c.accept), http.StatusOK); got != c.body {
+			t.Errorf("GET %s:\n%s\nwant as written:\n%s", name, got, c.body)
+		}
+	}
+	body := wantStatus(t, e.do(t, "REPORT", bookHref, `<C:addressbook-multiget xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:carddav"><D:prop><D:getetag/><C:address-data/></D:prop>`+strings.Join(hrefs, "")+`</C:addressbook-multiget>`), 207)
+	ms := parseMS(t, body)
+	body = wantStatus(t, e.do(t, "REPORT", bookHref, `<D:sync-collection xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:carddav"><D:sync-token/><D:sync-level>1</D:sync-level><D:prop><D:getetag/><C:address-data/></D:prop></D:sync-collection>`), 207)
+	sc := parseMS(t, body)
+	for name, c := range cards {
+		for what, m := range map[string]multistatus{"multiget": ms, "sync-collection": sc} {
+			if ad, _ := m.prop(bookHref+name, "address-data"); ad.Text != c.body {
+				t.Errorf("%s %s:\n%s\nwant as written", what, name, ad.Text)
+			}
+		}
+	}
+	names := make([]string, 0, len(cards))
+	for name := range cards {
+		names = append(names, name)
+	}
+	entries, err := e.srv.Target("server").Get(t.Context(), names)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, c := range cards {
+		want, _ := card.Decode([]byte(c.body))
+		if got := card.EncodeBytes(entries[name].Card); string(got) != string(card.EncodeBytes(want)) {
+			t.Errorf("engine reads %s as\n%s", name, got)
+		}
+	}
+	// Each version's client reads the other's group as a group, members kept.
+	got := wantStatus(t, e.do(t, http.MethodGet, bookHref+"7c9e6679-7425-40de-944b-e07fc1f90ae7.vcf", "", "User-Agent", iosAgent), http.StatusOK)
+	for _, line := range []string{"VERSION:3.0", "X-ADDRESSBOOKSERVER-KIND:group", "X-ADDRESSBOOKSERVER-MEMBER:urn:uuid:03a0e51f-d1aa-4385-8a53-e29025acd8af", "X-ADDRESSBOOKSERVER-MEMBER:mailto:subscriber1@example.com"} {
+		if !strings.Contains(got, line+"\r\n") {
+			t.Errorf("Apple reads the 4.0 group without %q:\n%s", line, got)
+		}
+	}
+	got = wantStatus(t, e.do(t, http.MethodGet, bookHref+"5E6F7A8B-0000-4000-8000-0000000000AA.vcf", "", "Accept", "text/vcard;version=4.0"), http.StatusOK)
+	for _, line := range []string{"VERSION:4.0", "KIND:group", "MEMBER:urn:uuid:0A1B2C3D-0000-4000-8000-000000000001", "MEMBER:urn:uuid:0A1B2C3D-0000-4000-8000-000000000002", "UID:5E6F7A8B-0000-4000-8000-0000000000AA"} {
+		if !strings.Contains(got, line+"\r\n") {
+			t.Errorf("a 4.0 client reads Apple's group without %q:\n%s", line, got)
+		}
+	}
+}
