@@ -120,7 +120,8 @@ func listen(ctx context.Context, cfg *Config, st *state.Store, log *slog.Logger,
 	reportDir := cfg.Report.Dir
 	srv, err := davserver.New(davserver.Options{
 		DB: st.DB(), UsersFile: sc.UsersFile, Logger: log, BookName: sc.BookName, TrustForwardedFor: sc.TrustForwardedFor,
-		OnChange: onChange,
+		CardLimits: cfg.Limits.card(),
+		OnChange:   onChange,
 		Report: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:")
 			http.ServeFile(w, r, filepath.Join(reportDir, "report.html"))

@@ -409,7 +409,11 @@ func (d *davRequest) propValue(res resource, w want) (string, bool) {
 			return `<C:address-data-type content-type="text/vcard" version="3.0"/>` +
 				`<C:address-data-type content-type="text/vcard" version="4.0"/>`, true
 		case nameMaxSize:
-			return strconv.FormatInt(d.s.maxBody, 10), true
+			size := d.s.maxBody
+			if l := d.s.cardLim.Size; l > 0 && l < size {
+				size = l
+			}
+			return strconv.FormatInt(size, 10), true
 		case nameDescription:
 			return "The contacts kith merged from all its sources", true
 		case nameCollations:
@@ -534,7 +538,13 @@ func (d *davRequest) put(w http.ResponseWriter, loc location) error {
 	if err != nil {
 		return err
 	}
-	c, err := card.Decode(body)
+	c, err := d.s.cardLim.Decode(body)
+	var le *card.LimitError
+	if errors.As(err, &le) {
+		d.s.log.Info("card refused: over a limit", "href", loc.name, "err", err)
+		writeError(w, http.StatusForbidden, nameMaxSize, "")
+		return nil
+	}
 	if err != nil {
 		d.s.log.Info("card refused: not a vCard", "href", loc.name, "err", err)
 		writeError(w, http.StatusBadRequest, xml.Name{Space: nsCard, Local: "valid-address-data"}, "")

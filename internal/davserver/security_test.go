@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"kith/sync/card"
 )
 
 func TestHealthzNeedsNoLogin(t *testing.T) {
@@ -312,4 +314,25 @@ func TestXMLBodiesLimited(t *testing.T) {
 	}
 	mg.WriteString("</C:addressbook-multiget>")
 	wantStatus(t, e.do(t, "REPORT", bookHref, mg.String()), 207)
+}
+
+// TestCardLimits: a card over [limits] (too many properties, too large) is
+// refused with 403 CARDDAV:max-resource-size and not stored; the book
+// advertises the smaller of the size limits; a card within them is taken.
+func TestCardLimits(t *testing.T) {
+	e := newEnv(t, func(o *Options) { o.CardLimits = card.Limits{Size: 64 << 10, Properties: 100} })
+	wide := vcard3("wide", "Wide", strings.Repeat("TEL:+49 30 1234567\r\n", 5000))
+	big := vcard3("big", "Big", "NOTE:"+strings.Repeat("x", 100<<10)+"\r\n")
+	for name, body := range map[string]string{"wide.vcf": wide, "big.vcf": big} {
+		got := wantStatus(t, e.do(t, http.MethodPut, bookHref+name, body, "Content-Type", "text/vcard", "If-None-Match", "*"), http.StatusForbidden)
+		if !strings.Contains(got, "max-resource-size") {
+			t.Errorf("%s: %s", name, got)
+		}
+		wantStatus(t, e.do(t, http.MethodGet, bookHref+name, ""), http.StatusNotFound)
+	}
+	wantStatus(t, e.do(t, http.MethodPut, bookHref+"ok.vcf", vcard3("ok", "Ok", strings.Repeat("TEL:+49 30 1234567\r\n", 50)), "Content-Type", "text/vcard"), http.StatusCreated)
+	body := wantStatus(t, e.do(t, "PROPFIND", bookHref, `<D:propfind xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:carddav"><D:prop><C:max-resource-size/></D:prop></D:propfind>`, "Depth", "0"), 207)
+	if p, _ := parseMS(t, body).prop(bookHref, "max-resource-size"); p.Text != "65536" {
+		t.Fatalf("max-resource-size %q, want 65536", p.Text)
+	}
 }

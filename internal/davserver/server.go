@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"kith/sync/card"
 )
 
 // Options configure a Server.
@@ -27,6 +29,11 @@ type Options struct {
 	// MaxBody is the largest request body accepted, in bytes; larger ones
 	// get 413. 0 means 10 MB.
 	MaxBody int64
+	// CardLimits bound the cards a client may write (size, properties:
+	// [limits] card_size and properties); a card over them is refused
+	// with 403 CARDDAV:max-resource-size. The zero value: no limit but
+	// MaxBody.
+	CardLimits card.Limits
 	// BookName is the address book's display name; "" means "People".
 	BookName string
 	// Report, when set, is served at /report (behind the same login).
@@ -91,6 +98,7 @@ type Server struct {
 	now      func() time.Time
 	proxied  bool
 	onChange func()
+	cardLim  card.Limits
 	maxConns int
 	readTO   time.Duration
 	idleTO   time.Duration
@@ -113,6 +121,7 @@ func New(opts Options) (*Server, error) {
 		now:      opts.Now,
 		proxied:  opts.TrustForwardedFor,
 		onChange: opts.OnChange,
+		cardLim:  opts.CardLimits,
 		maxConns: opts.MaxConnsPerAddr,
 		readTO:   opts.ReadTimeout,
 		idleTO:   opts.IdleTimeout,
