@@ -150,10 +150,12 @@ func (a *Assessor) Interactions(uid string, cards ...vcard.Card) []ksync.Interac
 // everything else known.
 func (a *Assessor) Assess(uid, name string, cards ...vcard.Card) decay.Assessment {
 	var cats []string
+	seen := map[string]bool{} // folded: a card with 100k categories must not cost 10^10 steps
 	for _, c := range cards {
 		for _, f := range c[vcard.FieldCategories] {
 			for _, it := range card.List(f.Value) {
-				if !slices.ContainsFunc(cats, func(x string) bool { return strings.EqualFold(x, it) }) {
+				if k := strings.ToLower(strings.ToUpper(it)); !seen[k] {
+					seen[k] = true
 					cats = append(cats, it)
 				}
 			}

@@ -216,17 +216,35 @@ func hashKey(kind uint8, parts ...string) uint64 {
 func (m *matcher) keys(i int, out []keyEntry) []keyEntry {
 	r := &m.recs[i]
 	start := len(out)
+	// A record's keys are few; a card with 100k phones has 100k: past a
+	// handful they are found through a map, not a scan of those so far.
+	var at map[uint64]int
 	add := func(role uint8, kind uint8, parts ...string) {
 		h := hashKey(kind, parts...)
-		for k := start; k < len(out); k++ {
-			if out[k].h == h {
-				if out[k].role != role {
-					out[k].role = roleMember
-				}
-				return
+		k, found := -1, false
+		if at != nil {
+			k, found = at[h]
+		} else {
+			for j := start; j < len(out) && !found; j++ {
+				k, found = j, out[j].h == h
 			}
 		}
+		if found {
+			if out[k].role != role {
+				out[k].role = roleMember
+			}
+			return
+		}
 		out = append(out, keyEntry{h: h, i: int32(i), kind: kind, role: role})
+		switch {
+		case at != nil:
+			at[h] = len(out) - 1
+		case len(out)-start > 32:
+			at = make(map[uint64]int, 2*(len(out)-start))
+			for j := start; j < len(out); j++ {
+				at[out[j].h] = j
+			}
+		}
 	}
 	for _, e := range r.emails {
 		add(roleMember, keyEmail, e.full)

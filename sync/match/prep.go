@@ -1,7 +1,6 @@
 package match
 
 import (
-	"slices"
 	"strings"
 
 	"kith/sync/normalize"
@@ -49,6 +48,9 @@ func prepare(ev *Evidence, nz *normalize.Normalizer) rec {
 	r := rec{scanned: ev.Scanned}
 	r.nm = parseName(ev)
 	r.disp = displayOf(ev)
+	// Sets for the duplicates: a card with 100k EMAIL lines must not cost
+	// 10^10 comparisons.
+	seenEmail, phoneAt := map[string]bool{}, map[string]int{}
 	for _, e := range ev.Emails {
 		if ev.Scanned {
 			e = strings.ReplaceAll(e, " ", "")
@@ -69,7 +71,8 @@ func prepare(ev *Evidence, nz *normalize.Normalizer) rec {
 			local = strings.ReplaceAll(local, ".", "")
 		}
 		pe := pemail{full: local + "@" + domain, local: local, domain: domain}
-		if !containsEmail(r.emails, pe.full) {
+		if !seenEmail[pe.full] {
+			seenEmail[pe.full] = true
 			r.emails = append(r.emails, pe)
 		}
 	}
@@ -86,28 +89,27 @@ func prepare(ev *Evidence, nz *normalize.Normalizer) rec {
 			continue
 		}
 		k := phoneKind(p.Types)
-		dup := false
-		for i := range r.phones {
-			if r.phones[i].e164 == e {
-				dup = true
-				if r.phones[i].kind == kindOther || r.phones[i].kind == kindFax && k != kindOther {
-					r.phones[i].kind = k
-				}
+		if i, dup := phoneAt[e]; dup {
+			if r.phones[i].kind == kindOther || r.phones[i].kind == kindFax && k != kindOther {
+				r.phones[i].kind = k
 			}
-		}
-		if !dup {
+		} else {
+			phoneAt[e] = len(r.phones)
 			r.phones = append(r.phones, pphone{e164: e, kind: k})
 		}
 	}
 	r.org = orgForm(ev.Org)
 	r.title = loose(ev.Title)
+	seenAddr, seenPost := map[string]bool{}, map[paddr]bool{}
 	for _, a := range ev.Addresses {
-		if f := addressForm(a.line()); f != "" && !contains(r.addrs, f) {
+		if f := addressForm(a.line()); f != "" && !seenAddr[f] {
+			seenAddr[f] = true
 			r.addrs = append(r.addrs, f)
 		}
 	}
 	for _, a := range ev.Addresses {
-		if pa := prepAddress(a); pa != (paddr{}) && !slices.Contains(r.post, pa) {
+		if pa := prepAddress(a); pa != (paddr{}) && !seenPost[pa] {
+			seenPost[pa] = true
 			r.post = append(r.post, pa)
 		}
 	}
