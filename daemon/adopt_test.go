@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -291,5 +292,135 @@ func TestDeleteOnPhoneIsFinal(t *testing.T) {
 				t.Errorf("%s is on the other target %d times, want once", tc.fn, onVdir)
 			}
 		})
+	}
+}
+
+// racingTarget calls before before every Put to the target, up to times
+// times: a client writing while kith's sync writes.
+type racingTarget struct {
+	ksync.Target
+	before func(href string) bool // reports whether it acted
+	times  int
+}
+
+func (r *racingTarget) Put(ctx context.Context, href string, c vcard.Card, etag string) (string, error) {
+	if r.times > 0 && r.before(href) {
+		r.times--
+	}
+	return r.Target.Put(ctx, href, c, etag)
+}
+
+// Edits a phone makes while a sync writes the same card are never lost:
+// kith's write loses the race (412), merges, retries; when it loses every
+// retry, the next syncs carry both the sources' change and every edit the
+// server acknowledged.
+func TestPhoneEditsDuringSyncWritesArrive(t *testing.T) {
+	for _, races := range []int{1, 3} { // 3: every retry of kith's write loses
+		t.Run(fmt.Sprintf("%d edits", races), func(t *testing.T) {
+			cfg, dir := demoSetup(t)
+			ph := newPhone(t, cfg, dir)
+			syncAt(t, cfg, fixedNow)
+			bob := cardsOf(ph.cards(), "Bob Miller")[0]
+			// The source changes Bob: every sync must write his card.
+			src := filepath.Join(dir, "addressbook/bob-miller.vcf")
+			sb, _ := os.ReadFile(src)
+			os.WriteFile(src, []byte(strings.Replace(string(sb), "END:VCARD", "TITLE:Carpenter\nEND:VCARD", 1)), 0o600)
+			var acked []string
+			edit := func(href string) bool {
+				if href != bob {
+					return false
+				}
+				_, etag, body := ph.do("GET", href, nil, "")
+				line := fmt.Sprintf("2026-11-2%d phone edit %d", len(acked), len(acked))
+				c, err := card.Decode([]byte(body))
+				if err != nil {
+					t.Fatal(err)
+				}
+				c.SetValue(vcard.FieldNote, card.EscapeText(strings.TrimSpace(card.Text(c.Value(vcard.FieldNote))+"\n"+line)))
+				if code, _, _ := ph.do("PUT", href, http.Header{"If-Match": {etag}}, string(card.EncodeBytes(c))); code/100 == 2 {
+					acked = append(acked, line)
+				}
+				return true
+			}
+			syncBook(t, cfg, func(b ksync.Target) ksync.Target { return &racingTarget{Target: b, before: edit, times: races} })
+			for i := 0; i < 2; i++ {
+				if sum := syncAt(t, cfg, fixedNow); len(sum.Errors) > 0 {
+					t.Fatalf("clean sync: %s", sum)
+				}
+			}
+			if len(acked) != races {
+				t.Fatalf("%d phone edits acknowledged, want %d", len(acked), races)
+			}
+			_, _, body := ph.do("GET", bob, nil, "")
+			body = strings.ReplaceAll(body, "\r\n ", "") // unfolded
+			for _, l := range acked {
+				if !strings.Contains(body, l) {
+					t.Errorf("acknowledged phone edit %q lost:\n%s", l, body)
+				}
+			}
+			if !strings.Contains(body, "TITLE:Carpenter") {
+				t.Errorf("the source's change is lost:\n%s", body)
+			}
+		})
+	}
+}
+
+// When two contacts are joined, a phone edit on the card that goes, made
+// while the sync writes the card that stays, reaches the card that stays.
+func TestPhoneEditOnJoinedCardDuringSyncArrives(t *testing.T) {
+	cfg, dir := demoSetup(t)
+	ph := newPhone(t, cfg, dir)
+	syncAt(t, cfg, fixedNow)
+	millers := map[string]bool{}
+	for _, fn := range []string{"Bob Miller", "Carol Miller"} {
+		millers[cardsOf(ph.cards(), fn)[0]] = true
+	}
+	withStore(t, cfg, func(st *state.Store) {
+		if _, err := Join(context.Background(), st, "Bob Miller", "Carol Miller", io.Discard); err != nil {
+			t.Fatal(err)
+		}
+	})
+	const line = "2026-11-24 phone edit on the card that goes"
+	edited := false
+	edit := func(href string) bool {
+		if !millers[href] || edited {
+			return false
+		}
+		for other := range millers {
+			if other == href {
+				continue
+			}
+			_, etag, body := ph.do("GET", other, nil, "")
+			c, err := card.Decode([]byte(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.SetValue(vcard.FieldNote, card.EscapeText(strings.TrimSpace(card.Text(c.Value(vcard.FieldNote))+"\n"+line)))
+			if code, _, _ := ph.do("PUT", other, http.Header{"If-Match": {etag}}, string(card.EncodeBytes(c))); code/100 != 2 {
+				t.Fatalf("phone edit: %d", code)
+			}
+			edited = true
+		}
+		return true
+	}
+	syncBook(t, cfg, func(b ksync.Target) ksync.Target { return &racingTarget{Target: b, before: edit, times: 1} })
+	if !edited {
+		t.Fatal("the phone made no edit during the sync")
+	}
+	for i := 0; i < 2; i++ {
+		syncAt(t, cfg, fixedNow)
+	}
+	cards := ph.cards()
+	var found []string
+	for href, body := range cards {
+		if strings.Contains(body, "Miller") {
+			found = append(found, href)
+			if !strings.Contains(strings.ReplaceAll(body, "\r\n ", ""), line) {
+				t.Errorf("the phone's edit is not on the joined card %s:\n%s", href, body)
+			}
+		}
+	}
+	if len(found) != 1 {
+		t.Errorf("the joined Millers are on %d cards %q, want 1", len(found), found)
 	}
 }

@@ -275,15 +275,23 @@ func (e *Engine) SyncTarget(ctx context.Context, t Target, contacts []*Contact, 
 			// Joined into another contact, its content (the user's edits
 			// with it) now on that card.
 			if err := t.Delete(ctx, href, etag); err != nil {
-				st.Failed = append(st.Failed, fmt.Sprintf("%s: deleting a joined card: %v", href, err))
+				// Kept, and its contact's from now on: the next sync folds
+				// it again (with what the user wrote there meanwhile).
+				ent.UID = owner[href].UID
+				if errors.Is(err, ErrConflict) {
+					log.Info("card of a joined contact edited meanwhile; merged at the next sync", "target", t.Name(), "href", href)
+				} else {
+					st.Failed = append(st.Failed, fmt.Sprintf("%s: deleting a joined card: %v", href, err))
+				}
 				continue
 			}
 			delete(next, href)
 			st.Removed++
 			continue
 		}
-		if owner[href] != nil && !leave[href] {
-			continue // its contact's card was not written: it goes once that stands
+		if c := owner[href]; c != nil && !leave[href] {
+			ent.UID = c.UID // its contact's card was not written: it goes once that stands
+			continue
 		}
 		// The contact left every source: its card goes, and what the user
 		// wrote on it is kept in the state (kith restore brings it back).
