@@ -285,8 +285,7 @@ func (d *davRequest) propfind(w http.ResponseWriter, loc location) error {
 		case kindHome:
 			d.writeResource(m, resource{kind: kindBook, href: bookPath(d.user)}, pr)
 		case kindBook:
-			_, withData := pr.addressData()
-			err := d.s.store.each(ctx, 0, withData, func(st stored) error {
+			err := d.s.store.each(ctx, 0, d.reading(pr), func(st stored) error {
 				d.writeResource(m, resource{kind: kindCard, href: cardPath(d.user, st.Href), card: &st}, pr)
 				return m.err
 			})
@@ -440,6 +439,19 @@ func (d *davRequest) propValue(res resource, w want) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// reading returns what a listing answering pr must read of each card: its
+// data for address-data, else its version when the client gets
+// conversions (their ETags differ), else nothing.
+func (d *davRequest) reading(pr propRequest) reading {
+	if _, ok := pr.addressData(); ok {
+		return readData
+	}
+	if d.version != "" {
+		return readVersion
+	}
+	return readNone
 }
 
 // setVersion works out the vCard version the client wants, from the
@@ -698,7 +710,7 @@ func (d *davRequest) query(w http.ResponseWriter, req *xRequest) error {
 	m := startMultiStatus(w)
 	n := 0
 	truncated := false
-	err := d.s.store.each(ctx, 0, true, func(st stored) error {
+	err := d.s.store.each(ctx, 0, readData, func(st stored) error {
 		if len(f.Props) > 0 {
 			c, err := card.Decode(st.Data)
 			if err != nil || !f.match(c) {
@@ -752,12 +764,11 @@ func (d *davRequest) syncCollection(w http.ResponseWriter, req *xRequest) error 
 	}
 	pr := req.propRequest()
 	d.setVersion(pr)
-	_, withData := pr.addressData()
 	m := startMultiStatus(w)
 	token := d.token
 	n := 0
 	truncated := false
-	err = d.s.store.each(ctx, since, withData, func(c stored) error {
+	err = d.s.store.each(ctx, since, d.reading(pr), func(c stored) error {
 		if limit >= 0 && n >= limit {
 			truncated = true
 			return errStop

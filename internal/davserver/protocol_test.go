@@ -298,7 +298,11 @@ func TestVCard4(t *testing.T) {
 	if !strings.Contains(apple, "VERSION:3.0") || !strings.Contains(apple, "X-ADDRESSBOOKSERVER-MEMBER:urn:uuid:ada") || resp.Header.Get("ETag") == newTag {
 		t.Fatalf("Apple GET: ETag %q (4.0's %q)\n%s", resp.Header.Get("ETag"), newTag, apple)
 	}
-	// Apple's ETag names the card too.
+	// Apple's listing shows the ETag Apple's GET gives, and it names the card too.
+	body = wantStatus(t, e.do(t, "PROPFIND", bookHref, `<D:propfind xmlns:D="DAV:"><D:prop><D:getetag/></D:prop></D:propfind>`, "Depth", "1", "User-Agent", iosAgent), 207)
+	if tag, _ := parseMS(t, body).prop(href, "getetag"); tag.Text != resp.Header.Get("ETag") {
+		t.Fatalf("Apple's PROPFIND getetag %q, its GET %q", tag.Text, resp.Header.Get("ETag"))
+	}
 	wantStatus(t, e.do(t, http.MethodDelete, href, "", "If-Match", resp.Header.Get("ETag")), http.StatusNoContent)
 }
 

@@ -76,8 +76,8 @@ type stored struct {
 	Href string
 	UID  string
 	ETag string
-	// Version is the card's VERSION (storedVersion), read even when
-	// Data is not.
+	// Version is the card's VERSION (storedVersion); each can read it
+	// without Data.
 	Version  string
 	Data     []byte
 	Rev      int64
@@ -176,13 +176,17 @@ func (s *store) get(ctx context.Context, href string) (stored, error) {
 }
 
 // each calls fn for every card changed after revision since (0: every
-// card), tombstones included when since > 0, in revision order. withData
-// says whether Data is read (Version always is). fn must not call back into
-// the store.
-func (s *store) each(ctx context.Context, since int64, withData bool, fn func(stored) error) error {
-	data := "substr(data, 1, " + strconv.Itoa(versionHead) + ")"
-	if withData {
+// card), tombstones included when since > 0, in revision order. read says
+// what is read of the cards' content. fn must not call back into the store.
+func (s *store) each(ctx context.Context, since int64, read reading, fn func(stored) error) error {
+	data := "NULL"
+	switch read {
+	case readData:
 		data = "data"
+	case readVersion:
+		// Reading a value loads it whole, photo included: only when
+		// the version matters (a client that gets conversions).
+		data = "substr(data, 1, " + strconv.Itoa(versionHead) + ")"
 	}
 	q := `SELECT href, uid, etag, ` + data + `, rev, modified, deleted FROM dav_cards WHERE rev > ?`
 	if since == 0 {
@@ -202,7 +206,7 @@ func (s *store) each(ctx context.Context, since int64, withData bool, fn func(st
 		}
 		st.Modified = time.Unix(mod, 0)
 		st.Version = storedVersion(st.Data)
-		if !withData {
+		if read != readData {
 			st.Data = nil
 		}
 		if err := fn(st); err != nil {
@@ -215,10 +219,19 @@ func (s *store) each(ctx context.Context, since int64, withData bool, fn func(st
 	return nil
 }
 
+// reading is what each reads of a card's content.
+type reading int
+
+const (
+	readNone    reading = iota // nothing: Data nil, Version ""
+	readVersion                // Version only
+	readData                   // Data and Version
+)
+
 // list returns every card's href and ETag.
 func (s *store) list(ctx context.Context) (map[string]string, error) {
 	out := map[string]string{}
-	err := s.each(ctx, 0, false, func(st stored) error {
+	err := s.each(ctx, 0, readNone, func(st stored) error {
 		out[st.Href] = st.ETag
 		return nil
 	})
