@@ -68,6 +68,15 @@ func TestContactMadeOnTargetJoinsDedup(t *testing.T) {
 			t.Errorf("sync %d after adoption changed things: %s", i+1, sum)
 		}
 	}
+	// A note line the user adds on the adopted card counts, though the
+	// card stands at the phone's href.
+	addNoteLine(t, filepath.Join(merged, "new-on-phone.vcf"), "2026-11-24 call about the film")
+	syncAt(t, cfg, fixedNow)
+	for _, c := range readReport(t, cfg).Contacts {
+		if c.Name == "Hedy Lamarr" && (c.LastInteraction == nil || c.LastInteraction.Date != "2026-11-24") {
+			t.Errorf("Hedy's last interaction %+v, want the user's line of 2026-11-24", c.LastInteraction)
+		}
+	}
 }
 
 // cardsOf returns, from a set of cards by href, the hrefs of those whose

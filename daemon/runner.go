@@ -860,15 +860,21 @@ func (r *Runner) buildReport(out *ksync.Outcome, as *assess.Assessor, now time.T
 	rep := &report.Report{GeneratedAt: now.UTC().Truncate(time.Second)}
 	names := map[string]string{}
 	var all []decay.Assessment
+	// Every contact's cards on the targets, wherever they stand (a card
+	// adopted in place keeps the href the user's client gave it).
+	onTargets := map[string][]vcard.Card{}
+	for _, target := range slices.Sorted(maps.Keys(out.State.Targets)) {
+		entries := out.State.Targets[target]
+		for _, href := range slices.Sorted(maps.Keys(entries)) {
+			if e := entries[href]; !e.Deleted && !e.Group && e.Card != nil {
+				onTargets[e.UID] = append(onTargets[e.UID], e.Card)
+			}
+		}
+	}
 	for _, c := range out.Contacts {
 		// The golden card and every target's copy (which carries the user's
 		// note lines) tell what happened.
-		cards := []vcard.Card{c.Card}
-		for _, entries := range out.State.Targets {
-			if e := entries[c.UID+".vcf"]; e != nil && !e.Deleted && e.Card != nil {
-				cards = append(cards, e.Card)
-			}
-		}
+		cards := append([]vcard.Card{c.Card}, onTargets[c.UID]...)
 		name := c.Name()
 		names[c.UID] = name
 		all = append(all, as.Assess(c.UID, name, cards...))
