@@ -1,11 +1,14 @@
 package carddav
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -124,28 +127,51 @@ func TestSourceFaults(t *testing.T) {
 	})
 }
 
+// TestSourceInvalidTokenResyncs: a sync token the server no longer
+// accepts (or, on sabre/dav, one it silently answers with an older token)
+// leads to one full read, and one log line that says why, with the
+// server's own words.
 func TestSourceInvalidTokenResyncs(t *testing.T) {
-	srv := davtest.StartRadicale(t)
-	book := srv.MakeBook(t, "friends", "Friends")
-	srv.PutCard(t, book+"a.vcf", davtest.Card("a", "A"))
-	s := newSource(t, srv, srv.URL+book)
-	first := read(t, s, "")
-	// A token the server never gave: Radicale answers 403 valid-sync-token.
-	c := s.decodeCursor(first.Cursor)
-	for _, b := range c.Books {
-		b.Token = "http://radicale.org/ns/sync/" + fmt.Sprintf("%064d", 0)
+	cases := []struct {
+		name  string
+		start func(testing.TB) *davtest.Server
+		token string
+		says  string
+	}{
+		{"radicale", davtest.StartRadicale, "http://radicale.org/ns/sync/" + fmt.Sprintf("%064d", 0), "valid-sync-token"},
+		{"sabre unknown", func(t testing.TB) *davtest.Server { return davtest.StartSabre(t, "digest") }, "bogus-token", "(valid-sync-token); the server says: Invalid or unknown sync token"},
+		{"sabre restored", func(t testing.TB) *davtest.Server { return davtest.StartSabre(t, "basic") }, "http://sabre.io/ns/sync/999", "the server's token went back from http://sabre.io/ns/sync/999"},
 	}
-	raw, _ := jsonString(c)
-	srv.PutCard(t, book+"b.vcf", davtest.Card("b", "B"))
-	snap := read(t, s, raw)
-	if !snap.Full {
-		t.Fatal("an invalid sync token did not lead to a full read")
-	}
-	if got := names(snap.Records); !slices.Equal(got, []string{"a.vcf=A", "b.vcf=B"}) {
-		t.Errorf("full read after invalid token: %v", got)
-	}
-	if next := read(t, s, snap.Cursor); next.Full || len(next.Records) != 0 {
-		t.Errorf("the read after the resync was not an empty incremental one: Full=%v, %d records", next.Full, len(next.Records))
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := tc.start(t)
+			book := srv.MakeBook(t, "friends", "Friends")
+			srv.PutCard(t, book+"a.vcf", davtest.Card("a", "A"))
+			var logs bytes.Buffer
+			s := newSource(t, srv, srv.URL+book, func(o *Options) { o.Logger = slog.New(slog.NewTextHandler(&logs, nil)) })
+			first := read(t, s, "")
+			c := s.decodeCursor(first.Cursor)
+			for _, b := range c.Books {
+				b.Token, b.CTag = tc.token, ""
+			}
+			raw, _ := jsonString(c)
+			srv.PutCard(t, book+"b.vcf", davtest.Card("b", "B"))
+			logs.Reset()
+			snap := read(t, s, raw)
+			if !snap.Full {
+				t.Fatal("an invalid sync token did not lead to a full read")
+			}
+			if got := names(snap.Records); !slices.Equal(got, []string{"a.vcf=A", "b.vcf=B"}) {
+				t.Errorf("full read after invalid token: %v", got)
+			}
+			lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+			if len(lines) != 1 || !strings.Contains(lines[0], tc.says) {
+				t.Errorf("logged %q, want one line saying %q", lines, tc.says)
+			}
+			if next := read(t, s, snap.Cursor); next.Full || len(next.Records) != 0 {
+				t.Errorf("the read after the resync was not an empty incremental one: Full=%v, %d records", next.Full, len(next.Records))
+			}
+		})
 	}
 }
 

@@ -298,6 +298,10 @@ func (s *Source) bookChanges(ctx context.Context, b book, old *bookState) (*book
 		if err != nil && old.Token != "" && invalidToken(err) {
 			return nil, ksync.Snapshot{}, fmt.Errorf("book %s: sync token: %w: %w", redact(b.url), errResync, err)
 		}
+		if err == nil && tokenWentBack(old.Token, st.Token) {
+			return nil, ksync.Snapshot{}, fmt.Errorf("book %s: sync token: %w: the server's token went back from %s to %s (restored from a backup?)",
+				redact(b.url), errResync, old.Token, st.Token)
+		}
 		for _, name := range old.Retry {
 			u := memberURL(b, name)
 			if _, ok := changed[u.Path]; !ok && !slices.Contains(gone, u.Path) {
@@ -539,6 +543,25 @@ func syncCollection(ctx context.Context, c *client, b book, token string) (chang
 	}
 	slices.Sort(gone)
 	return changed, gone, token, nil
+}
+
+// sabreTokenPrefix starts sabre/dav's (Nextcloud's, Baikal's) sync tokens,
+// which end in the book's revision number.
+const sabreTokenPrefix = "http://sabre.io/ns/sync/"
+
+// tokenWentBack reports whether a sabre/dav token moved back: sabre answers
+// a token newer than its own (a server restored from a backup) with "no
+// changes" and its older token, rather than refusing it, so changes made
+// since the restore would be missed.
+func tokenWentBack(old, next string) bool {
+	o, ok1 := strings.CutPrefix(old, sabreTokenPrefix)
+	n, ok2 := strings.CutPrefix(next, sabreTokenPrefix)
+	if !ok1 || !ok2 {
+		return false
+	}
+	on, err1 := strconv.ParseInt(o, 10, 64)
+	nn, err2 := strconv.ParseInt(n, 10, 64)
+	return err1 == nil && err2 == nil && nn < on
 }
 
 // invalidToken reports whether err is a server's refusal of a sync token
