@@ -5,6 +5,7 @@
 //
 //	benchgen gen -dir DIR -n 2000 -seed 1
 //	benchgen read -url URL -user U -password-env VAR -cursor FILE
+//	benchgen floor -user U -password-env VAR URL...
 //
 // read prints one line: seconds, records, deleted, problems, full. It keeps
 // the source's cursor in FILE between runs (atomically replaced).
@@ -27,7 +28,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: benchgen gen|read [flags]")
+		fmt.Fprintln(os.Stderr, "usage: benchgen gen|read|floor [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -36,6 +37,8 @@ func main() {
 		err = gen(os.Args[2:])
 	case "read":
 		err = read(os.Args[2:])
+	case "floor":
+		err = floor(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
