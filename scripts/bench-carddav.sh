@@ -7,7 +7,11 @@
 # `kith --once` (discovery, fetching every card, reading the scans, merging,
 # writing every merged card to a vdir target, the report) and a no-change
 # `kith --once`; vdirsyncer's first sync of the same books into a local vdir
-# (its fetch alone) and a no-change sync. internal/benchgen makes the cards.
+# (its fetch alone) and a no-change sync. Then the same with a CardDAV
+# target on the same Radicale: kith's first run (uploading every merged
+# card) beside vdirsyncer uploading the same cards, and kith's no-change run
+# beside the floor, the server's own time for one getctag per collection
+# (benchgen floor). internal/benchgen makes the cards.
 #
 # Needs: go, radicale, vdirsyncer, curl (Debian packages radicale,
 # vdirsyncer, curl). Usage: scripts/bench-carddav.sh [cards-per-book]
@@ -131,7 +135,75 @@ vds_same=$(elapsed "$t1" "$t2")
 got=$(find "$W/vdir" -name '*.vcf' | wc -l)
 [ "$got" -eq $((2 * CARDS)) ] || echo "warning: vdirsyncer wrote $got cards, want $((2 * CARDS))" >&2
 
+echo "timing kith with a CardDAV target…" >&2
+# The same sources, the merged set written to a CardDAV collection on the
+# same account (the source reads only its two books).
+sed -e "s|$W/kith-state|$W/kith-dav-state|" -e '/^\[\[target\]\]/,$d' "$W/kith.toml" > "$W/kith-dav.toml"
+sed -i 's|^url = "'"$URL"'/"$|&\naddressbooks = ["friends", "work"]|' "$W/kith-dav.toml"
+cat >> "$W/kith-dav.toml" <<CONF
+[[target]]
+name = "merged"
+kind = "carddav"
+url = "$URL/kith/merged/"
+username = "kith"
+password_env = "BENCH_PW"
+CONF
+t0=$(now)
+"$W/kith" --config "$W/kith-dav.toml" --once >"$W/kithdav1.out" 2>"$W/kithdav1.log" || { cat "$W/kithdav1.log"; exit 1; }
+t1=$(now)
+"$W/kith" --config "$W/kith-dav.toml" --once >"$W/kithdav2.out" 2>"$W/kithdav2.log" || { cat "$W/kithdav2.log"; exit 1; }
+t2=$(now)
+"$W/kith" --config "$W/kith-dav.toml" --once >"$W/kithdav3.out" 2>"$W/kithdav3.log" || { cat "$W/kithdav3.log"; exit 1; }
+t3=$(now)
+kithdav_first=$(elapsed "$t0" "$t1")
+# The second run lists the target's changes (kith's own writes) once; from
+# the third on a run in which nothing changed asks each collection its ctag.
+kithdav_same=$(elapsed "$t2" "$t3")
+echo "kith dav first:     $(cat "$W/kithdav1.out")" >&2
+echo "kith dav no-change: $(cat "$W/kithdav3.out")" >&2
+grep -q "0 cards written" "$W/kithdav3.out" || { echo "kith's no-change run to the CardDAV target wrote cards" >&2; exit 1; }
+merged=$(grep -o '[0-9]* cards written' "$W/kithdav1.out" | awk '{print $1}')
+# The floor: the server's own time for one getctag per collection.
+floor=$("$W/benchgen" floor -user kith -password-env BENCH_PW "$URL/kith/friends/" "$URL/kith/work/" "$URL/kith/merged/")
+
+echo "timing vdirsyncer uploading the same cards…" >&2
+mkdir -p "$W/upload/merged"
+cp "$W/merged/"*.vcf "$W/upload/merged/"
+curl -sf -o /dev/null -u "kith:$BENCH_PW" -X MKCOL -H 'Content-Type: application/xml' "$URL/kith/vds-upload/" --data \
+	'<?xml version="1.0"?><D:mkcol xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:carddav"><D:set><D:prop><D:resourcetype><D:collection/><C:addressbook/></D:resourcetype></D:prop></D:set></D:mkcol>'
+cat > "$W/vdirsyncer-up.conf" <<CONF
+[general]
+status_path = "$W/vdirsyncer-up-status/"
+
+[pair up]
+a = "up_local"
+b = "up_remote"
+collections = null
+conflict_resolution = "a wins"
+
+[storage up_local]
+type = "filesystem"
+path = "$W/upload/merged/"
+fileext = ".vcf"
+
+[storage up_remote]
+type = "carddav"
+url = "$URL/kith/vds-upload/"
+username = "kith"
+password = "$BENCH_PW"
+CONF
+yes | vdirsyncer -c "$W/vdirsyncer-up.conf" discover up >/dev/null 2>&1
+t0=$(now)
+vdirsyncer -c "$W/vdirsyncer-up.conf" sync up >"$W/vds-up.log" 2>&1 || { cat "$W/vds-up.log"; exit 1; }
+t1=$(now)
+vds_up=$(elapsed "$t0" "$t1")
+
 echo "cards: 2 books x $CARDS on Radicale $(radicale --version), vdirsyncer $(vdirsyncer --version 2>/dev/null | awk '{print $NF}')"
 printf '%-22s %10s %12s %8s\n' "" "kith --once (s)" "vdirsyncer (s)" "ratio"
 printf '%-22s %10s %12s %8sx\n' "first run (fetch all)" "$kith_first" "$vds_first" "$(ratio "$vds_first" "$kith_first")"
 printf '%-22s %10s %12s %8sx\n' "no-change run" "$kith_same" "$vds_same" "$(ratio "$vds_same" "$kith_same")"
+printf '%-22s %10s %12s %8sx\n' "upload to CardDAV" "$kithdav_first" "$vds_up" "$(ratio "$vds_up" "$kithdav_first")"
+echo "CardDAV target ($merged merged cards):"
+printf '%-22s %10s %12s %8s\n' "" "kith --once (s)" "floor (s)" "ratio"
+printf '%-22s %10s %12s %8sx\n' "no-change, 2 books + target" "$kithdav_same" "$floor" "$(ratio "$kithdav_same" "$floor")"
+printf '%-22s %10s %12s %8sx\n' "  vs vdirsyncer no-change (sources alone)" "$kithdav_same" "$vds_same" "$(ratio "$vds_same" "$kithdav_same")"

@@ -113,25 +113,18 @@ func (t *Target) list(ctx context.Context) (map[string]string, error) {
 	t.mu.Lock()
 	known := t.known
 	t.mu.Unlock()
-	ms, _, err := t.c.propfind(ctx, t.coll, "0", false, "<D:resourcetype/>", "<CS:getctag/>", "<D:sync-token/>")
-	if isNotFound(err) {
-		t.setMissing(nil)
-		return map[string]string{}, nil
+	// The sync-token only when a full listing is likely to follow: on some
+	// servers (Radicale) it costs as much again as the getctag.
+	props := []string{"<D:resourcetype/>", "<CS:getctag/>"}
+	withToken := known == nil || known.Token == ""
+	if withToken {
+		props = append(props, "<D:sync-token/>")
 	}
+	p, found, err := t.collectionProps(ctx, props...)
 	if err != nil {
 		return nil, err
 	}
-	var p prop
-	found := false
-	for _, r := range ms.Responses {
-		if q, ok := r.ok(); ok {
-			p, found = q, true
-			break
-		}
-	}
-	if !found || p.ResourceType == nil {
-		// Some servers (Xandikos) answer a PROPFIND of a missing
-		// collection with a 207 holding a 404.
+	if !found {
 		t.setMissing(nil)
 		return map[string]string{}, nil
 	}
@@ -140,7 +133,7 @@ func (t *Target) list(ctx context.Context) (map[string]string, error) {
 	case known != nil && p.CTag != "" && p.CTag == known.CTag:
 		t.log.Debug("collection unchanged since the last listing", "ctag", p.CTag)
 		next.Token, next.Listing = known.Token, known.Listing
-	case known != nil && known.Token != "" && p.SyncToken != "":
+	case known != nil && known.Token != "":
 		listing, token, err := t.changesSince(ctx, known)
 		if err == nil {
 			next.Listing, next.Token = listing, token
@@ -152,6 +145,15 @@ func (t *Target) list(ctx context.Context) (map[string]string, error) {
 		t.log.Debug("changes since the last listing not available; listing in full", "err", err)
 		fallthrough
 	default:
+		if !withToken {
+			// The token from before the listing, so that a change made
+			// while it is made is seen by the next one.
+			q, _, err := t.collectionProps(ctx, "<D:sync-token/>")
+			if err != nil {
+				return nil, err
+			}
+			next.Token = q.SyncToken
+		}
 		listing, err := t.listAll(ctx)
 		if err != nil {
 			return nil, err
@@ -163,6 +165,25 @@ func (t *Target) list(ctx context.Context) (map[string]string, error) {
 	t.missing = false
 	t.mu.Unlock()
 	return maps.Clone(next.Listing), nil
+}
+
+// collectionProps asks the collection's props. found is false when the
+// collection does not exist (a 404, or a 207 holding one, as Xandikos
+// answers).
+func (t *Target) collectionProps(ctx context.Context, props ...string) (prop, bool, error) {
+	ms, _, err := t.c.propfind(ctx, t.coll, "0", false, props...)
+	if isNotFound(err) {
+		return prop{}, false, nil
+	}
+	if err != nil {
+		return prop{}, false, err
+	}
+	for _, r := range ms.Responses {
+		if q, ok := r.ok(); ok && q.ResourceType != nil || ok && len(props) == 1 {
+			return q, true, nil
+		}
+	}
+	return prop{}, false, nil
 }
 
 // setMissing notes that the collection does not exist: the first write
