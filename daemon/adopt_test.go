@@ -163,6 +163,23 @@ func TestPhoneContactKeepsHrefAndUID(t *testing.T) {
 	}
 	made := map[string]string{"4F1C2D3E-PHONE-HEDY.vcf": "4F1C2D3E-PHONE-HEDY", "9A8B7C6D-PHONE-GRACE.vcf": "9A8B7C6D-PHONE-GRACE"}
 	names := map[string]string{"4F1C2D3E-PHONE-HEDY.vcf": "Hedy Lamarr", "9A8B7C6D-PHONE-GRACE.vcf": "Grace Hopper"}
+	// The adopting sync: after each card it deletes, every person still
+	// has a card on the phone.
+	deletes := 0
+	syncBook(t, cfg, func(b ksync.Target) ksync.Target {
+		return &afterDelete{Target: b, check: func(href string) {
+			deletes++
+			cards := ph.cards()
+			for _, fn := range []string{"Hedy Lamarr", "Grace Hopper"} {
+				if len(cardsOf(cards, fn)) == 0 {
+					t.Errorf("after deleting %s, %s has no card on the phone", href, fn)
+				}
+			}
+		}}
+	})
+	if deletes != 1 {
+		t.Errorf("the adopting sync deleted %d cards, want 1 (kith's card for Grace)", deletes)
+	}
 	keepsIdentity(t, cfg, ph.cards, made, names)
 	if body := ph.cards()["9A8B7C6D-PHONE-GRACE.vcf"]; !strings.Contains(body, "Navy Labs") {
 		t.Errorf("Grace's card lacks the organisation from the scan:\n%s", body)
@@ -432,4 +449,18 @@ func TestPhoneEditOnJoinedCardDuringSyncArrives(t *testing.T) {
 	if len(found) != 1 {
 		t.Errorf("the joined Millers are on %d cards %q, want 1", len(found), found)
 	}
+}
+
+// afterDelete calls check after every Delete that succeeded.
+type afterDelete struct {
+	ksync.Target
+	check func(href string)
+}
+
+func (a *afterDelete) Delete(ctx context.Context, href, etag string) error {
+	err := a.Target.Delete(ctx, href, etag)
+	if err == nil {
+		a.check(href)
+	}
+	return err
 }

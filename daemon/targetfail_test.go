@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/emersion/go-vcard"
 
+	"kith/internal/davtest"
 	"kith/internal/state"
 	ksync "kith/sync"
 	"kith/sync/card"
@@ -150,5 +152,55 @@ func TestFailedTargetWriteArrivesLater(t *testing.T) {
 				t.Errorf("the source's note line is lost: %q", note)
 			}
 		})
+	}
+}
+
+// The same with a CardDAV target that answers 503 to every write for one
+// sync.
+func TestFailedCardDAVWriteArrivesLater(t *testing.T) {
+	srv := davtest.StartRadicale(t)
+	srcBook := srv.MakeBook(t, "phone", "Phone")
+	dstBook := srv.MakeBook(t, "people", "People")
+	proxy := davtest.NewProxy(t, srv.URL)
+	cfg := davConfig(t, srv, proxy, srcBook, dstBook, t.TempDir())
+	srv.PutCard(t, srcBook+"a.vcf", davtest.Card("a", "Ann Example", "EMAIL:ann@example.org", "TEL:+49 30 1111111"))
+	syncAt(t, cfg, fixedNow)
+	var href string
+	for name, body := range radicaleCards(srv, dstBook) {
+		if strings.Contains(body, "Ann Example") {
+			href = name
+		}
+	}
+	code, etag, body := srv.Do(t, "GET", dstBook+href, nil, "")
+	if code != 200 {
+		t.Fatalf("GET: %d", code)
+	}
+	c, err := card.Decode([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetValue(vcard.FieldNote, "2026-11-20 coffee")
+	if code, _, _ := srv.Do(t, "PUT", dstBook+href, http.Header{"If-Match": {etag}, "Content-Type": {"text/vcard"}}, string(card.EncodeBytes(c))); code/100 != 2 {
+		t.Fatalf("the user's edit: %d", code)
+	}
+	srv.PutCard(t, srcBook+"a.vcf", davtest.Card("a", "Ann Example", "EMAIL:ann@example.org", "TEL:+49 30 2222222", "TITLE:Pilot"))
+	proxy.AddFault(&davtest.Fault{Status: http.StatusServiceUnavailable, Match: davtest.IsKind("PUT")})
+	if sum := syncAt(t, cfg, fixedNow); len(sum.Errors) == 0 {
+		t.Fatalf("a sync whose writes all failed reports no error: %s", sum)
+	}
+	proxy.ClearFaults()
+	for i := 0; i < 2; i++ {
+		if sum := syncAt(t, cfg, fixedNow); len(sum.Errors) > 0 {
+			t.Fatalf("clean sync: %s", sum)
+		}
+	}
+	got := radicaleCards(srv, dstBook)[href]
+	for _, want := range []string{"TITLE:Pilot", "+49 30 2222222", "2026-11-20 coffee"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the card lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "+49 30 1111111") {
+		t.Errorf("the stale number is kept as if the user had chosen it:\n%s", got)
 	}
 }
