@@ -3,64 +3,25 @@ package davserver
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"kith/internal/davtest"
 )
 
-// vdirsyncer returns a function running the real vdirsyncer in a two-way
-// sync between the test server's book and a local vdir, with a config and
-// HOME of its own. The test is skipped when vdirsyncer is missing, except
-// in CI, where it must run.
+// vdirsyncer returns a function running the real vdirsyncer between the
+// test server's book and a local vdir, failing the test when it fails.
 func vdirsyncer(t *testing.T, e *testEnv) (run func(args ...string) string, vdir string) {
 	t.Helper()
-	bin, err := exec.LookPath("vdirsyncer")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("vdirsyncer not installed (Debian package vdirsyncer): %v", err)
-		}
-		t.Skipf("vdirsyncer not installed (Debian package vdirsyncer): %v", err)
-	}
-	home := t.TempDir()
-	vdir = filepath.Join(home, "contacts")
-	if err := os.MkdirAll(vdir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	conf := filepath.Join(home, "config")
-	config := `[general]
-status_path = "` + filepath.Join(home, "status") + `/"
-
-[pair kith]
-a = "local"
-b = "server"
-collections = null
-conflict_resolution = "a wins"
-
-[storage local]
-type = "filesystem"
-path = "` + vdir + `/"
-fileext = ".vcf"
-
-[storage server]
-type = "carddav"
-url = "` + e.http.URL + bookHref + `"
-username = "` + testUser + `"
-password = "` + testPassword + `"
-`
-	if err := os.WriteFile(conf, []byte(config), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	sync, vdir := davtest.Vdirsyncer(t, e.http.URL+bookHref, testUser, testPassword)
 	return func(args ...string) string {
 		t.Helper()
-		cmd := exec.CommandContext(t.Context(), bin, append([]string{"-c", conf, "--verbosity", "WARNING"}, args...)...)
-		cmd.Env = append(os.Environ(), "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"), "LANG=C.UTF-8", "LC_ALL=C.UTF-8")
-		cmd.Stdin = strings.NewReader("y\ny\n")
-		out, err := cmd.CombinedOutput()
+		out, err := sync(args...)
 		if err != nil {
 			t.Fatalf("vdirsyncer %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
-		return string(out)
+		return out
 	}, vdir
 }
 

@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"kith/internal/davserver"
+	"kith/internal/davtest"
 	"kith/internal/state"
 )
 
@@ -174,58 +174,12 @@ func iosSession(l *clientLog, book string, session, min, max int, until <-chan s
 	return i
 }
 
-// vdirsyncerRun returns a function running the real vdirsyncer between the
-// book and a local vdir, and the vdir's path.
-func vdirsyncerRun(t *testing.T, book string) (run func(args ...string) (string, error), vdir string) {
-	t.Helper()
-	bin, err := exec.LookPath("vdirsyncer")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("vdirsyncer not installed (Debian package vdirsyncer): %v", err)
-		}
-		t.Skipf("vdirsyncer not installed (Debian package vdirsyncer): %v", err)
-	}
-	home := t.TempDir()
-	vdir = filepath.Join(home, "contacts")
-	if err := os.MkdirAll(vdir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	conf := filepath.Join(home, "config")
-	writeFile(t, conf, `[general]
-status_path = "`+filepath.Join(home, "status")+`/"
-
-[pair kith]
-a = "local"
-b = "server"
-collections = null
-conflict_resolution = "a wins"
-
-[storage local]
-type = "filesystem"
-path = "`+vdir+`/"
-fileext = ".vcf"
-
-[storage server]
-type = "carddav"
-url = "`+book+`"
-username = "`+bookUser+`"
-password = "`+bookPassword+`"
-`)
-	return func(args ...string) (string, error) {
-		cmd := exec.CommandContext(t.Context(), bin, append([]string{"-c", conf, "--verbosity", "WARNING"}, args...)...)
-		cmd.Env = append(os.Environ(), "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"), "LANG=C.UTF-8", "LC_ALL=C.UTF-8")
-		cmd.Stdin = strings.NewReader("y\ny\n")
-		out, err := cmd.CombinedOutput()
-		return string(out), err
-	}, vdir
-}
-
 // vdirsyncerSession syncs the book into a vdir while kith's first sync
 // fills it, adds cards and deletes some of kith's there, and syncs them
 // back. A sync that fails (a 412 because kith rewrote a card meanwhile) is
 // run again, as a user would; a 5xx in its output is a failure.
 func vdirsyncerSession(t *testing.T, l *clientLog, book string, firstSyncDone <-chan struct{}) {
-	run, vdir := vdirsyncerRun(t, book)
+	run, vdir := davtest.Vdirsyncer(t, book, bookUser, bookPassword)
 	sync := func(what string) bool {
 		for try := 0; try < 6; try++ {
 			out, err := run("sync")
