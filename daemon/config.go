@@ -44,6 +44,8 @@ type Config struct {
 	Calendars []CalendarConfig `toml:"calendar"`
 	// Mail yields sent (and answered) mail as interactions.
 	Mail []MailConfig `toml:"mail"`
+	// PhoneLogs yield calls and texts from phone-log exports as interactions.
+	PhoneLogs []PhoneLogConfig `toml:"phonelog"`
 	// Server is the embedded CardDAV server ([server]); nil when the config
 	// has no [server] table.
 	Server *ServerConfig `toml:"server"`
@@ -124,6 +126,13 @@ type MailConfig struct {
 	DAV
 	// MaxRecipients skips mail to more people; default 5.
 	MaxRecipients int `toml:"max_recipients"`
+}
+
+// PhoneLogConfig is one [[phonelog]] table: a folder of Android "SMS Backup
+// & Restore" exports (calls-*.xml, sms-*.xml).
+type PhoneLogConfig struct {
+	Name string `toml:"name"`
+	Path string `toml:"path"`
 }
 
 // ServerConfig is the [server] table: kith serves the merged book itself,
@@ -281,6 +290,9 @@ func (c *Config) applyDefaults(baseDir string) {
 			c.Mail[i].Received[j] = abs(c.Mail[i].Received[j])
 		}
 	}
+	for i := range c.PhoneLogs {
+		c.PhoneLogs[i].Path = abs(c.PhoneLogs[i].Path)
+	}
 	if c.Report.Dir == "" {
 		c.Report.Dir = filepath.Join(c.StateDir, "report")
 	}
@@ -384,6 +396,12 @@ func (c *Config) Validate() error {
 			bad(key+".username", "username and password keys go with url (an IMAP server)")
 		}
 	}
+	for i, p := range c.PhoneLogs {
+		key := checkName("phonelog", i, p.Name)
+		if p.Path == "" {
+			bad(key+".path", "missing")
+		}
+	}
 	if len(c.Calendars)+len(c.Mail) > 0 && len(c.UserEmails) == 0 {
 		bad("user_emails", "needed to read calendars and mail: your own addresses")
 	}
@@ -453,6 +471,11 @@ func (c *Config) CheckPaths() error {
 		}
 		if err := checkDir(t.Path, true); err != nil {
 			errs = append(errs, fmt.Errorf("target %q.path: %w", t.Name, err))
+		}
+	}
+	for _, p := range c.PhoneLogs {
+		if err := checkDir(p.Path, false); err != nil {
+			errs = append(errs, fmt.Errorf("phonelog %q.path: %w", p.Name, err))
 		}
 	}
 	return errors.Join(errs...)

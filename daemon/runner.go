@@ -29,6 +29,7 @@ import (
 	"kith/sources/calendar"
 	"kith/sources/carddav"
 	"kith/sources/mail"
+	"kith/sources/phonelog"
 	"kith/sources/scans"
 	"kith/sources/vdir"
 	ksync "kith/sync"
@@ -203,6 +204,13 @@ func (r *Runner) buildInteractionSources() error {
 		src, err := mail.New(opts)
 		if err != nil {
 			return fmt.Errorf("mail %q: %w", mc.Name, err)
+		}
+		r.interactions = append(r.interactions, src)
+	}
+	for _, pc := range r.cfg.PhoneLogs {
+		src, err := phonelog.New(phonelog.Options{Name: pc.Name, Path: pc.Path, Region: r.cfg.DefaultRegion, Now: now, Logger: r.log})
+		if err != nil {
+			return fmt.Errorf("phonelog %q: %w", pc.Name, err)
 		}
 		r.interactions = append(r.interactions, src)
 	}

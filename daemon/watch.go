@@ -95,6 +95,9 @@ func watchRoots(cfg *Config) []string {
 			roots = append(roots, s.Path)
 		}
 	}
+	for _, p := range cfg.PhoneLogs {
+		roots = append(roots, p.Path)
+	}
 	return roots
 }
 
@@ -294,9 +297,14 @@ func skipTemp(name string) bool {
 	return false
 }
 
-// isCardFile reports whether a source reads files named like path.
+// isCardFile reports whether a source reads files named like path (the
+// phone logs' exports are .xml).
 func isCardFile(path string) bool {
-	return isVCardFile(path) || strings.EqualFold(filepath.Ext(path), ".csv")
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".csv", ".xml":
+		return true
+	}
+	return isVCardFile(path)
 }
 
 func isVCardFile(path string) bool {

@@ -32,6 +32,7 @@ const (
 	KindCard     = "card"  // a business card exchanged (scan)
 	KindEvent    = "event" // an attended calendar event
 	KindCall     = "call"
+	KindText     = "text" // a text message (SMS, MMS) sent, or answered
 	KindMessage  = "message"
 	KindMailSent = "mail-sent"
 	KindMailRecv = "mail-received"

@@ -271,6 +271,8 @@ func lastPhrase(kind string, days int) string {
 		what = "last call"
 	case ksync.KindMessage:
 		what = "last message"
+	case ksync.KindText:
+		what = "last text"
 	case ksync.KindMailSent:
 		what = "last mail sent"
 	case ksync.KindMailRecv:

@@ -33,11 +33,13 @@ type CircleParams struct {
 
 // Weights are how much one day of each kind of interaction counts.
 type Weights struct {
-	Meeting      float64 `toml:"meeting"`
-	Card         float64 `toml:"card"`
-	Event        float64 `toml:"event"`
-	Call         float64 `toml:"call"`
-	Message      float64 `toml:"message"`
+	Meeting float64 `toml:"meeting"`
+	Card    float64 `toml:"card"`
+	Event   float64 `toml:"event"`
+	Call    float64 `toml:"call"`
+	Message float64 `toml:"message"`
+	// Text is a text message (SMS, MMS) from a phone log.
+	Text         float64 `toml:"text"`
 	MailSent     float64 `toml:"mail_sent"`
 	MailReceived float64 `toml:"mail_received"`
 	// SmallGroup multiplies the weight when 3 or 4 other people took part.
@@ -110,7 +112,7 @@ func DefaultParams() Params {
 		FollowUpKinds:    []string{ksync.KindMeeting, ksync.KindCard, ksync.KindEvent, ksync.KindCall},
 		DormantMaxDays:   2,
 		Weights: Weights{
-			Meeting: 1, Card: 1, Event: 0.8, Call: 0.7, Message: 0.3, MailSent: 0.3, MailReceived: 0.15,
+			Meeting: 1, Card: 1, Event: 0.8, Call: 0.7, Message: 0.3, Text: 0.3, MailSent: 0.3, MailReceived: 0.15,
 			SmallGroup: 0.5, LargeGroup: 0.25,
 		},
 		BondHalfLifeDays:   4.3 * 365.25,
@@ -196,7 +198,7 @@ func (p *Params) Validate() error {
 	if p.FollowUpFromDay < 0 || p.FollowUpFromDay > p.FollowUpDays {
 		bad("follow_up_from_day", "must be between 0 and follow_up_days (%d)", p.FollowUpDays)
 	}
-	known := []string{ksync.KindMeeting, ksync.KindCard, ksync.KindEvent, ksync.KindCall, ksync.KindMessage, ksync.KindMailSent, ksync.KindMailRecv}
+	known := []string{ksync.KindMeeting, ksync.KindCard, ksync.KindEvent, ksync.KindCall, ksync.KindMessage, ksync.KindText, ksync.KindMailSent, ksync.KindMailRecv}
 	for _, k := range p.FollowUpKinds {
 		if !contains(known, k) {
 			bad("follow_up_kinds", "unknown kind %q (known: %s)", k, strings.Join(known, ", "))
@@ -211,7 +213,7 @@ func (p *Params) Validate() error {
 		v   float64
 	}{
 		{"meeting", w.Meeting}, {"card", w.Card}, {"event", w.Event}, {"call", w.Call},
-		{"message", w.Message}, {"mail_sent", w.MailSent}, {"mail_received", w.MailReceived},
+		{"message", w.Message}, {"text", w.Text}, {"mail_sent", w.MailSent}, {"mail_received", w.MailReceived},
 		{"small_group", w.SmallGroup}, {"large_group", w.LargeGroup},
 	} {
 		if kw.v < 0 || kw.v > 1 {
@@ -243,6 +245,8 @@ func (p *Params) weight(in ksync.Interaction) float64 {
 		k = w.Call
 	case ksync.KindMessage:
 		k = w.Message
+	case ksync.KindText:
+		k = w.Text
 	case ksync.KindMailSent:
 		k = w.MailSent
 	case ksync.KindMailRecv:
