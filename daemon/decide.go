@@ -14,6 +14,7 @@ import (
 	"kith/internal/state"
 	ksync "kith/sync"
 	"kith/sync/card"
+	"kith/sync/decay"
 	"kith/sync/normalize"
 )
 
@@ -95,6 +96,7 @@ func Explain(ctx context.Context, st *state.Store, query string, w io.Writer) er
 		} else if len(c.Members) == 1 {
 			fmt.Fprintln(w, "  a single record: nothing was joined")
 		}
+		fmt.Fprintf(w, "  last interaction: %s\n", lastVia(s.Interactions[c.UID], time.Now()))
 		for _, d := range decisions {
 			if slices.ContainsFunc(c.Members, func(k ksync.RecordKey) bool { return k.String() == d.A || k.String() == d.B }) {
 				verb := "keep apart"
@@ -106,6 +108,23 @@ func Explain(ctx context.Context, st *state.Store, query string, w io.Writer) er
 		}
 	}
 	return nil
+}
+
+// lastVia says what the latest of ins was, when, and which source gave
+// it, as the report does: "call, yesterday (phone)".
+func lastVia(ins []ksync.Interaction, now time.Time) string {
+	var last *ksync.Interaction
+	for i, in := range ins {
+		if last == nil || in.Date.After(last.Date) {
+			last = &ins[i]
+		}
+	}
+	if last == nil {
+		return "none known"
+	}
+	y, m, d := now.Date()
+	today := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+	return decay.Via(*last, int(today.Sub(last.Date).Hours()/24))
 }
 
 // describe summarises a record in one line: name, emails, phones.

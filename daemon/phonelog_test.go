@@ -1,12 +1,17 @@
 package daemon
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
+	"kith/internal/state"
 	"kith/sync/card"
 )
 
@@ -57,5 +62,26 @@ func TestPhoneLogInteractions(t *testing.T) {
 		if got[name] >= "2026-11-24" {
 			t.Errorf("%s got the call to the shared home number: %q", name, got[name])
 		}
+	}
+
+	// kith explain says which source gave the last interaction.
+	st, err := state.Open(context.Background(), cfg.StateDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var out bytes.Buffer
+	if err := Explain(context.Background(), st, "Anna Schmidt", &out); err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`last interaction: call, \d+ days ago \(phone\)`).MatchString(out.String()) {
+		t.Errorf("explain does not say the last interaction's source:\n%s", out.String())
+	}
+	rep, err := os.ReadFile(filepath.Join(cfg.Report.Dir, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(rep), `"via": "text, yesterday (phone)"`) {
+		t.Errorf("report.json does not say Charles's last text came from the phone log")
 	}
 }

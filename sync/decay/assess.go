@@ -319,3 +319,27 @@ func plural(n int, unit string) string {
 	}
 	return fmt.Sprintf("%d %ss", n, unit)
 }
+
+// Via says what a contact's last interaction was, when, and which source
+// gave it: "mail, 3 days ago (work)", "call, yesterday (phone)",
+// "meeting, 75 days ago (note)".
+func Via(in ksync.Interaction, days int) string {
+	var what string
+	switch in.Kind {
+	case ksync.KindMailSent, ksync.KindMailRecv:
+		what = "mail"
+	case ksync.KindEvent:
+		what = "calendar event"
+	case ksync.KindCard:
+		what = "cards exchanged"
+	case "":
+		what = "contact"
+	default:
+		what = in.Kind // meeting, call, text, message
+	}
+	s := what + ", " + ago(days)
+	if in.Source != "" {
+		s += " (" + in.Source + ")"
+	}
+	return s
+}

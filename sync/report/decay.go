@@ -94,7 +94,8 @@ func (c *Contact) setAssessment(a *decay.Assessment) {
 	c.Strength, c.Bond = round2(a.Strength), round2(a.Bond)
 	c.LastInteraction, c.DaysSince = nil, nil
 	if a.Last != nil {
-		c.LastInteraction = &Interaction{Date: a.Last.Date.Format(time.DateOnly), Kind: a.Last.Kind, Source: a.Last.Source}
+		c.LastInteraction = &Interaction{Date: a.Last.Date.Format(time.DateOnly), Kind: a.Last.Kind, Source: a.Last.Source,
+			Via: decay.Via(*a.Last, a.DaysSince)}
 		d := a.DaysSince
 		c.DaysSince = &d
 	}

@@ -130,6 +130,14 @@ func countsLine(v *view) string {
 
 // circleNote names a contact's circle: "close", "friends, inferred".
 func circleNote(c Contact) string {
+	if c.LastInteraction != nil && c.LastInteraction.Via != "" {
+		return circleOnly(c) + "; last: " + c.LastInteraction.Via
+	}
+	return circleOnly(c)
+}
+
+// circleOnly names the contact's circle and whether it was inferred.
+func circleOnly(c Contact) string {
 	switch {
 	case c.Circle == "":
 		return "no circle"

@@ -74,6 +74,9 @@ type Interaction struct {
 	Date   string `json:"date"`
 	Kind   string `json:"kind"`
 	Source string `json:"source"`
+	// Via says it for people, with the source that gave it: "mail, 3 days
+	// ago (work)".
+	Via string `json:"via"`
 }
 
 // WriteJSON writes r as indented JSON.
