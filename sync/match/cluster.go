@@ -25,11 +25,10 @@ type Options struct {
 	// Normalizer normalises emails and phones; nil reads phone numbers
 	// without a country code as having none.
 	Normalizer *normalize.Normalizer
-	// Probabilistic selects the Fellegi-Sunter model (weights estimated
-	// from the records: see model.go) instead of the rule cascade. It is
-	// measured on the Febrl benchmark; not yet the default, since on the
-	// generated worlds it does not yet reach the cascade's precision.
-	Probabilistic bool
+	// RuleCascade selects the former matcher, a cascade of hand-set rules,
+	// instead of the Fellegi-Sunter model; kept to measure the model
+	// against it.
+	RuleCascade bool
 }
 
 // Group is one person: the records that describe them.
@@ -102,7 +101,7 @@ func cluster(ctx context.Context, ev []Evidence, cons []Constraint, opts Options
 
 // newMatcher normalises ev and returns the candidate pairs.
 func newMatcher(ctx context.Context, ev []Evidence, opts Options) (*matcher, []uint64, error) {
-	m := &matcher{ev: ev, recs: make([]rec, len(ev)), fs: opts.Probabilistic}
+	m := &matcher{ev: ev, recs: make([]rec, len(ev)), fs: !opts.RuleCascade}
 	if err := parallel(ctx, len(ev), func(i int) {
 		m.recs[i] = prepare(&ev[i], opts.Normalizer)
 	}); err != nil {
@@ -126,9 +125,11 @@ type matcher struct {
 	recs       []rec
 	anyScanned bool
 	shared     map[uint64]bool // identifier hashes carried by clearly different people (rule cascade)
-	// fs selects the probabilistic model (Options.Probabilistic).
+	// fs selects the probabilistic model (not Options.RuleCascade).
 	fs    bool
 	model model
+	// sample are the comparison vectors of random pairs, for u.
+	sample []uint64
 }
 
 // parallel runs f(0..n-1) on all CPUs in contiguous chunks.

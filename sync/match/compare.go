@@ -14,12 +14,7 @@ const (
 	cBirthday
 	cEmail
 	cPhone
-	cPostcode
-	cNumber
-	cStreet
-	cLocality
-	cRegion
-	cExt
+	cAddress
 	cOrg
 	cTitle
 	nComp
@@ -78,34 +73,14 @@ var comparisons = [nComp]comparison{
 		{"same subscriber digits", 0.03, 0.0002, true},
 		{"same", 0.25, 0.0005, true},
 		{"same mobile", 0.22, 0.00002, true},
+		{"same number, different mobiles", 0.01, 0.0002, true},
 	}},
-	cPostcode: {"postcode", []level{
-		{"different", 0.12, 0.98, false},
-		{"one slip apart", 0.08, 0.02, true},
-		{"same", 0.80, 0.001, true},
-	}},
-	cNumber: {"street number", []level{
+	cAddress: {"address", []level{
 		{"different", 0.15, 0.95, false},
-		{"same", 0.85, 0.05, true},
-	}},
-	cStreet: {"street", []level{
-		{"different", 0.12, 0.98, false},
-		{"similar", 0.13, 0.01, true},
-		{"same", 0.75, 0.001, true},
-	}},
-	cLocality: {"locality", []level{
-		{"different", 0.12, 0.97, false},
-		{"similar", 0.08, 0.01, true},
-		{"same", 0.80, 0.01, true},
-	}},
-	cRegion: {"region", []level{
-		{"different", 0.10, 0.6, false},
-		{"same", 0.90, 0.4, true},
-	}},
-	cExt: {"address line", []level{
-		{"different", 0.15, 0.98, false},
-		{"similar", 0.15, 0.01, true},
-		{"same", 0.70, 0.001, true},
+		{"same postcode or locality", 0.05, 0.04, true},
+		{"same street", 0.05, 0.002, true},
+		{"nearly the same", 0.15, 0.0002, true},
+		{"same", 0.60, 0.0001, true},
 	}},
 	cOrg: {"organisation", []level{
 		{"different", 0.30, 0.99, false},
@@ -448,8 +423,9 @@ func dateDigits(d date) string {
 var freeMail = setOf("gmail.com googlemail.com yahoo.com yahoo.de yahoo.co.uk yahoo.fr hotmail.com hotmail.de hotmail.co.uk outlook.com outlook.de live.com live.de msn.com aol.com aol.de icloud.com me.com mac.com gmx.de gmx.net gmx.at gmx.ch gmx.com web.de t-online.de freenet.de posteo.de posteo.net mailbox.org proton.me protonmail.com pm.me yandex.ru mail.ru orange.fr free.fr laposte.net wanadoo.fr libero.it bluewin.ch btinternet.com fastmail.com zoho.com example.com example.org example.net")
 
 // compareEmails: 0 different, 1 different mailboxes at one organisation's
-// domain, 2 near spelling (OCR slips, one edit in the mailbox name), 3
-// same role mailbox, 4 same. The same mailbox name at another domain does
+// domain, 2 near spelling (OCR slips in a scan; one edit in the mailbox
+// name at a mail provider: at an organisation's domain that is a
+// colleague), 3 same role mailbox, 4 same. The same mailbox name at another domain does
 // not count: namesakes write firstname.lastname everywhere.
 func (m *matcher) compareEmails(a, b *rec, p *pairData, explain bool) {
 	if len(a.emails) == 0 || len(b.emails) == 0 {
@@ -465,8 +441,8 @@ func (m *matcher) compareEmails(a, b *rec, p *pairData, explain bool) {
 				l = 3
 			case x.full == y.full:
 				l = 4
-			case ocrFold(x.full) == ocrFold(y.full),
-				x.domain == y.domain && len(x.local) >= 6 && editsWithin(x.local, y.local, 1):
+			case (a.scanned || b.scanned) && ocrFold(x.full) == ocrFold(y.full),
+				x.domain == y.domain && freeMail[x.domain] && len(x.local) >= 6 && editsWithin(x.local, y.local, 1) && digitsOf(x.local) == digitsOf(y.local):
 				l = 2
 			case x.domain == y.domain && !freeMail[x.domain] && !roleLocal[x.local] && !roleLocal[y.local]:
 				sameDomain = true
@@ -492,8 +468,21 @@ func (m *matcher) compareEmails(a, b *rec, p *pairData, explain bool) {
 	}
 }
 
+// digitsOf returns the digits of s: namesakes at one mail provider are
+// told apart by a number (dieter_braun, dieter_braun2), a typo rarely is.
+func digitsOf(s string) string {
+	var b []byte
+	for i := 0; i < len(s); i++ {
+		if s[i] >= '0' && s[i] <= '9' {
+			b = append(b, s[i])
+		}
+	}
+	return string(b)
+}
+
 // comparePhones: 0 different, 1 different mobiles, 2 same subscriber
-// digits, 3 same, 4 same mobile.
+// digits (or the same fax), 3 same, 4 same mobile, 5 the same number but
+// different mobiles.
 func (m *matcher) comparePhones(a, b *rec, p *pairData, explain bool) {
 	if len(a.phones) == 0 || len(b.phones) == 0 {
 		return
@@ -524,78 +513,110 @@ func (m *matcher) comparePhones(a, b *rec, p *pairData, explain bool) {
 			}
 		}
 	}
-	if best == 0 && cellA && cellB {
-		best = 1
+	if cellA && cellB && best < 4 {
+		// Both have a mobile and no mobile agrees: two people, or one
+		// who changed numbers.
+		switch {
+		case best == 0:
+			best = 1
+		case best == 3:
+			best = 5 // a household's landline or an office's line
+		}
 	}
 	p.v[cPhone] = best
 	if best >= 3 {
 		p.tf[cPhone] = bestTF
+	}
+	if best == 5 {
+		p.tf[cPhone] = 0
 	}
 	if explain && best >= 2 {
 		p.how[cPhone] = what
 	}
 }
 
-// compareAddresses compares the best-agreeing pair of addresses component
-// by component.
+// compareAddresses compares the best-agreeing pair of addresses. An
+// address is one comparison, not one a component: its parts agree
+// together (a household, an office), and counting each would count one
+// fact five times. Levels: 0 different, 1 same postcode or locality, 2
+// same street, 3 nearly the same (one part differs or is misspelt), 4 same.
 func (m *matcher) compareAddresses(a, b *rec, p *pairData, explain bool) {
 	if len(a.post) == 0 || len(b.post) == 0 {
 		return
 	}
-	var best pairData
-	bestScore := math.Inf(-1)
+	best, bi, bj := int8(-1), 0, 0
 	for i := range a.post {
 		for j := range b.post {
-			var q pairData
-			x, y := &a.post[i], &b.post[j]
-			q.v[cPostcode] = null
-			switch {
-			case x.postcode == "" || y.postcode == "":
-			case x.postcode == y.postcode:
-				q.v[cPostcode] = 2
-				q.tf[cPostcode] = m.tfAdjust(cPostcode, x.postcode)
-			case within1(x.postcode, y.postcode):
-				q.v[cPostcode] = 1
-			default:
-				q.v[cPostcode] = 0
-			}
-			q.v[cNumber] = null
-			if x.number != "" && y.number != "" {
-				q.v[cNumber] = int8(boolInt(x.number == y.number))
-			}
-			q.v[cStreet], q.how[cStreet] = fuzzyLevel(x.street, y.street)
-			if q.v[cStreet] == 2 {
-				q.tf[cStreet] = m.tfAdjust(cStreet, x.street)
-			}
-			q.v[cLocality], q.how[cLocality] = fuzzyLevel(x.locality, y.locality)
-			if q.v[cLocality] == 2 {
-				q.tf[cLocality] = m.tfAdjust(cLocality, x.locality)
-			}
-			q.v[cRegion] = null
-			if x.region != "" && y.region != "" {
-				q.v[cRegion] = int8(boolInt(x.region == y.region))
-			}
-			q.v[cExt], q.how[cExt] = fuzzyLevel(x.ext, y.ext)
-			if explain {
-				q.how[cPostcode] = pairWords(x.postcode, y.postcode)
-				q.how[cNumber] = pairWords(x.number, y.number)
-				q.how[cStreet] = joinHow(q.how[cStreet], pairWords(x.street, y.street))
-				q.how[cLocality] = joinHow(q.how[cLocality], pairWords(x.locality, y.locality))
-				q.how[cRegion] = pairWords(x.region, y.region)
-				q.how[cExt] = joinHow(q.how[cExt], pairWords(x.ext, y.ext))
-			}
-			s := 0.0
-			for c := cPostcode; c <= cExt; c++ {
-				s += levelRank(c, q.v[c])
-			}
-			if s > bestScore {
-				best, bestScore = q, s
+			if l := addressLevel(&a.post[i], &b.post[j]); l > best {
+				best, bi, bj = l, i, j
 			}
 		}
 	}
-	for c := cPostcode; c <= cExt; c++ {
-		p.v[c], p.tf[c], p.how[c] = best.v[c], best.tf[c], best.how[c]
+	p.v[cAddress] = best
+	x, y := &a.post[bi], &b.post[bj]
+	if best >= 3 {
+		p.tf[cAddress] = m.tfAdjust(cAddress, x.key())
 	}
+	if explain {
+		p.how[cAddress] = pairWords(x.line(), y.line())
+	}
+}
+
+// key is the part of an address that names a building.
+func (a *paddr) key() string { return a.postcode + "|" + a.number + "|" + a.street }
+
+func (a *paddr) line() string {
+	var parts []string
+	for _, s := range []string{a.ext, strings.TrimSpace(a.number + " " + a.street), strings.TrimSpace(a.postcode + " " + a.locality)} {
+		if s != "" {
+			parts = append(parts, s)
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// addressLevel compares two addresses part by part.
+func addressLevel(x, y *paddr) int8 {
+	var pc int8 = null
+	switch {
+	case x.postcode == "" || y.postcode == "":
+	case x.postcode == y.postcode:
+		pc = 2
+	case within1(x.postcode, y.postcode):
+		pc = 1
+	default:
+		pc = 0
+	}
+	var num int8 = null
+	if x.number != "" && y.number != "" {
+		num = 2 * int8(boolInt(x.number == y.number))
+	}
+	st, _ := fuzzyLevel(x.street, y.street)
+	loc, _ := fuzzyLevel(x.locality, y.locality)
+	ext, _ := fuzzyLevel(x.ext, y.ext)
+	agree, exact, differ := 0, 0, 0
+	for _, l := range []int8{pc, num, st, loc, ext} {
+		switch l {
+		case 0:
+			differ++
+		case 1:
+			agree++
+		case 2:
+			agree++
+			exact++
+		}
+	}
+	switch {
+	case differ == 0 && exact == agree && agree >= 3:
+		return 4
+	case agree >= 3 && differ <= 1, agree >= 2 && differ == 0 && st >= 1:
+		return 3
+	case st >= 1 && (loc >= 1 || pc >= 1 || num == 2), pc == 2 && num == 2:
+		return 2
+	case pc == 2 || loc >= 1:
+		return 1
+	}
+	return 0
 }
 
 // compareOrg compares organisation and title of two people's cards.

@@ -117,7 +117,7 @@ const qualityHeader = "| data | records | precision | recall | F1 | candidate pa
 func measure(t testing.TB, set labelled) (quality, Result, *matcher) {
 	t.Helper()
 	nz := de(t)
-	res, m, pairs, err := cluster(context.Background(), set.ev, nil, Options{Normalizer: nz, Probabilistic: true})
+	res, m, pairs, err := cluster(context.Background(), set.ev, nil, Options{Normalizer: nz})
 	if err != nil {
 		t.Fatal(err)
 	}

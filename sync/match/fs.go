@@ -20,6 +20,11 @@ func (m *matcher) fsJudgeAll(ctx context.Context, pairs []uint64) (joins, possib
 		return nil, nil, err
 	}
 	m.estimateM(cands)
+	m.refineU()
+	if cands, err = m.compareAll(ctx, pairs); err != nil { // term frequencies depend on u
+		return nil, nil, err
+	}
+	m.estimateM(cands)
 	m.model.pairs = len(cands)
 	for _, s := range cands {
 		w := m.model.weight(s.key, s.tf)

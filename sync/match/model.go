@@ -1,11 +1,13 @@
 package match
 
 import (
+	"cmp"
 	"context"
 	"math"
 	"math/rand/v2"
 	"runtime"
 	"slices"
+	"strings"
 	gosync "sync"
 )
 
@@ -18,7 +20,7 @@ const (
 	mPrior     = 30.0    // pseudo-pairs behind each prior m
 	emRounds   = 20
 	tfPrior    = 20.0 // pseudo-records behind a level's u in term frequencies
-	tfMaxBonus = 3.0  // bits a rare value may add over the level's weight
+	tfMaxBonus = 1.0  // bits a rare value may add over the level's weight
 	minBooks   = 500  // the smallest address book the prior match rate assumes
 
 	// mergeAt and possibleAt are the thresholds on a pair's total weight
@@ -45,14 +47,24 @@ type model struct {
 
 // tfComparisons are the comparisons whose exact level is adjusted for how
 // common the value is.
-var tfComparisons = []int{cGiven, cFamily, cEmail, cPhone, cPostcode, cStreet, cLocality, cOrg}
+var tfComparisons = []int{cGiven, cFamily, cEmail, cPhone, cAddress, cOrg}
 
-// countValues fills the term-frequency tables from every record.
+// countValues fills the term-frequency tables from every record. A name
+// counts the records that carry it. An identifier (email, phone, address,
+// organisation) counts the family names that carry it: one person's
+// several cards share their email, and that makes it no commoner; a
+// switchboard carried by twenty families is common.
 func (m *matcher) countValues() {
 	md := &m.model
 	for _, c := range tfComparisons {
 		md.tf[c] = map[string]int32{}
 	}
+	type carrier struct {
+		c   int
+		v   string
+		fam uint64
+	}
+	var ids []carrier
 	for i := range m.recs {
 		r := &m.recs[i]
 		add := func(c int, v string) {
@@ -67,21 +79,45 @@ func (m *matcher) countValues() {
 			}
 			add(cFamily, r.nm.ff.flat)
 		}
+		fam := hashKey(0, r.nm.ff.ocr)
+		if r.nm.org != "" {
+			fam = hashKey(1, r.nm.org)
+		}
+		carry := func(c int, v string) {
+			if v == "" {
+				return
+			}
+			md.tfN[c]++
+			if r.nm.family != "" || r.nm.org != "" {
+				ids = append(ids, carrier{c, v, fam})
+			} else if _, ok := md.tf[c][v]; !ok {
+				md.tf[c][v] = 0
+			}
+		}
 		for _, e := range r.emails {
-			add(cEmail, e.full)
+			carry(cEmail, e.full)
 		}
 		for _, p := range r.phones {
-			add(cPhone, p.e164)
+			carry(cPhone, p.e164)
 		}
-		for k, a := range r.post {
-			if k > 0 {
-				break
-			}
-			add(cPostcode, a.postcode)
-			add(cStreet, a.street)
-			add(cLocality, a.locality)
+		for k := range r.post {
+			carry(cAddress, r.post[k].key())
 		}
-		add(cOrg, r.org)
+		carry(cOrg, r.org)
+	}
+	slices.SortFunc(ids, func(a, b carrier) int {
+		if a.c != b.c {
+			return a.c - b.c
+		}
+		if x := strings.Compare(a.v, b.v); x != 0 {
+			return x
+		}
+		return cmp.Compare(a.fam, b.fam)
+	})
+	for k, x := range ids {
+		if k == 0 || x.c != ids[k-1].c || x.v != ids[k-1].v || x.fam != ids[k-1].fam {
+			md.tf[x.c][x.v]++
+		}
 	}
 }
 
@@ -99,28 +135,30 @@ func (m *matcher) tfAdjust(c int, v string) float32 {
 		exact = 3
 	}
 	uL := md.u[c][exact]
+	// The pair itself is not among the others: two records of a name, or
+	// one family, for an identifier.
 	others := max(float64(md.tf[c][v])-2, 0)
+	if c != cGiven && c != cFamily {
+		others = max(float64(md.tf[c][v])-1, 0)
+	}
 	uV := (others + tfPrior*uL) / (float64(md.tfN[c]) + tfPrior)
-	return float32(min(math.Log2(uL/uV), tfMaxBonus))
+	bonus := tfMaxBonus
+	if c != cGiven && c != cFamily {
+		bonus = 0 // an identifier is rare as a rule: rarity adds nothing
+	}
+	return float32(min(math.Log2(uL/uV), bonus))
 }
 
-// estimateU sets u from pairs of records picked at random (nearly all of
-// different people), smoothed towards the priors.
+// estimateU samples pairs of records at random (all pairs of a small
+// book) and sets u from them, smoothed towards the priors. Random pairs
+// are nearly all of different people; refineU later discounts the few
+// that are not.
 func (m *matcher) estimateU(ctx context.Context) error {
 	n := len(m.recs)
-	var counts [nComp][]float64
-	var nonNull [nComp]float64
-	for c := range comparisons {
-		counts[c] = make([]float64, len(comparisons[c].levels))
-	}
+	m.sample = m.sample[:0]
 	count := func(a, b int) {
 		p := m.compare(&m.recs[a], &m.recs[b], false)
-		for c, l := range p.v {
-			if l != null {
-				counts[c][l]++
-				nonNull[c]++
-			}
-		}
+		m.sample = append(m.sample, p.v.pack())
 	}
 	if n*(n-1)/2 <= uPairs {
 		for a := 0; a < n; a++ {
@@ -144,6 +182,28 @@ func (m *matcher) estimateU(ctx context.Context) error {
 			count(a, b)
 		}
 	}
+	m.setU(func(uint64) float64 { return 1 })
+	return nil
+}
+
+// setU sets u from the sampled pairs, each counted with weight(pair):
+// 1 at first, then the probability that the pair is not one person.
+func (m *matcher) setU(weight func(key uint64) float64) {
+	var counts [nComp][]float64
+	var nonNull [nComp]float64
+	for c := range comparisons {
+		counts[c] = make([]float64, len(comparisons[c].levels))
+	}
+	for _, k := range m.sample {
+		w := weight(k)
+		v := unpack(k)
+		for c, l := range v {
+			if l != null {
+				counts[c][l] += w
+				nonNull[c] += w
+			}
+		}
+	}
 	for c := range comparisons {
 		lv := comparisons[c].levels
 		m.model.u[c] = make([]float64, len(lv))
@@ -151,7 +211,18 @@ func (m *matcher) estimateU(ctx context.Context) error {
 			m.model.u[c][l] = (counts[c][l] + uPrior*lv[l].u) / (nonNull[c] + uPrior)
 		}
 	}
-	return nil
+}
+
+// refineU sets u again from the sampled pairs, each weighted by the
+// probability, under the estimated model, that it is not one person: in a
+// book where many records have duplicates, random pairs that share an
+// email are mostly duplicates, and would make an email look common.
+func (m *matcher) refineU() {
+	md := &m.model
+	m.setU(func(k uint64) float64 {
+		v := unpack(k)
+		return 1 - probability(md.prior+md.sum(&v))
+	})
 }
 
 // scored is a candidate pair with what compare found, packed.
@@ -332,14 +403,14 @@ func (md *model) weight(key uint64, tf float32) float64 {
 }
 
 // strong returns the veto flags of a pair, with vetoWeight when a trait
-// that does not change in a life (given name, birthday) disagrees with a
+// of the person (given name, family name, birthday) disagrees with a
 // weight of vetoAt bits or more, unless the two share a mobile number no
-// one else has: a person's own number outweighs a name or a birthday slip.
-// Addresses, employers and numbers change, and family names on marriage:
-// their disagreement only counts in the score.
+// one else has: a person's own number outweighs a name or a birthday
+// change. Addresses, employers and numbers change: their disagreement only
+// counts in the score.
 func (md *model) strong(key uint64, tfPhone float32, veto uint8) uint8 {
 	v := unpack(key)
-	for _, c := range []int{cGiven, cBirthday} {
+	for _, c := range []int{cGiven, cFamily, cBirthday} {
 		if v[c] != null && md.w[c][v[c]] <= -vetoAt && !(v[cPhone] == 4 && tfPhone >= 0) {
 			veto |= vetoWeight
 		}

@@ -80,7 +80,7 @@ func logMissed(t *testing.T, w *groundtruth.World, ev []Evidence, res Result, li
 			groupOf[i] = gi
 		}
 	}
-	m, pairs, err := newMatcher(context.Background(), ev, Options{Normalizer: de(t)})
+	_, m, pairs, err := cluster(context.Background(), ev, nil, Options{Normalizer: de(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,8 +94,7 @@ func logMissed(t *testing.T, w *groundtruth.World, ev []Evidence, res Result, li
 		}
 		if groupOf[i] != groupOf[j] && n < limit {
 			n++
-			e, _ := m.judge(int32(j), int32(i), true)
-			score, why := e.score, e.reason
+			score, why, _ := m.fsJudge(int32(j), int32(i))
 			_, cand := slices.BinarySearch(pairs, uint64(j)<<32|uint64(i))
 			t.Logf("missed: %s %s\n     vs %s %s\n     candidate %v %.2f %s\n     groups: %q\n      and %q",
 				w.Records[j].Kind, brief(ev[j]), w.Records[i].Kind, brief(ev[i]), cand, score, why,
@@ -115,6 +114,9 @@ func logWrong(t *testing.T, w *groundtruth.World, res Result, limit int) {
 		if len(people) > 1 && n < limit {
 			n++
 			t.Logf("wrong group: %q", g.Reasons)
+			for _, i := range g.Members {
+				t.Logf("    %d %s %s", w.Records[i].Person, w.Records[i].Kind, brief(evidenceOf(w)[i]))
+			}
 		}
 	}
 }
