@@ -40,7 +40,7 @@ type comparison struct {
 // the starting point of estimation and what a tiny address book keeps.
 var comparisons = [nComp]comparison{
 	cGiven: {"given name", []level{
-		{"different", 0.04, 0.96, false},
+		{"different", 0.01, 0.96, false},
 		{"similar", 0.05, 0.02, true},
 		{"initial", 0.03, 0.004, true},
 		{"one slip apart", 0.10, 0.003, true},
@@ -64,15 +64,15 @@ var comparisons = [nComp]comparison{
 		{"different", 0.35, 0.995, false},
 		{"different address at one organisation's domain", 0.02, 0.003, false},
 		{"near spelling", 0.04, 0.0002, true},
-		{"same role mailbox", 0.05, 0.002, true},
-		{"same", 0.54, 0.00002, true},
+		{"same role mailbox (unused)", 0.01, 0.002, true},
+		{"same", 0.54, 0.000002, true},
 	}},
 	cPhone: {"phone", []level{
 		{"different", 0.35, 0.99, false},
 		{"different mobiles", 0.15, 0.99, false},
 		{"same subscriber digits", 0.03, 0.0002, true},
 		{"same", 0.25, 0.0005, true},
-		{"same mobile", 0.22, 0.00002, true},
+		{"same mobile", 0.22, 0.000002, true},
 		{"same number, different mobiles", 0.01, 0.0002, true},
 	}},
 	cAddress: {"address", []level{
@@ -145,6 +145,11 @@ func (m *matcher) compare(a, b *rec, explain bool) pairData {
 	m.comparePhones(a, b, &p, explain)
 	m.compareAddresses(a, b, &p, explain)
 	m.compareOrg(a, b, &p, explain)
+	if a.nm.org != "" && b.nm.org != "" {
+		// Two cards of one organisation: its switchboard and info@ address
+		// are shared with its people, and still identify it.
+		p.tf[cPhone], p.tf[cEmail] = max(p.tf[cPhone], 0), max(p.tf[cEmail], 0)
+	}
 	return p
 }
 
@@ -428,17 +433,18 @@ var freeMail = setOf("gmail.com googlemail.com yahoo.com yahoo.de yahoo.co.uk ya
 // colleague), 3 same role mailbox, 4 same. The same mailbox name at another domain does
 // not count: namesakes write firstname.lastname everywhere.
 func (m *matcher) compareEmails(a, b *rec, p *pairData, explain bool) {
-	if len(a.emails) == 0 || len(b.emails) == 0 {
-		return
+	if personal(a.emails) == 0 || personal(b.emails) == 0 {
+		return // a role mailbox (info@) says no more than the organisation
 	}
 	best, bestTF, what := int8(0), float32(0), ""
 	sameDomain := false
 	for _, x := range a.emails {
 		for _, y := range b.emails {
+			if roleLocal[x.local] || roleLocal[y.local] {
+				continue
+			}
 			l := int8(0)
 			switch {
-			case x.full == y.full && roleLocal[x.local]:
-				l = 3
 			case x.full == y.full:
 				l = 4
 			case (a.scanned || b.scanned) && ocrFold(x.full) == ocrFold(y.full),
@@ -466,6 +472,17 @@ func (m *matcher) compareEmails(a, b *rec, p *pairData, explain bool) {
 	if explain && best > 0 {
 		p.how[cEmail] = what
 	}
+}
+
+// personal counts the emails that are not role mailboxes.
+func personal(es []pemail) int {
+	n := 0
+	for _, e := range es {
+		if !roleLocal[e.local] {
+			n++
+		}
+	}
+	return n
 }
 
 // digitsOf returns the digits of s: namesakes at one mail provider are

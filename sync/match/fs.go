@@ -19,8 +19,12 @@ func (m *matcher) fsJudgeAll(ctx context.Context, pairs []uint64) (joins, possib
 	if err != nil {
 		return nil, nil, err
 	}
-	m.estimateM(cands)
-	m.refineU()
+	// u from random pairs counts the duplicates among them; each round
+	// discounts them by their probability under the model so far.
+	for range uRounds {
+		m.estimateM(cands)
+		m.refineU()
+	}
 	if cands, err = m.compareAll(ctx, pairs); err != nil { // term frequencies depend on u
 		return nil, nil, err
 	}

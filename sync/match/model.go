@@ -16,17 +16,18 @@ import (
 // earns its own.
 const (
 	uPairs     = 200_000 // random pairs sampled for u
-	uPrior     = 50.0    // pseudo-pairs behind each prior u
+	uPrior     = 2000.0  // pseudo-pairs behind each prior u
 	mPrior     = 30.0    // pseudo-pairs behind each prior m
 	emRounds   = 20
-	tfPrior    = 20.0 // pseudo-records behind a level's u in term frequencies
+	uRounds    = 3
+	tfPrior    = 2.0  // pseudo-records behind a level's u in term frequencies
 	tfMaxBonus = 1.0  // bits a rare value may add over the level's weight
-	minBooks   = 500  // the smallest address book the prior match rate assumes
+	minBooks   = 1000 // the smallest address book the prior match rate assumes
 
 	// mergeAt and possibleAt are the thresholds on a pair's total weight
 	// in bits: the log2 odds that the records are one person.
 	mergeAt    = 5.0
-	possibleAt = -6.0
+	possibleAt = 0.0
 	// vetoAt is the weight of a disagreement on a trait (given name,
 	// birthday) that marks two records as different people whatever else
 	// agrees: no group may hold both.
@@ -37,8 +38,13 @@ const (
 type model struct {
 	m, u [nComp][]float64
 	w    [nComp][]float64 // log2(m/u)
-	// prior is log2 of the odds that two records picked at random are one person.
+	// prior is log2 of the odds that two records picked at random are one
+	// person, as the merge decision assumes it: never more than in a book
+	// of minBooks records, so a small book does not join on little.
 	prior float64
+	// rawPrior is that odds as estimated, for discounting duplicates among
+	// the random pairs.
+	rawPrior float64
 	// tf counts values per comparison, for term-frequency adjustment.
 	tf    [nComp]map[string]int32
 	tfN   [nComp]int
@@ -142,11 +148,14 @@ func (m *matcher) tfAdjust(c int, v string) float32 {
 		others = max(float64(md.tf[c][v])-1, 0)
 	}
 	uV := (others + tfPrior*uL) / (float64(md.tfN[c]) + tfPrior)
-	bonus := tfMaxBonus
 	if c != cGiven && c != cFamily {
-		bonus = 0 // an identifier is rare as a rule: rarity adds nothing
+		// An identifier is rare as a rule: rarity adds nothing, commonness
+		// (a switchboard) takes away.
+		return float32(min(math.Log2(uL/uV), 0))
 	}
-	return float32(min(math.Log2(uL/uV), bonus))
+	// How common a name is means something in a large book only: in a
+	// small one, three cards of one Lee make Lee look common.
+	return float32(min(math.Log2(uL/uV), tfMaxBonus) * min(1, float64(md.tfN[c])/minBooks))
 }
 
 // estimateU samples pairs of records at random (all pairs of a small
@@ -221,7 +230,7 @@ func (m *matcher) refineU() {
 	md := &m.model
 	m.setU(func(k uint64) float64 {
 		v := unpack(k)
-		return 1 - probability(md.prior+md.sum(&v))
+		return 1 - probability(md.rawPrior+md.sum(&v))
 	})
 }
 
@@ -357,7 +366,9 @@ func (m *matcher) estimateM(cands []scored) {
 	}
 	n := float64(len(m.recs))
 	all := max(n*(n-1)/2, 1)
-	rate := min(max(matches, 0.5)/all, 1/max(n, minBooks))
+	rate := min(max(matches, 0.5)/all, 0.5)
+	md.rawPrior = math.Log2(rate / (1 - rate))
+	rate = min(rate, 1/max(n, minBooks))
 	md.prior = math.Log2(rate / (1 - rate))
 }
 

@@ -138,6 +138,17 @@ func TestQualityTable(t *testing.T) {
 	}
 	rows := []row{
 		{"kith", func(ev []Evidence) [][]int { g, _ := kithGroups(t, ev, nz); return g }},
+		{"kith's former rule cascade", func(ev []Evidence) [][]int {
+			res, err := Cluster(context.Background(), ev, nil, Options{Normalizer: nz, RuleCascade: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var g [][]int
+			for _, x := range res.Groups {
+				g = append(g, x.Members)
+			}
+			return g
+		}},
 		{"email only", func(ev []Evidence) [][]int { return baseline(ev, nz, true, false, false) }},
 		{"name only", func(ev []Evidence) [][]int { return baseline(ev, nz, false, false, true) }},
 		{"email or phone", func(ev []Evidence) [][]int { return baseline(ev, nz, true, true, false) }},
