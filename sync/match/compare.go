@@ -440,7 +440,7 @@ func (m *matcher) compareEmails(a, b *rec, p *pairData, explain bool) {
 	sameDomain := false
 	for _, x := range a.emails {
 		for _, y := range b.emails {
-			if roleLocal[x.local] || roleLocal[y.local] {
+			if roleMailbox(x.local) || roleMailbox(y.local) {
 				continue
 			}
 			l := int8(0)
@@ -450,7 +450,7 @@ func (m *matcher) compareEmails(a, b *rec, p *pairData, explain bool) {
 			case (a.scanned || b.scanned) && ocrFold(x.full) == ocrFold(y.full),
 				x.domain == y.domain && freeMail[x.domain] && len(x.local) >= 6 && editsWithin(x.local, y.local, 1) && digitsOf(x.local) == digitsOf(y.local):
 				l = 2
-			case x.domain == y.domain && !freeMail[x.domain] && !roleLocal[x.local] && !roleLocal[y.local]:
+			case x.domain == y.domain && !freeMail[x.domain]:
 				sameDomain = true
 			}
 			if l > best || l == best && l == 4 && m.tfAdjust(cEmail, x.full) > bestTF {
@@ -474,11 +474,19 @@ func (m *matcher) compareEmails(a, b *rec, p *pairData, explain bool) {
 	}
 }
 
+// roleMailbox reports whether local names a function (info, office), also
+// with a scanner's digits for letters (inf0).
+func roleMailbox(local string) bool {
+	return roleLocal[local] || strings.ContainsAny(local, "015") && roleLocal[roleDigits.Replace(local)]
+}
+
+var roleDigits = strings.NewReplacer("0", "o", "1", "l", "5", "s")
+
 // personal counts the emails that are not role mailboxes.
 func personal(es []pemail) int {
 	n := 0
 	for _, e := range es {
-		if !roleLocal[e.local] {
+		if !roleMailbox(e.local) {
 			n++
 		}
 	}
@@ -524,6 +532,11 @@ func (m *matcher) comparePhones(a, b *rec, p *pairData, explain bool) {
 			tf := float32(0)
 			if l >= 3 {
 				tf = m.tfAdjust(cPhone, x.e164)
+				if x.kind == kindHome || y.kind == kindHome {
+					// A landline is a household's: one family carrying it
+					// does not make it any one person's.
+					tf = min(tf, 0)
+				}
 			}
 			if l > best || l == best && l >= 3 && tf > bestTF {
 				best, bestTF, what = l, tf, pairWords(x.e164, y.e164)

@@ -15,14 +15,15 @@ import (
 // small address book keeps weights close to the priors and a large one
 // earns its own.
 const (
-	uPairs     = 200_000 // random pairs sampled for u
-	uPrior     = 2000.0  // pseudo-pairs behind each prior u
-	mPrior     = 30.0    // pseudo-pairs behind each prior m
-	emRounds   = 20
-	uRounds    = 3
-	tfPrior    = 2.0  // pseudo-records behind a level's u in term frequencies
-	tfMaxBonus = 1.0  // bits a rare value may add over the level's weight
-	minBooks   = 1000 // the smallest address book the prior match rate assumes
+	uPairs       = 200_000 // random pairs sampled for u
+	uPrior       = 2000.0  // pseudo-pairs behind each prior u
+	mPrior       = 30.0    // pseudo-pairs behind each prior m
+	emRounds     = 20
+	uRounds      = 3
+	tfPrior      = 2.0  // pseudo-records behind a level's u in term frequencies
+	tfMaxBonus   = 1.0  // bits a rare name may add over the level's weight
+	tfMaxBonusID = 6.0  // bits a rare identifier may add over the level's weight
+	minBooks     = 1000 // the smallest address book the prior match rate assumes
 
 	// mergeAt and possibleAt are the thresholds on a pair's total weight
 	// in bits: the log2 odds that the records are one person.
@@ -148,14 +149,20 @@ func (m *matcher) tfAdjust(c int, v string) float32 {
 		others = max(float64(md.tf[c][v])-1, 0)
 	}
 	uV := (others + tfPrior*uL) / (float64(md.tfN[c]) + tfPrior)
+	// How common a value is means something in a large book only: in a
+	// small one, three cards of one Lee make Lee look common, and every
+	// value looks rare.
+	scale := min(1, float64(md.tfN[c])/minBooks)
 	if c != cGiven && c != cFamily {
-		// An identifier is rare as a rule: rarity adds nothing, commonness
-		// (a switchboard) takes away.
-		return float32(min(math.Log2(uL/uV), 0))
+		// An identifier that clearly different families carry (a
+		// switchboard) loses weight in any book.
+		adj := math.Log2(uL / uV)
+		if adj > 0 {
+			return float32(min(adj, tfMaxBonusID) * scale)
+		}
+		return float32(adj)
 	}
-	// How common a name is means something in a large book only: in a
-	// small one, three cards of one Lee make Lee look common.
-	return float32(min(math.Log2(uL/uV), tfMaxBonus) * min(1, float64(md.tfN[c])/minBooks))
+	return float32(min(math.Log2(uL/uV), tfMaxBonus) * scale)
 }
 
 // estimateU samples pairs of records at random (all pairs of a small
