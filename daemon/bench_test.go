@@ -7,7 +7,9 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
+	"time"
 
 	"kith/internal/state"
 )
@@ -70,4 +72,74 @@ func BenchmarkSyncNoChange(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkFirstRunVdir measures a first run of 20,000 cards into a vdir
+// target, and the same run with --dry-run (everything but the writes):
+// the writes should cost at most as much again as the rest. peak-MB is the
+// heap's high-water mark during the run.
+func BenchmarkFirstRunVdir(b *testing.B) {
+	const n = 20000
+	for _, dry := range []bool{false, true} {
+		name := "write"
+		if dry {
+			name = "dry-run"
+		}
+		b.Run(name, func(b *testing.B) {
+			cfg := benchSetup(b, n)
+			log := slog.New(slog.NewTextHandler(io.Discard, nil))
+			ctx := context.Background()
+			var peak uint64
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				os.RemoveAll(cfg.StateDir)
+				os.RemoveAll(cfg.Targets[0].Path)
+				r, err := NewRunner(cfg, log)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if dry {
+					r.SetDryRun(io.Discard)
+				}
+				st, err := state.Open(ctx, cfg.StateDir)
+				if err != nil {
+					b.Fatal(err)
+				}
+				runtime.GC()
+				stop := sampleHeap(&peak)
+				b.StartTimer()
+				sum, err := r.Sync(ctx, st)
+				b.StopTimer()
+				stop()
+				st.Close()
+				if err != nil || sum.Created != sum.Contacts || sum.Contacts < n/2 {
+					b.Fatalf("%v %v", sum, err)
+				}
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(peak)/(1<<20), "peak-MB")
+		})
+	}
+}
+
+// sampleHeap records the heap's high-water mark in peak until stop is called.
+func sampleHeap(peak *uint64) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		var ms runtime.MemStats
+		for {
+			runtime.ReadMemStats(&ms)
+			*peak = max(*peak, ms.HeapAlloc)
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
 }

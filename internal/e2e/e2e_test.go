@@ -390,7 +390,7 @@ func TestSIGHUPWithBrokenConfigKeepsTheOldOne(t *testing.T) {
 // sync is writing the target, then checks that --once (and, after SIGKILL,
 // a restarted daemon) leaves exactly the source cards in the target.
 func interruptMidSync(t *testing.T, sig syscall.Signal) {
-	const n = 300
+	const n = 1000 // enough that the kill lands mid-write, batched as writes are
 	s := newSetup(t, n)
 	p := s.start(t)
 	p.waitLog(t, `msg="sync starting"`, 1)

@@ -20,18 +20,42 @@ import (
 )
 
 // Target keeps kith's merged set in a flat vdir, one "<uid>.vcf" file a card,
-// written as vCard 3.0. It is safe for concurrent use; writes from one Target
-// are serialised, and writes by other programs are caught by the ETag check.
+// written as vCard 3.0. It is safe for concurrent use, and takes many writes
+// at once (ParallelTarget): their durability is paid once per batch (see
+// Put). Writes by other programs are caught by the ETag check.
 type Target struct {
 	name string
 	dir  string
 
-	// mu serialises writes so that the ETag check and the rename of one Put
-	// or Delete are not interleaved with another's from this process.
+	// mu serialises deletes with the commit of a batch of writes, so that
+	// the ETag check and the rename or removal of one file are not
+	// interleaved with another's from this process.
 	mu gosync.Mutex
+
+	// qmu guards queue and leading: the writes waiting for a commit, and
+	// whether a Put is committing batches now.
+	qmu     gosync.Mutex
+	queue   []*pendingWrite
+	leading bool
 }
 
-var _ ksync.Target = (*Target)(nil)
+// pendingWrite is one Put waiting for its batch's commit.
+type pendingWrite struct {
+	href, path, tmp string
+	etag            string // the condition: "" create only, else If-Match
+	err             error  // the outcome, set by the committer
+	done            chan struct{}
+}
+
+// parallelWrites is how many Puts the engine keeps in flight, and so about
+// how many files share one commit (one syncfs and one folder fsync).
+const parallelWrites = 128
+
+var _ ksync.ParallelTarget = (*Target)(nil)
+
+// MaxParallel returns how many writes the engine may have in flight: the
+// more, the fewer commits (ksync.ParallelTarget).
+func (t *Target) MaxParallel() int { return parallelWrites }
 
 // NewTarget returns a target named name writing to the folder dir, which is
 // created (mode 0700, parents included) when it does not exist.
@@ -134,8 +158,18 @@ func (t *Target) get(href string) (ksync.Entry, error) {
 // Put writes c, converted to vCard 3.0, to the file href. With etag "" the
 // file must not exist yet; an existing file is never replaced and the result
 // is ErrConflict. Otherwise the file must still have that ETag, else the
-// result is ErrConflict. The write is atomic: readers see the old file or the
-// new one, never a part. Put returns the file's new ETag.
+// result is ErrConflict. The write is atomic and durable: readers, and a
+// crash at any moment, see the old file or the new one, never a part, and
+// once Put returns the new file is on the disk. Put returns the file's new
+// ETag.
+//
+// Concurrent Puts commit together (group commit): each writes its card to
+// a temporary file without syncing it; then one of them syncs the file
+// system once for all of those files (syncfs on Linux, else an fsync of
+// each), checks each condition and renames (or, to create, links) each file
+// into place, and syncs the folder once. Until the sync, only temporary
+// files are touched; after it, each rename installs a file whose content
+// is already on the disk.
 func (t *Target) Put(ctx context.Context, href string, c vcard.Card, etag string) (string, error) {
 	if err := checkHref(href); err != nil {
 		return "", fmt.Errorf("target %q: %w", t.name, err)
@@ -144,9 +178,6 @@ func (t *Target) Put(ctx context.Context, href string, c vcard.Card, etag string
 		return "", fmt.Errorf("target %q: %s: %w", t.name, href, err)
 	}
 	data := card.EncodeBytes(card.ToV3(c))
-
-	t.mu.Lock()
-	defer t.mu.Unlock()
 
 	path := filepath.Join(t.dir, href)
 	if etag != "" {
@@ -169,29 +200,103 @@ func (t *Target) Put(ctx context.Context, href string, c vcard.Card, etag string
 	}
 	defer os.Remove(tmp) // a no-op once renamed; cleans up after a failure or a Link
 
-	if etag == "" {
-		// A hard link fails if the name exists, so a file someone else
-		// created since List is never replaced.
-		if err := os.Link(tmp, path); err != nil {
-			if errors.Is(err, fs.ErrExist) {
-				return "", fmt.Errorf("target %q: %s: exists: %w", t.name, href, ksync.ErrConflict)
-			}
-			return "", fmt.Errorf("target %q: %s: creating: %w", t.name, href, unwrapLink(err))
-		}
-	} else {
-		// Checked again just before the rename to keep the window in
-		// which another program's edit could be lost as short as it can be.
-		if err := t.checkETag(path, etag); err != nil {
-			return "", fmt.Errorf("target %q: %s: %w", t.name, href, err)
-		}
-		if err := os.Rename(tmp, path); err != nil {
-			return "", fmt.Errorf("target %q: %s: replacing: %w", t.name, href, unwrapLink(err))
-		}
-	}
-	if err := syncDir(t.dir); err != nil {
-		return "", fmt.Errorf("target %q: %s: %w", t.name, href, err)
+	w := &pendingWrite{href: href, path: path, tmp: tmp, etag: etag, done: make(chan struct{})}
+	t.commit(w)
+	if w.err != nil {
+		return "", fmt.Errorf("target %q: %s: %w", t.name, href, w.err)
 	}
 	return newTag, nil
+}
+
+// commit queues w and returns once its batch is committed (w.err set).
+// The first Put to find no commit under way leads: it commits batches
+// until the queue is empty, while the others wait.
+func (t *Target) commit(w *pendingWrite) {
+	t.qmu.Lock()
+	t.queue = append(t.queue, w)
+	if t.leading {
+		t.qmu.Unlock()
+		<-w.done
+		return
+	}
+	t.leading = true
+	for len(t.queue) > 0 {
+		batch := t.queue
+		t.queue = nil
+		t.qmu.Unlock()
+		t.commitBatch(batch)
+		t.qmu.Lock()
+	}
+	t.leading = false
+	t.qmu.Unlock()
+}
+
+// commitBatch makes the batch's temporary files durable, installs each
+// whose condition holds, and makes the installs durable.
+func (t *Target) commitBatch(batch []*pendingWrite) {
+	defer func() {
+		for _, w := range batch {
+			close(w.done)
+		}
+	}()
+	tmps := make([]string, len(batch))
+	for i, w := range batch {
+		tmps[i] = w.tmp
+	}
+	if err := syncFiles(t.dir, tmps); err != nil {
+		for _, w := range batch {
+			w.err = err
+		}
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	installed := false
+	for _, w := range batch {
+		w.err = install(w)
+		installed = installed || w.err == nil
+	}
+	if !installed {
+		return
+	}
+	if err := syncDir(t.dir); err != nil {
+		for _, w := range batch {
+			if w.err == nil {
+				w.err = err
+			}
+		}
+	}
+}
+
+// install puts w's temporary file in place if w's condition holds.
+func install(w *pendingWrite) error {
+	if w.etag == "" {
+		// A hard link fails if the name exists, so a file someone else
+		// created since List is never replaced.
+		if err := os.Link(w.tmp, w.path); err != nil {
+			if errors.Is(err, fs.ErrExist) {
+				return fmt.Errorf("exists: %w", ksync.ErrConflict)
+			}
+			return fmt.Errorf("creating: %w", unwrapLink(err))
+		}
+		return nil
+	}
+	// Checked again just before the rename to keep the window in which
+	// another program's edit could be lost as short as it can be.
+	fi, err := os.Stat(w.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("gone: %w", ksync.ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("checking etag: %w", unwrapPath(err))
+	}
+	if got := etagOf(fi); got != w.etag {
+		return fmt.Errorf("etag is %q, not %q: %w", got, w.etag, ksync.ErrConflict)
+	}
+	if err := os.Rename(w.tmp, w.path); err != nil {
+		return fmt.Errorf("replacing: %w", unwrapLink(err))
+	}
+	return nil
 }
 
 // Delete removes the file href if it still has etag. A file that changed or
@@ -242,8 +347,9 @@ func (t *Target) checkETag(path, etag string) error {
 	return nil
 }
 
-// writeTemp writes data to a new hidden temporary file in the target folder,
-// syncs it and returns its path and the ETag it will keep when renamed.
+// writeTemp writes data to a new hidden temporary file in the target folder
+// and returns its path and the ETag it will keep when renamed. The file is
+// not synced: its batch's commit does that for all at once.
 func (t *Target) writeTemp(data []byte) (path, etag string, err error) {
 	f, err := os.CreateTemp(t.dir, ".kith-*.tmp")
 	if err != nil {
@@ -260,9 +366,6 @@ func (t *Target) writeTemp(data []byte) (path, etag string, err error) {
 	}
 	if _, err := f.Write(data); err != nil {
 		return fail("writing", err)
-	}
-	if err := f.Sync(); err != nil {
-		return fail("syncing", err)
 	}
 	fi, err := f.Stat()
 	if err != nil {

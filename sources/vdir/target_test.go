@@ -3,6 +3,7 @@ package vdir
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -337,5 +338,83 @@ func TestGetBrokenFileNamesIt(t *testing.T) {
 	_, err := tg.Get(context.Background(), []string{"bad.vcf"})
 	if err == nil || !strings.Contains(err.Error(), "bad.vcf") {
 		t.Fatalf("Get of a broken file: error = %v, want one naming bad.vcf", err)
+	}
+}
+
+// Writes in flight together share one commit, yet each keeps its own
+// condition and outcome: a create over an existing file and an update
+// from a stale ETag fail alone, the others land whole, and no temporary
+// file is left.
+func TestParallelWritesEachKeepTheirCondition(t *testing.T) {
+	ctx := context.Background()
+	tg, dir := newTarget(t)
+	const n = 300
+	tags := map[string]string{}
+	for i := range n / 3 {
+		href := fmt.Sprintf("old%03d.vcf", i)
+		tags[href] = mustPut(t, tg, href, person(href, "Before"), "")
+	}
+	type write struct {
+		href, etag, fn string
+		conflict       bool
+	}
+	var writes []write
+	for i := range n / 3 {
+		old := fmt.Sprintf("old%03d.vcf", i)
+		switch i % 3 {
+		case 0: // an update from the right ETag
+			writes = append(writes, write{href: old, etag: tags[old], fn: "After " + old})
+		case 1: // an update from an ETag another program made stale
+			writes = append(writes, write{href: old, etag: "1;1;1", fn: "Lost " + old, conflict: true})
+		case 2: // a create over a file that exists
+			writes = append(writes, write{href: old, fn: "Lost " + old, conflict: true})
+		}
+		for j := range 2 {
+			href := fmt.Sprintf("new%03d-%d.vcf", i, j)
+			writes = append(writes, write{href: href, fn: "New " + href})
+		}
+	}
+	if tg.MaxParallel() < 2 {
+		t.Fatalf("MaxParallel %d: writes are not batched", tg.MaxParallel())
+	}
+	errs := make([]error, len(writes))
+	newTags := make([]string, len(writes))
+	var wg gosync.WaitGroup
+	for i, w := range writes {
+		wg.Go(func() {
+			newTags[i], errs[i] = tg.Put(ctx, w.href, person(w.href, w.fn), w.etag)
+		})
+	}
+	wg.Wait()
+	list, err := tg.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, w := range writes {
+		if w.conflict {
+			if !errors.Is(errs[i], ksync.ErrConflict) {
+				t.Errorf("%s: %v, want ErrConflict", w.href, errs[i])
+			}
+			continue
+		}
+		if errs[i] != nil {
+			t.Errorf("%s: %v", w.href, errs[i])
+			continue
+		}
+		if list[w.href] != newTags[i] {
+			t.Errorf("%s: listed ETag %q, Put returned %q", w.href, list[w.href], newTags[i])
+		}
+		got, err := tg.Get(ctx, []string{w.href})
+		if err != nil || card.Text(got[w.href].Card.Value(vcard.FieldFormattedName)) != w.fn {
+			t.Errorf("%s: holds %v (%v), want %q", w.href, got[w.href].Card, err, w.fn)
+		}
+	}
+	for _, name := range dirNames(t, dir) {
+		if strings.HasPrefix(name, ".") {
+			t.Errorf("temporary file %s left behind", name)
+		}
+	}
+	if len(list) != n/3+2*(n/3) {
+		t.Errorf("%d files, want %d", len(list), n/3+2*(n/3))
 	}
 }
