@@ -41,7 +41,11 @@ func (e *LimitError) Error() string {
 	if e.Got > 0 {
 		got = f(e.Got)
 	}
-	return fmt.Sprintf("%s: %s, over the limit [limits] %s = %s", e.What, got, e.Key, f(e.Max))
+	lim := FormatSize(e.Max)
+	if e.Unit != "" {
+		lim = fmt.Sprint(e.Max)
+	}
+	return fmt.Sprintf("%s: %s, over the limit [limits] %s = %s", e.What, got, e.Key, lim)
 }
 
 // FormatSize writes a byte count for people: "512 B", "1.5 KiB", "20 MiB".
