@@ -152,8 +152,8 @@ func (w *watcher) Serve(ctx context.Context) error {
 	}
 }
 
-// event notes one fsnotify event. Only card files (names a source reads)
-// and folders count: a scanner app's log that changes every second must
+// event notes one fsnotify event. Only files a source reads and folders
+// count: a scanner app's log that changes every second must
 // not ask for a sync every minute.
 func (w *watcher) event(ev fsnotify.Event, now time.Time) {
 	if ev.Op == fsnotify.Chmod || skipTemp(filepath.Base(ev.Name)) {
@@ -173,7 +173,7 @@ func (w *watcher) event(ev fsnotify.Event, now time.Time) {
 		w.mark(ev.Name, now)
 		return
 	}
-	if isCardFile(ev.Name) {
+	if isSourceFile(ev.Name) {
 		w.mark(ev.Name, now)
 	}
 }
@@ -212,7 +212,7 @@ func (w *watcher) addTree(dir string, mark bool, now time.Time) {
 			}
 			return nil
 		}
-		if mark && isCardFile(p) {
+		if mark && isSourceFile(p) {
 			w.mark(p, now)
 		}
 		return nil
@@ -297,9 +297,9 @@ func skipTemp(name string) bool {
 	return false
 }
 
-// isCardFile reports whether a source reads files named like path (the
+// isSourceFile reports whether a source reads files named like path (the
 // phone logs' exports are .xml).
-func isCardFile(path string) bool {
+func isSourceFile(path string) bool {
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".csv", ".xml":
 		return true
