@@ -4,14 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/emersion/go-vcard"
 
@@ -227,26 +225,13 @@ func (h *hookTarget) Put(ctx context.Context, href string, c vcard.Card, etag st
 // syncBook runs one sync whose served book is wrapped by wrap.
 func syncBook(t *testing.T, cfg *Config, wrap func(ksync.Target) ksync.Target) *Summary {
 	t.Helper()
-	r, err := NewRunner(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.Now = func() time.Time { return fixedNow }
-	st, err := state.Open(context.Background(), cfg.StateDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	srv, err := davserver.New(davserver.Options{DB: st.DB(), UsersFile: cfg.Server.UsersFile})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.book, r.bookStore = wrap(srv.Target(ServerTarget)), st
-	sum, err := r.Sync(context.Background(), st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sum
+	return syncWith(t, cfg, func(r *Runner, st *state.Store) {
+		srv, err := davserver.New(davserver.Options{DB: st.DB(), UsersFile: cfg.Server.UsersFile})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.book, r.bookStore = wrap(srv.Target(ServerTarget)), st
+	})
 }
 
 // A card a phone made and then deleted (204) stays deleted: neither the

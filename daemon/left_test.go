@@ -130,19 +130,7 @@ func TestLeftContactRestoredWithUserEditsCardDAV(t *testing.T) {
 	srv.PutCard(t, srcBook+"a.vcf", davtest.Card("a", "Ann Example", "EMAIL:ann@example.org", "NOTE:2026-01-02 met at the fair"))
 	srv.PutCard(t, srcBook+"b.vcf", davtest.Card("b", "Ben Example", "EMAIL:ben@example.org"))
 	syncAt(t, cfg, fixedNow)
-	href := ""
-	for name, body := range radicaleCards(srv, dstBook) {
-		if strings.Contains(body, "Ann Example") {
-			href = name
-		}
-	}
-	code, etag, body := srv.Do(t, "GET", dstBook+href, nil, "")
-	if code != 200 {
-		t.Fatalf("GET %s: %d", href, code)
-	}
-	if code, _, _ := srv.Do(t, "PUT", dstBook+href, http.Header{"If-Match": {etag}, "Content-Type": {"text/vcard"}}, string(userWrites(t, body))); code/100 != 2 {
-		t.Fatalf("the user's edit: %d", code)
-	}
+	href := editOnRadicale(t, srv, dstBook, "Ann Example", func(body string) []byte { return userWrites(t, body) })
 	syncAt(t, cfg, fixedNow)
 	srv.DeleteCard(t, srcBook+"a.vcf")
 	syncAt(t, cfg, fixedNow)
@@ -161,6 +149,27 @@ func TestLeftContactRestoredWithUserEditsCardDAV(t *testing.T) {
 	if lacks := lacksUserWrites(back); len(lacks) > 0 || !strings.Contains(back, "met at the fair") {
 		t.Errorf("Ann is back without %q (or the source's line):\n%s", lacks, back)
 	}
+}
+
+// editOnRadicale makes a user's edit of the card of book whose text holds
+// name (edit gets the card's text, returns the new one), written with
+// If-Match, and returns the card's href.
+func editOnRadicale(t *testing.T, srv *davtest.Server, book, name string, edit func(body string) []byte) string {
+	t.Helper()
+	href := ""
+	for h, body := range radicaleCards(srv, book) {
+		if strings.Contains(body, name) {
+			href = h
+		}
+	}
+	code, etag, body := srv.Do(t, "GET", book+href, nil, "")
+	if code != 200 {
+		t.Fatalf("GET %s%s: %d", book, href, code)
+	}
+	if code, _, _ := srv.Do(t, "PUT", book+href, http.Header{"If-Match": {etag}, "Content-Type": {"text/vcard"}}, string(edit(body))); code/100 != 2 {
+		t.Fatalf("the user's edit of %s: %d", href, code)
+	}
+	return href
 }
 
 // radicaleCards returns the cards of book straight from Radicale's storage.

@@ -7,8 +7,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -86,18 +84,7 @@ func TestRandomRoundsLoseNothing(t *testing.T) {
 	}
 	userLines := map[int][]string{} // person → note lines the user wrote on the target
 
-	targetCards := func() map[string]string { // file → content, straight from Radicale's storage
-		out := map[string]string{}
-		d := filepath.Join(srv.Dir, "collection-root", filepath.FromSlash(dstBook))
-		ents, _ := os.ReadDir(d)
-		for _, e := range ents {
-			if strings.HasSuffix(e.Name(), ".vcf") {
-				b, _ := os.ReadFile(filepath.Join(d, e.Name()))
-				out[e.Name()] = string(b)
-			}
-		}
-		return out
-	}
+	targetCards := func() map[string]string { return radicaleCards(srv, dstBook) }
 	personOf := regexp.MustCompile(`p(\d+)@example\.org`)
 
 	faults := []davtest.Fault{
@@ -251,11 +238,9 @@ func TestRemovedContactGoesDespiteRespelledETag(t *testing.T) {
 	if sum.Removed != 1 {
 		t.Errorf("Ben left the source but his card stayed (%s)", sum)
 	}
-	d := filepath.Join(srv.Dir, "collection-root", filepath.FromSlash(dstBook))
-	ents, _ := os.ReadDir(d)
-	for _, e := range ents {
-		if b, _ := os.ReadFile(filepath.Join(d, e.Name())); strings.Contains(string(b), "Ben Example") {
-			t.Errorf("Ben's card %s is still on the target", e.Name())
+	for name, body := range radicaleCards(srv, dstBook) {
+		if strings.Contains(body, "Ben Example") {
+			t.Errorf("Ben's card %s is still on the target", name)
 		}
 	}
 }

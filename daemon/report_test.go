@@ -21,16 +21,24 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 // syncAt runs one sync of cfg with the clock fixed at now.
 func syncAt(t *testing.T, cfg *Config, now time.Time) *Summary {
 	t.Helper()
+	return syncWith(t, cfg, func(r *Runner, _ *state.Store) { r.Now = func() time.Time { return now } })
+}
+
+// syncWith runs one sync at fixedNow after tweak set the runner up (its
+// targets, its clock) with the state store it will use.
+func syncWith(t *testing.T, cfg *Config, tweak func(*Runner, *state.Store)) *Summary {
+	t.Helper()
 	r, err := NewRunner(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.Now = func() time.Time { return now }
+	r.Now = func() time.Time { return fixedNow }
 	st, err := state.Open(context.Background(), cfg.StateDir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
+	tweak(r, st)
 	sum, err := r.Sync(context.Background(), st)
 	if err != nil {
 		t.Fatal(err)

@@ -3,8 +3,6 @@ package daemon
 import (
 	"context"
 	"errors"
-	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -41,26 +39,13 @@ func syncReadOnly(t *testing.T, cfg *Config, folder string) *Summary {
 		t.Fatal(err)
 	}
 	defer os.Chmod(folder, 0o700)
-	r, err := NewRunner(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.Now = func() time.Time { return fixedNow }
-	probe := filepath.Join(folder, "probe")
-	if os.WriteFile(probe, nil, 0o600) == nil {
-		os.Remove(probe)
-		r.targets[0] = readOnlyTarget{r.targets[0]} // root writes anyway
-	}
-	st, err := state.Open(context.Background(), cfg.StateDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	sum, err := r.Sync(context.Background(), st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sum
+	return syncWith(t, cfg, func(r *Runner, _ *state.Store) {
+		probe := filepath.Join(folder, "probe")
+		if os.WriteFile(probe, nil, 0o600) == nil {
+			os.Remove(probe)
+			r.targets[0] = readOnlyTarget{r.targets[0]} // root writes anyway
+		}
+	})
 }
 
 // fileWith returns the path of the .vcf file in dir whose text contains s.
@@ -165,24 +150,14 @@ func TestFailedCardDAVWriteArrivesLater(t *testing.T) {
 	cfg := davConfig(t, srv, proxy, srcBook, dstBook, t.TempDir())
 	srv.PutCard(t, srcBook+"a.vcf", davtest.Card("a", "Ann Example", "EMAIL:ann@example.org", "TEL:+49 30 1111111"))
 	syncAt(t, cfg, fixedNow)
-	var href string
-	for name, body := range radicaleCards(srv, dstBook) {
-		if strings.Contains(body, "Ann Example") {
-			href = name
+	href := editOnRadicale(t, srv, dstBook, "Ann Example", func(body string) []byte {
+		c, err := card.Decode([]byte(body))
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	code, etag, body := srv.Do(t, "GET", dstBook+href, nil, "")
-	if code != 200 {
-		t.Fatalf("GET: %d", code)
-	}
-	c, err := card.Decode([]byte(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.SetValue(vcard.FieldNote, "2026-11-20 coffee")
-	if code, _, _ := srv.Do(t, "PUT", dstBook+href, http.Header{"If-Match": {etag}, "Content-Type": {"text/vcard"}}, string(card.EncodeBytes(c))); code/100 != 2 {
-		t.Fatalf("the user's edit: %d", code)
-	}
+		c.SetValue(vcard.FieldNote, "2026-11-20 coffee")
+		return card.EncodeBytes(c)
+	})
 	srv.PutCard(t, srcBook+"a.vcf", davtest.Card("a", "Ann Example", "EMAIL:ann@example.org", "TEL:+49 30 2222222", "TITLE:Pilot"))
 	proxy.AddFault(&davtest.Fault{Status: http.StatusServiceUnavailable, Match: davtest.IsKind("PUT")})
 	if sum := syncAt(t, cfg, fixedNow); len(sum.Errors) == 0 {
