@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -123,5 +124,111 @@ func TestBadCursorMeansFullRead(t *testing.T) {
 	write(t, w.dir, "a.vcf", "a")
 	if snap := w.read(t); !snap.Full || len(snap.Records) != 1 {
 		t.Fatalf("full %v, records %d", snap.Full, len(snap.Records))
+	}
+}
+
+// Only regular files are read: a FIFO is reported without being opened
+// (opening it would block), a link only when it stays in the folder, a file
+// over MaxSize not at all.
+func TestOnlyRegularFilesInsideAreRead(t *testing.T) {
+	root := t.TempDir()
+	w := &walker{dir: filepath.Join(root, "src"), max: 100}
+	write(t, w.dir, "a.vcf", "a")
+	write(t, w.dir, "sub/b.vcf", "b")
+	write(t, root, "outside.vcf", "secret")
+	write(t, w.dir, "big.vcf", strings.Repeat("x", 101))
+	for link, target := range map[string]string{
+		"in.vcf":        "sub/b.vcf",
+		"out.vcf":       "../outside.vcf",
+		"abs.vcf":       filepath.Join(root, "outside.vcf"),
+		"dangling.vcf":  "nowhere.vcf",
+		"loop.vcf":      "loop.vcf",
+		"dir.vcf":       "sub",
+		"viasub.vcf":    "sublink/b.vcf",
+		"sublink":       "sub",
+		"environ.vcf":   "/proc/self/environ",
+		"outsub/x.vcf":  "../../outside.vcf",
+		"back/in2.vcf":  "../a.vcf",
+		"fifolink.vcf":  "pipe.vcf",
+		"outdir":        root,
+		"outdir2/y.vcf": "../outdir/outside.vcf",
+	} {
+		p := filepath.Join(w.dir, link)
+		os.MkdirAll(filepath.Dir(p), 0o700)
+		if err := os.Symlink(target, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := syscall.Mkfifo(filepath.Join(w.dir, "pipe.vcf"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan ksync.Snapshot)
+	go func() { done <- w.read(t) }()
+	var snap ksync.Snapshot
+	select {
+	case snap = <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the walk blocked (on the FIFO?)")
+	}
+	if !slices.Equal(w.reads, []string{"a.vcf", "back/in2.vcf", "in.vcf", "sub/b.vcf", "viasub.vcf"}) {
+		t.Errorf("read %v", w.reads)
+	}
+	why := map[string]string{}
+	for _, p := range snap.Problems {
+		why[p.ID] = p.Err.Error()
+	}
+	for id, want := range map[string]string{
+		"out.vcf": "outside the folder", "abs.vcf": "outside the folder", "environ.vcf": "outside the folder",
+		"outsub/x.vcf": "outside the folder", "outdir2/y.vcf": "outside the folder",
+		"dangling.vcf": "symbolic link to nothing", "loop.vcf": "symbolic link to nothing",
+		"dir.vcf": "a folder", "pipe.vcf": "a named pipe", "fifolink.vcf": "a named pipe",
+		"big.vcf": "[limits] file_size",
+	} {
+		if !strings.Contains(why[id], want) {
+			t.Errorf("%s: problem %q, want one saying %q", id, why[id], want)
+		}
+		delete(why, id)
+	}
+	if len(why) > 0 {
+		t.Errorf("unexpected problems %v", why)
+	}
+	// Nothing changed: nothing read, nothing reported again.
+	if snap := w.read(t); !snap.Empty() || len(w.reads) != 0 {
+		t.Errorf("second walk: read %v, problems %v", w.reads, snap.Problems)
+	}
+	// A changed link target is a new version of the link.
+	write(t, w.dir, "sub/b.vcf", "b2")
+	if w.read(t); !slices.Equal(w.reads, []string{"in.vcf", "sub/b.vcf", "viasub.vcf"}) {
+		t.Errorf("after the target changed: read %v", w.reads)
+	}
+}
+
+// A file fixed by a chmod (same content, same mtime) is read again.
+func TestChmodMakesAFileReadAgain(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root reads every file")
+	}
+	w := &walker{dir: t.TempDir()}
+	write(t, w.dir, "a.vcf", "a")
+	os.Chmod(filepath.Join(w.dir, "a.vcf"), 0)
+	if snap := w.read(t); len(snap.Problems) != 1 {
+		t.Fatalf("unreadable file: problems %v", snap.Problems)
+	}
+	os.Chmod(filepath.Join(w.dir, "a.vcf"), 0o600)
+	if snap := w.read(t); len(snap.Problems) != 0 || len(snap.Records) != 1 {
+		t.Fatalf("after chmod: records %v, problems %v", snap.Records, snap.Problems)
+	}
+}
+
+// The folder itself may be a link: its files are read, and links inside it
+// are judged against where it points.
+func TestFolderThatIsALink(t *testing.T) {
+	root := t.TempDir()
+	write(t, root, "real/a.vcf", "a")
+	os.Symlink("a.vcf", filepath.Join(root, "real", "b.vcf"))
+	os.Symlink("real", filepath.Join(root, "src"))
+	w := &walker{dir: filepath.Join(root, "src")}
+	if snap := w.read(t); !slices.Equal(w.reads, []string{"a.vcf", "b.vcf"}) || len(snap.Problems) != 0 {
+		t.Fatalf("read %v, problems %v", w.reads, snap.Problems)
 	}
 }

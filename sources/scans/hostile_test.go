@@ -168,3 +168,34 @@ func TestHostileFolder(t *testing.T) {
 		t.Errorf("second read: %d records, %d problems %v, %d deleted, err %v; want nothing new", len(again.Records), len(again.Problems), again.Problems, len(again.Deleted), err)
 	}
 }
+
+// FuzzCSVLimits checks the CSV limits: a file whose header is over
+// CSVColumns is refused whole, and no row over CSVRowSize becomes a card.
+func FuzzCSVLimits(f *testing.F) {
+	f.Add([]byte("Name,Email,Phone\nAda,ada@example.org,+1 555\n"))
+	f.Add([]byte("Name,a,b,c,d,e,f\nx\n"))
+	f.Add([]byte("Name,Note\nAda,\"" + strings.Repeat("n", 100) + "\"\nBob,b\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		lim := Limits{CSVColumns: 5, CSVRowSize: 64}
+		rows, err := parseCSV(data, lim)
+		var le *card.LimitError
+		if errors.As(err, &le) {
+			if rows != nil || le.Key != "csv_columns" {
+				t.Fatalf("rows %v with a file limit error %v", rows, err)
+			}
+			return
+		}
+		for _, r := range rows {
+			if r.Err != nil {
+				continue
+			}
+			for _, fields := range r.Card {
+				for _, f := range fields {
+					if int64(len(f.Value)) > lim.CSVRowSize*2 {
+						t.Fatalf("row %d: value of %d bytes from a row under %d", r.Row, len(f.Value), lim.CSVRowSize)
+					}
+				}
+			}
+		}
+	})
+}
