@@ -183,3 +183,31 @@ func TestNoChangeSyncAsksOnlyCtags(t *testing.T) {
 		})
 	}
 }
+
+// TestFailedTargetListingAskedOnce: a target whose listing fails is asked
+// once a sync, not once more when its cards would be written.
+func TestFailedTargetListingAskedOnce(t *testing.T) {
+	srv := davtest.StartRadicale(t)
+	book := srv.MakeBook(t, "friends", "Friends")
+	srv.PutCard(t, book+"a.vcf", davtest.Card("a", "Ann Example"))
+	px := davtest.NewProxy(t, srv.URL)
+	proxied := *srv
+	proxied.URL = px.URL
+	cfg, _ := accountConfig(t, &proxied, t.TempDir())
+	target := srv.Home + "kith/"
+	px.AddFault(&davtest.Fault{Match: func(r davtest.Request) bool { return r.Path == target }, Status: http.StatusServiceUnavailable})
+	sum := syncAt(t, cfg, fixedNow)
+	if sum.Complete() {
+		t.Fatalf("sync with a failing target: %s", sum)
+	}
+	n := 0
+	for _, r := range px.Requests() {
+		if r.Path == target {
+			n++
+		}
+	}
+	// One getctag, after the login challenge of a first run over http.
+	if n > 2 {
+		t.Errorf("the failing target was asked %d times: %v", n, px.Requests())
+	}
+}

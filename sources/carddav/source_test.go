@@ -147,3 +147,20 @@ func TestSourceIncremental(t *testing.T) {
 		})
 	}
 }
+
+// TestFirstReadAsksNoCtagTwice: the first read takes each book's ctag from
+// discovery, and asks it no second time.
+func TestFirstReadAsksNoCtagTwice(t *testing.T) {
+	forEachServer(t, func(t *testing.T, srv *davtest.Server) {
+		book := srv.MakeBook(t, "friends", "Friends")
+		srv.PutCard(t, book+"a.vcf", davtest.Card("a", "Ann"))
+		px := davtest.NewProxy(t, srv.URL)
+		s := newSource(t, srv, px.URL+"/", func(o *Options) { o.Addressbooks = []string{"friends"} })
+		read(t, s, "")
+		for _, r := range px.Requests() {
+			if r.Path == book && r.Kind == "PROPFIND depth 0" {
+				t.Errorf("the book was asked its props again: %v", px.Requests())
+			}
+		}
+	})
+}
