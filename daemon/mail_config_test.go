@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"os"
 	"strings"
 	"testing"
 )
@@ -59,5 +60,38 @@ username = "me"`, "go with url"},
 				t.Fatalf("err = %v, want %q naming the mail table", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestExampleMailBlocks: the commented [[mail]] and [[phonelog]] examples
+// of config.example.toml parse once uncommented.
+func TestExampleMailBlocks(t *testing.T) {
+	data, err := os.ReadFile("../config.example.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var blocks []string
+	var cur []string
+	for _, l := range strings.Split(string(data), "\n") {
+		switch {
+		case l == "#[[mail]]" || l == "#[[phonelog]]":
+			cur = []string{l[1:]}
+		case cur != nil && strings.HasPrefix(l, "#") && !strings.HasPrefix(l, "# "):
+			cur = append(cur, l[1:])
+		case cur != nil:
+			blocks = append(blocks, strings.Join(cur, "\n"))
+			cur = nil
+		}
+	}
+	if len(blocks) != 4 {
+		t.Fatalf("%d example blocks, want 4 (Maildir, Dovecot, Fastmail, phone log)", len(blocks))
+	}
+	cfg, err := ParseConfig([]byte("user_emails = [\"anna@example.org\"]\n[[source]]\nname = \"book\"\nkind = \"vdir\"\npath = \"book\"\n"+
+		strings.Join(blocks, "\n")+"\n"), "/etc/kith")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Mail) != 3 || len(cfg.PhoneLogs) != 1 {
+		t.Errorf("%d mail, %d phonelog tables", len(cfg.Mail), len(cfg.PhoneLogs))
 	}
 }
