@@ -339,7 +339,7 @@ func (r *imapReader) updateFolder(ctx context.Context, c *imapclient.Client, sto
 	}
 	log := r.s.log.With("mailbox", f.label)
 	p := newParser(r.s.norm.Email)
-	progress := newProgress(ctx, f.label, len(todo))
+	progress := newProgress(ctx, f.label, len(todo), r.batch)
 	section := &imap.FetchItemBodySection{Specifier: imap.PartSpecifierHeader, HeaderFields: headerFields, Peek: true}
 	for start := 0; start < len(todo) || reset || len(del) > 0; start += r.batch {
 		end := min(start+r.batch, len(todo))

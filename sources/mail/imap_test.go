@@ -225,8 +225,13 @@ func TestIMAPDroppedConnection(t *testing.T) {
 	}
 	proxy.CutAfter(0)
 	store.reset()
-	if _, err := s.Update(ctx, store); err != nil {
+	var shown []string
+	pctx := ksync.WithProgress(ctx, func(line string) { shown = append(shown, line) })
+	if _, err := s.Update(pctx, store); err != nil {
 		t.Fatal(err)
+	}
+	if len(shown) < 2 || !strings.Contains(shown[len(shown)-1], fmt.Sprintf("%d of %d messages read", 30-kept, 30-kept)) {
+		t.Errorf("progress shown: %q", shown)
 	}
 	if store.put != 30-kept {
 		t.Errorf("resumed read stored %d, want the %d left", store.put, 30-kept)

@@ -195,7 +195,7 @@ func (s *Source) updateMaildir(ctx context.Context, store ksync.ItemStore, b box
 	if reset {
 		content = ""
 	}
-	progress := newProgress(ctx, b.label, len(todo))
+	progress := newProgress(ctx, b.label, len(todo), batchSize)
 	put := map[string][]byte{}
 	flush := func(last bool) error {
 		next := cursor{Content: nextContent(content, put, del)}

@@ -15,8 +15,10 @@ type progress struct {
 	total  int
 }
 
-func newProgress(ctx context.Context, label string, total int) progress {
-	if total < batchSize {
+// newProgress reports a read of total messages stored in batches of per:
+// only a read of more than one batch is shown.
+func newProgress(ctx context.Context, label string, total, per int) progress {
+	if total <= per {
 		return progress{}
 	}
 	return progress{report: ksync.Progress(ctx), label: label, total: total}
