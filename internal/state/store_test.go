@@ -30,7 +30,14 @@ func sampleState() *ksync.State {
 	s.Records[r.Key()] = &ksync.StoredRecord{Record: r, UID: "kith-1", FirstSeen: now}
 	g := testCard("Anna Schmidt")
 	s.Contacts["kith-1"] = &ksync.StoredContact{UID: "kith-1", Card: g, Hash: card.Hash(g), Created: now, Reasons: []string{"same email"}}
-	s.Targets["people"] = map[string]*ksync.TargetEntry{"kith-1.vcf": {UID: "kith-1", ETag: `"e1"`, Card: g, Hash: card.Hash(g)}}
+	old := testCard("Anna Schmidt (old)")
+	group := testCard("Family")
+	group.Add("X-ADDRESSBOOKSERVER-KIND", &vcard.Field{Value: "group"})
+	s.Targets["people"] = map[string]*ksync.TargetEntry{
+		"kith-1.vcf": {UID: "kith-1", ETag: `"e1"`, Card: g, Hash: card.Hash(g), Base: old, BaseHash: card.Hash(old)},
+		"FAMILY.vcf": {Group: true, ETag: `"g1"`, Card: group, Hash: card.Hash(group)},
+	}
+	s.Left["kith-2"] = &ksync.LeftContact{UID: "kith-2", Card: testCard("Ben Left"), Left: now, Edited: true}
 	s.Cursors["book"] = "token-1"
 	return s
 }
@@ -68,8 +75,23 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 	if c == nil || len(c.Members) != 1 || c.Reasons[0] != "same email" || !c.Created.Equal(want.Contacts["kith-1"].Created) {
 		t.Fatalf("contact did not survive: %+v", c)
 	}
-	if e := got.Targets["people"]["kith-1.vcf"]; e == nil || e.ETag != `"e1"` || e.Card == nil {
+	if e := got.Targets["people"]["kith-1.vcf"]; e == nil || e.ETag != `"e1"` || e.Card == nil || e.Group ||
+		e.BaseHash != card.Hash(e.Base) || e.Base.Value("FN") != "Anna Schmidt (old)" {
 		t.Fatalf("target entry did not survive: %+v", e)
+	}
+	if e := got.Targets["people"]["FAMILY.vcf"]; e == nil || !e.Group || e.UID != "" || e.Base != nil {
+		t.Fatalf("group entry did not survive: %+v", e)
+	}
+	if l := got.Left["kith-2"]; l == nil || !l.Edited || !l.Left.Equal(want.Left["kith-2"].Left) || l.Card.Value("NOTE") != `line one\nline\, two\; with escapes` {
+		t.Fatalf("contact that left its sources did not survive: %+v", l)
+	}
+	light, err := st.LoadLight(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The entry was made from another golden card than the contact's: behind.
+	if light.Entries["people"] != 1 || light.Behind != 1 || len(light.ETags["people"]) != 2 {
+		t.Errorf("light state: %d entries (want 1: groups do not count), %d behind (want 1), ETags %v", light.Entries["people"], light.Behind, light.ETags["people"])
 	}
 	if got.Cursors["book"] != "token-1" {
 		t.Fatalf("cursor %q", got.Cursors["book"])
