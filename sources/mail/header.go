@@ -27,6 +27,9 @@ func newLineReader(r io.Reader) *lineReader {
 	return &lineReader{br: bufio.NewReaderSize(r, maxLine)}
 }
 
+// reset makes l read r, keeping its buffer.
+func (l *lineReader) reset(r io.Reader) { l.br.Reset(r) }
+
 // next returns the next line; the slice is valid until the next call. It
 // returns io.EOF after the last line.
 func (l *lineReader) next() ([]byte, error) {
@@ -135,7 +138,11 @@ func validName(n []byte) bool {
 // readHeader reads a message's header from r up to the blank line that
 // ends it (or the end of r); the body is never read.
 func readHeader(r io.Reader) (header, error) {
-	lr := newLineReader(r)
+	return readHeaderFrom(newLineReader(r))
+}
+
+// readHeaderFrom reads a header from lr's stream.
+func readHeaderFrom(lr *lineReader) (header, error) {
 	b := newHeaderBuilder()
 	for {
 		l, err := lr.next()

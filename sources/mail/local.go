@@ -197,6 +197,7 @@ func (s *Source) updateMaildir(ctx context.Context, store ksync.ItemStore, b box
 	}
 	progress := newProgress(ctx, b.label, len(todo), batchSize)
 	put := map[string][]byte{}
+	lr := newLineReader(nil)
 	flush := func(last bool) error {
 		next := cursor{Content: nextContent(content, put, del)}
 		if last && !failed {
@@ -213,7 +214,7 @@ func (s *Source) updateMaildir(ctx context.Context, store ksync.ItemStore, b box
 			return err
 		}
 		path := files[k]
-		err := readMaildirFile(path, func(h header, fallback time.Time, where string) {
+		err := readMaildirFile(lr, path, func(h header, fallback time.Time, where string) {
 			m := p.message(h, fallback)
 			if m.skip != "" {
 				log.Debug("message skipped", "where", where, "ref", m.ref, "reason", m.skip)

@@ -6,9 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
+
+	"kith/internal/dirscan"
 )
 
 // visit receives one message's header, the date its mailbox gives it (the
@@ -16,17 +17,17 @@ import (
 // is, for logs.
 type visit func(h header, fallback time.Time, where string)
 
-func readMaildirFile(path string, fn visit) error {
-	f, err := os.Open(path)
+// readMaildirFile reads the header of one message file with lr (reused
+// from file to file). Only a regular file is opened: a FIFO swapped in
+// would block the read.
+func readMaildirFile(lr *lineReader, path string, fn visit) error {
+	f, fi, err := dirscan.OpenRegular(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return err
-	}
-	h, err := readHeader(f)
+	lr.reset(f)
+	h, err := readHeaderFrom(lr)
 	if err != nil {
 		return err
 	}
