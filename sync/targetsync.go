@@ -107,7 +107,6 @@ func (e *Engine) SyncTarget(ctx context.Context, t Target, contacts []*Contact, 
 			unknown = append(unknown, href)
 		}
 	}
-	changed = append(changed, unknown...)
 	slices.Sort(changed)
 	changed = slices.Compact(changed)
 	current, err := t.Get(ctx, changed)
@@ -115,9 +114,22 @@ func (e *Engine) SyncTarget(ctx context.Context, t Target, contacts []*Contact, 
 		return entries, st, fmt.Errorf("target %q: reading changed cards: %w", t.Name(), err)
 	}
 	for _, href := range changed {
-		g, ok := current[href]
-		if ent := next[href]; ok && (ent != nil && ent.Group || ent == nil && owner[href] == nil && IsGroup(g.Card)) {
+		if g, ok := current[href]; ok && next[href] != nil && next[href].Group {
 			next[href] = &TargetEntry{Group: true, ETag: g.ETag, Card: g.Card, Hash: card.Hash(g.Card)}
+		}
+	}
+	if len(unknown) > 0 {
+		slices.Sort(unknown)
+		// A card that cannot be read here is no reason to hold back the
+		// others: it is left alone.
+		got, err := t.Get(ctx, unknown)
+		if err != nil {
+			log.Info("cards on the target not read", "target", t.Name(), "err", err)
+		}
+		for href, g := range got {
+			if IsGroup(g.Card) {
+				next[href] = &TargetEntry{Group: true, ETag: g.ETag, Card: g.Card, Hash: card.Hash(g.Card)}
+			}
 		}
 	}
 
