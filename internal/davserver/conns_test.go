@@ -232,3 +232,25 @@ func TestBrokenBodies(t *testing.T) {
 	}
 	wantStatus(t, e.do(t, http.MethodGet, bookHref+"cut.vcf", ""), http.StatusNotFound)
 }
+
+// TestForwardedForBounded: behind a proxy, failed logins count against the
+// address in X-Forwarded-For; a value there that is no address (a
+// misconfigured proxy passing on what the client sent) is not used, so it
+// can neither choose nor grow the limiter's keys.
+func TestForwardedForBounded(t *testing.T) {
+	e := newEnv(t, func(o *Options) { o.TrustForwardedFor = true })
+	wantStatus(t, e.doAs(t, testUser, "wrong", "PROPFIND", "/", "", "X-Forwarded-For", "203.0.113.7"), http.StatusUnauthorized)
+	wantStatus(t, e.doAs(t, testUser, "wrong", "PROPFIND", "/", "", "X-Forwarded-For", strings.Repeat("x", 30000)), http.StatusUnauthorized)
+	e.srv.limiter.mu.Lock()
+	defer e.srv.limiter.mu.Unlock()
+	var keys []string
+	for k := range e.srv.limiter.m {
+		keys = append(keys, k)
+		if len(k) > 100 {
+			t.Errorf("limiter key of %d bytes", len(k))
+		}
+	}
+	if _, ok := e.srv.limiter.m["ip:203.0.113.7"]; !ok {
+		t.Errorf("the forwarded address is not tracked: %v", keys)
+	}
+}
