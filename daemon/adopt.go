@@ -2,6 +2,8 @@ package daemon
 
 import (
 	"context"
+	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	gosync "sync"
@@ -20,7 +22,7 @@ import (
 // a record whose card is gone for another reason (adopted before cards
 // were adopted in place: kith deleted it) stays, its content living on in
 // the merged card.
-func newOnTarget(ctx context.Context, t ksync.Target, prev *ksync.State, listing map[string]string) (ksync.Snapshot, error) {
+func newOnTarget(ctx context.Context, t ksync.Target, prev *ksync.State, listing map[string]string, log *slog.Logger) (ksync.Snapshot, error) {
 	snap := ksync.Snapshot{Source: t.Name(), Cursor: prev.Cursors[t.Name()]}
 	known := prev.Targets[t.Name()]
 	for k := range prev.Records {
@@ -48,7 +50,7 @@ func newOnTarget(ctx context.Context, t ksync.Target, prev *ksync.State, listing
 		return snap, nil
 	}
 	slices.Sort(hrefs)
-	got, err := t.Get(ctx, hrefs)
+	got, err := getEach(ctx, t, hrefs, log)
 	if err != nil {
 		return snap, err
 	}
@@ -62,6 +64,30 @@ func newOnTarget(ctx context.Context, t ksync.Target, prev *ksync.State, listing
 		})
 	}
 	return snap, nil
+}
+
+// getEach reads hrefs from t; when the batch fails, one by one, leaving
+// out the cards that cannot be read (a broken file another program left,
+// a server hiccup): they wait for the next sync, and hold back nothing
+// else. It fails only when ctx is done.
+func getEach(ctx context.Context, t ksync.Target, hrefs []string, log *slog.Logger) (map[string]ksync.Entry, error) {
+	got, err := t.Get(ctx, hrefs)
+	if err == nil {
+		return got, nil
+	}
+	got = map[string]ksync.Entry{}
+	for _, href := range hrefs {
+		one, err := t.Get(ctx, []string{href})
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if err != nil {
+			log.Info("card made on the target not read; it waits", "target", t.Name(), "href", href, "err", err)
+			continue
+		}
+		maps.Copy(got, one)
+	}
+	return got, nil
 }
 
 // listedTarget hands the listing newOnTarget made to the sync that follows

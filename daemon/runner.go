@@ -594,7 +594,7 @@ func (r *Runner) Sync(ctx context.Context, st *state.Store) (*Summary, error) {
 		err := tgtReads[i].err
 		var snap ksync.Snapshot
 		if err == nil {
-			snap, err = newOnTarget(ctx, t, prev, tgtReads[i].listing)
+			snap, err = newOnTarget(ctx, t, prev, tgtReads[i].listing, r.log)
 		}
 		if err != nil {
 			if ctx.Err() != nil {

@@ -179,3 +179,23 @@ func TestFailedCardDAVWriteArrivesLater(t *testing.T) {
 		t.Errorf("the stale number is kept as if the user had chosen it:\n%s", got)
 	}
 }
+
+// A card on the target that cannot be read (a broken file another program
+// left) holds back neither the other cards' writes nor itself is touched.
+func TestUnreadableCardOnTargetHoldsNothingBack(t *testing.T) {
+	cfg, dir := demoSetup(t)
+	syncAt(t, cfg, fixedNow)
+	merged := filepath.Join(dir, "merged")
+	junk := filepath.Join(merged, "junk.vcf")
+	os.WriteFile(junk, []byte("BEGIN:VCARD\nthis is no card"), 0o600)
+	src := filepath.Join(dir, "addressbook/bob-miller.vcf")
+	sb, _ := os.ReadFile(src)
+	os.WriteFile(src, []byte(strings.Replace(string(sb), "END:VCARD", "TITLE:Carpenter\nEND:VCARD", 1)), 0o600)
+	sum := syncAt(t, cfg, fixedNow)
+	if b, _ := os.ReadFile(fileWith(t, merged, "FN:Bob Miller")); !strings.Contains(string(b), "TITLE:Carpenter") {
+		t.Errorf("Bob's card was not written while a broken card lay beside it (%s):\n%s", sum, b)
+	}
+	if b, err := os.ReadFile(junk); err != nil || string(b) != "BEGIN:VCARD\nthis is no card" {
+		t.Errorf("the broken card was touched: %q %v", b, err)
+	}
+}
