@@ -130,6 +130,8 @@ type matcher struct {
 	model model
 	// sample are the comparison vectors of random pairs, for u.
 	sample []uint64
+	// noTF leaves term frequencies out of compare, while u is estimated.
+	noTF bool
 }
 
 // parallel runs f(0..n-1) on all CPUs in contiguous chunks.

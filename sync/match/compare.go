@@ -327,8 +327,7 @@ func givenPairLevel(x, y *form, ocr bool) (int8, string) {
 	if len(x.flat) >= 4 && len(y.flat) >= 4 && within1(x.flat, y.flat) {
 		return 3, "one slip apart"
 	}
-	jw := jaroWinkler(x.flat, y.flat)
-	if jw >= 0.88 || len(x.flat) >= 6 && len(y.flat) >= 6 && editsWithin(x.flat, y.flat, 2) {
+	if mayBeSimilar(x.flat, y.flat) && (jaroWinkler(x.flat, y.flat) >= 0.88 || len(x.flat) >= 6 && len(y.flat) >= 6 && editsWithin(x.flat, y.flat, 2)) {
 		return 1, "similar"
 	}
 	if shortForm(x.flat, y.flat) {
@@ -365,7 +364,7 @@ func familyLevel(a, b *form, ocr bool) (int8, string) {
 	if len(a.flat) >= 4 && len(b.flat) >= 4 && within1(a.flat, b.flat) {
 		return 2, "one slip apart"
 	}
-	if jaroWinkler(a.flat, b.flat) >= 0.88 || len(a.flat) >= 6 && len(b.flat) >= 6 && editsWithin(a.flat, b.flat, 2) {
+	if mayBeSimilar(a.flat, b.flat) && (jaroWinkler(a.flat, b.flat) >= 0.88 || len(a.flat) >= 6 && len(b.flat) >= 6 && editsWithin(a.flat, b.flat, 2)) {
 		return 1, "similar"
 	}
 	return 0, ""
@@ -380,7 +379,7 @@ func fuzzyLevel(a, b string) (int8, string) {
 		return 2, ""
 	}
 	fa, fb := strings.ReplaceAll(a, " ", ""), strings.ReplaceAll(b, " ", "")
-	if fa == fb || ocrFold(fa) == ocrFold(fb) || within1(fa, fb) || jaroWinkler(fa, fb) >= 0.9 {
+	if fa == fb || within1(fa, fb) || mayBeSimilar(fa, fb) && (ocrFold(fa) == ocrFold(fb) || jaroWinkler(fa, fb) >= 0.9) {
 		return 1, "similar"
 	}
 	return 0, ""
@@ -433,14 +432,14 @@ var freeMail = setOf("gmail.com googlemail.com yahoo.com yahoo.de yahoo.co.uk ya
 // colleague), 3 same role mailbox, 4 same. The same mailbox name at another domain does
 // not count: namesakes write firstname.lastname everywhere.
 func (m *matcher) compareEmails(a, b *rec, p *pairData, explain bool) {
-	if personal(a.emails) == 0 || personal(b.emails) == 0 {
+	if a.personal == 0 || b.personal == 0 {
 		return // a role mailbox (info@) says no more than the organisation
 	}
 	best, bestTF, what := int8(0), float32(0), ""
 	sameDomain := false
 	for _, x := range a.emails {
 		for _, y := range b.emails {
-			if roleMailbox(x.local) || roleMailbox(y.local) {
+			if x.role || y.role {
 				continue
 			}
 			l := int8(0)
@@ -486,7 +485,7 @@ var roleDigits = strings.NewReplacer("0", "o", "1", "l", "5", "s")
 func personal(es []pemail) int {
 	n := 0
 	for _, e := range es {
-		if !roleMailbox(e.local) {
+		if !e.role {
 			n++
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/emersion/go-vcard"
 
 	"kith/sync/card"
+	"kith/sync/normalize"
 )
 
 // labelled is a record set with the truth: person[i] names the person
@@ -20,6 +21,8 @@ type labelled struct {
 	name   string
 	ev     []Evidence
 	person []int
+	// region is the default region of phone numbers ("" for DE).
+	region string
 }
 
 // febrlSets are the Febrl benchmark files (testdata/febrl), each a set;
@@ -113,14 +116,8 @@ func (q quality) row(label string) string {
 
 const qualityHeader = "| data | records | precision | recall | F1 | candidate pairs | blocking recall |\n|---|---|---|---|---|---|---|"
 
-// measure clusters set and scores it pairwise against the truth.
-func measure(t testing.TB, set labelled) (quality, Result, *matcher) {
-	t.Helper()
-	nz := de(t)
-	res, m, pairs, err := cluster(context.Background(), set.ev, nil, Options{Normalizer: nz})
-	if err != nil {
-		t.Fatal(err)
-	}
+// scoreGroups scores a clustering of set pairwise against the truth.
+func scoreGroups(set labelled, res Result) quality {
 	q := quality{records: len(set.ev)}
 	count := map[int]int{}
 	for _, p := range set.person {
@@ -144,6 +141,24 @@ func measure(t testing.TB, set labelled) (quality, Result, *matcher) {
 	if q.precision+q.recall > 0 {
 		q.f1 = 2 * q.precision * q.recall / (q.precision + q.recall)
 	}
+	return q
+}
+
+// measure clusters set and scores it pairwise against the truth.
+func measure(t testing.TB, set labelled) (quality, Result, *matcher) {
+	t.Helper()
+	nz := de(t)
+	if set.region != "" {
+		var err error
+		if nz, err = normalize.New(set.region); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, m, pairs, err := cluster(context.Background(), set.ev, nil, Options{Normalizer: nz})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := scoreGroups(set, res)
 	q.candidates = len(pairs)
 	found := 0
 	for _, p := range pairs {

@@ -12,6 +12,10 @@ import (
 // result does not depend on scheduling.
 func (m *matcher) fsJudgeAll(ctx context.Context, pairs []uint64) (joins, possible []edge, err error) {
 	m.countValues()
+	// Term frequencies depend on u: the estimation goes without them, and
+	// only the pairs they could lift to a possible duplicate are compared
+	// again with them.
+	m.noTF = true
 	if err := m.estimateU(ctx); err != nil {
 		return nil, nil, err
 	}
@@ -25,12 +29,28 @@ func (m *matcher) fsJudgeAll(ctx context.Context, pairs []uint64) (joins, possib
 		m.estimateM(cands)
 		m.refineU()
 	}
-	if cands, err = m.compareAll(ctx, pairs); err != nil { // term frequencies depend on u
+	m.estimateM(cands)
+	m.noTF = false
+	m.model.pairs = len(cands)
+	if err := parallel(ctx, len(cands), func(k int) {
+		s := &cands[k]
+		v := unpack(s.key)
+		if m.model.weight(s.key, 0)+tfHeadroom(&v) < possibleAt {
+			s.skip = true
+			return
+		}
+		p := m.compare(&m.recs[s.pair>>32], &m.recs[s.pair&0xffffffff], false)
+		s.tf, s.tfPhone = 0, p.tf[cPhone]
+		for _, x := range p.tf {
+			s.tf += x
+		}
+	}); err != nil {
 		return nil, nil, err
 	}
-	m.estimateM(cands)
-	m.model.pairs = len(cands)
 	for _, s := range cands {
+		if s.skip {
+			continue
+		}
 		w := m.model.weight(s.key, s.tf)
 		e := edge{a: int32(s.pair >> 32), b: int32(s.pair & 0xffffffff), score: w}
 		switch {
@@ -42,6 +62,31 @@ func (m *matcher) fsJudgeAll(ctx context.Context, pairs []uint64) (joins, possib
 		}
 	}
 	return joins, possible, nil
+}
+
+// tfHeadroom is the most term-frequency adjustments can add to a pair
+// with levels v: a bonus on every comparison at its exact level.
+func tfHeadroom(v *vector) float64 {
+	h := 0.0
+	if v[cGiven] == 5 {
+		h += tfMaxBonus
+	}
+	if v[cFamily] == 3 {
+		h += tfMaxBonus
+	}
+	if v[cEmail] == 4 {
+		h += tfMaxBonusID
+	}
+	if v[cPhone] == 3 || v[cPhone] == 4 {
+		h += tfMaxBonusID
+	}
+	if v[cAddress] >= 3 {
+		h += tfMaxBonusID
+	}
+	if v[cOrg] == 2 {
+		h += tfMaxBonusID
+	}
+	return h
 }
 
 // fsJudge scores records a and b with the estimated model and explains the

@@ -134,7 +134,7 @@ func (m *matcher) countValues() {
 // pair itself is not counted among the carriers.
 func (m *matcher) tfAdjust(c int, v string) float32 {
 	md := &m.model
-	if md.tf[c] == nil || md.u[c] == nil {
+	if m.noTF || md.tf[c] == nil || md.u[c] == nil {
 		return 0
 	}
 	exact := len(md.u[c]) - 1
@@ -171,32 +171,29 @@ func (m *matcher) tfAdjust(c int, v string) float32 {
 // that are not.
 func (m *matcher) estimateU(ctx context.Context) error {
 	n := len(m.recs)
-	m.sample = m.sample[:0]
-	count := func(a, b int) {
-		p := m.compare(&m.recs[a], &m.recs[b], false)
-		m.sample = append(m.sample, p.v.pack())
-	}
+	var pairs [][2]int32
 	if n*(n-1)/2 <= uPairs {
 		for a := 0; a < n; a++ {
-			if a%256 == 0 && ctx.Err() != nil {
-				return ctx.Err()
-			}
 			for b := a + 1; b < n; b++ {
-				count(a, b)
+				pairs = append(pairs, [2]int32{int32(a), int32(b)})
 			}
 		}
 	} else {
 		rng := rand.New(rand.NewPCG(uint64(n), 0x6b697468))
-		for k := 0; k < uPairs; k++ {
-			if k%4096 == 0 && ctx.Err() != nil {
-				return ctx.Err()
-			}
+		for range uPairs {
 			a, b := rng.IntN(n), rng.IntN(n-1)
 			if b >= a {
 				b++
 			}
-			count(a, b)
+			pairs = append(pairs, [2]int32{int32(a), int32(b)})
 		}
+	}
+	m.sample = make([]uint64, len(pairs))
+	if err := parallel(ctx, len(pairs), func(k int) {
+		p := m.compare(&m.recs[pairs[k][0]], &m.recs[pairs[k][1]], false)
+		m.sample[k] = p.v.pack()
+	}); err != nil {
+		return err
 	}
 	m.setU(func(uint64) float64 { return 1 })
 	return nil
@@ -249,6 +246,8 @@ type scored struct {
 	veto uint8
 	// tfPhone is the phone's term-frequency adjustment, for model.strong.
 	tfPhone float32
+	// skip marks a pair too weak to matter, whatever its values' frequencies.
+	skip bool
 }
 
 // compareAll compares every candidate pair on all CPUs.

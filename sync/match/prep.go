@@ -21,6 +21,7 @@ type pemail struct {
 	full   string // normalised, sub-address (+tag) removed
 	local  string
 	domain string
+	role   bool // a role mailbox (info@): see roleMailbox
 }
 
 type pphone struct {
@@ -30,17 +31,19 @@ type pphone struct {
 
 // rec is one record's evidence in normalised form.
 type rec struct {
-	nm      name
-	emails  []pemail
-	phones  []pphone
-	org     string
-	title   string
-	addrs   []string
-	post    []paddr
-	bday    date
-	scanned bool
-	disp    string // the name as written, for reasons
-	sortKey string // orders members of large blocks so namesakes sit together
+	nm     name
+	emails []pemail
+	phones []pphone
+	org    string
+	title  string
+	addrs  []string
+	post   []paddr
+	bday   date
+	// personal counts the emails that are not role mailboxes.
+	personal int
+	scanned  bool
+	disp     string // the name as written, for reasons
+	sortKey  string // orders members of large blocks so namesakes sit together
 }
 
 // prepare normalises ev.
@@ -70,7 +73,7 @@ func prepare(ev *Evidence, nz *normalize.Normalizer) rec {
 		if domain == "gmail.com" {
 			local = strings.ReplaceAll(local, ".", "")
 		}
-		pe := pemail{full: local + "@" + domain, local: local, domain: domain}
+		pe := pemail{full: local + "@" + domain, local: local, domain: domain, role: roleMailbox(local)}
 		if !seenEmail[pe.full] {
 			seenEmail[pe.full] = true
 			r.emails = append(r.emails, pe)
@@ -114,6 +117,7 @@ func prepare(ev *Evidence, nz *normalize.Normalizer) rec {
 		}
 	}
 	r.bday = parseDate(ev.Birthday)
+	r.personal = personal(r.emails)
 	r.sortKey = r.nm.first() + "|" + r.nm.family + "|" + r.nm.org
 	return r
 }
