@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -91,7 +92,7 @@ func Explain(ctx context.Context, st *state.Store, query string, w io.Writer) er
 		if len(c.Reasons) > 0 {
 			fmt.Fprintln(w, "  joined because:")
 			for _, r := range c.Reasons {
-				fmt.Fprintf(w, "    - %s\n", r)
+				writeReason(w, r)
 			}
 		} else if len(c.Members) == 1 {
 			fmt.Fprintln(w, "  a single record: nothing was joined")
@@ -125,6 +126,24 @@ func lastVia(ins []ksync.Interaction, now time.Time) string {
 	y, m, d := now.Date()
 	today := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 	return decay.Via(*last, int(today.Sub(last.Date).Hours()/24))
+}
+
+// writeReason writes one join's reason: its head ("a + b: score +21.7
+// (join at +5.0)"), then the arithmetic, one field a line with its weight
+// in bits, for and against, as match words it ("; email same (…) +18.1").
+func writeReason(w io.Writer, r string) {
+	parts := strings.Split(r, "; ")
+	fmt.Fprintf(w, "    - %s\n", parts[0])
+	for _, p := range parts[1:] {
+		i := strings.LastIndexByte(p, ' ')
+		if i > 0 && (p[i+1] == '+' || p[i+1] == '-') {
+			if v, err := strconv.ParseFloat(p[i+1:], 64); err == nil {
+				fmt.Fprintf(w, "        %+6.1f  %s\n", v, p[:i])
+				continue
+			}
+		}
+		fmt.Fprintf(w, "                %s\n", p)
+	}
 }
 
 // describe summarises a record in one line: name, emails, phones.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -41,6 +42,10 @@ func TestSplitJoinUndo(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("explain output lacks %q:\n%s", want, out.String())
 		}
+	}
+	// The arithmetic: the total, then a line a field with its weight, and the prior.
+	if !regexp.MustCompile(`score [+-]\d+\.\d \(join at [+-]\d+\.\d\)\n(\s+[+-]\d+\.\d  .+\n)+\s+-\d+\.\d  prior\n`).MatchString(out.String()) {
+		t.Errorf("explain output lacks the arithmetic:\n%s", out.String())
 	}
 	annaUID := readReportUID(t, cfg, "Anna Schmidt")
 

@@ -21,31 +21,27 @@
 // sorted by name and compared within a sliding window, so the work grows
 // about linearly with the number of records.
 //
-// Each candidate pair is scored. Names are compared first: the same (allowing
-// nicknames, transliterations, diacritics, swapped order), compatible (an
-// initial, half of a double name, a near spelling; OCR slips in a scanned
-// card), or clearly different, which rules a join out. Records are joined
-// when they share a strong identifier (an email or phone number that no one
-// else carries) and their names are not clearly different, or when the full
-// names are the same and enough weak evidence agrees (organisation and title,
-// the same address). Everything doubtful goes to Result.Possible, never
-// joined.
-//
-// Identifiers that clearly different people carry (a company switchboard, an
-// info@ address, a household landline or family email) are found from the
-// data and count only as weak evidence; role mailboxes (info@, office@) are
-// shared from the start. A landline agreeing with only an initial is weak
-// too: it may be another member of the household. Joins are made strongest
-// first, and a join is refused when the group would hold two clearly
-// different names, so chaining through "J. Smith" cannot put John and Jane
-// Smith together.
+// Each candidate pair is scored by a Fellegi-Sunter model (compare.go,
+// model.go): every field compares to a level (names: same, nickname, one
+// slip apart, initial, similar, different, also in swapped order;
+// birthday; email; phone; the address as one comparison; organisation;
+// title), each level weighs log2(m/u) bits, u estimated from random pairs,
+// m by EM over the candidates with priors as pseudo-counts, and common
+// values (a switchboard, "Smith") weigh less. Pairs above mergeAt are
+// joined, strongest first, unless the group would then hold two records
+// with strong evidence against each other (a given name, family name or
+// birthday disagreeing by vetoAt bits, Jr./Sr., two mailboxes at one
+// organisation); pairs above possibleAt go to Result.Possible. Every join
+// carries its arithmetic in words.
 //
 // User decisions (Constraint) come first: Together joins records that
 // matching would keep apart, and Apart always wins, over evidence and over
-// Together. Every join carries a reason in words.
+// Together. Options.RuleCascade selects the former hand-set rules instead,
+// kept to measure the model against them.
 //
-// Quality is measured against generated worlds with known truth (package
-// groundtruth): TestQuality asserts pairwise precision and recall on fixed
+// Quality is measured on the Febrl benchmark (TestFebrl, testdata/febrl),
+// on books from a second generator (package booksim, TestBooksim) and
+// against generated worlds with known truth (package groundtruth): TestQuality asserts pairwise precision and recall on fixed
 // seeds, and TestQualityTable keeps testdata/quality.md, the table of kith
 // against the naive baselines (go test ./sync/match -run TestQualityTable -v;
 // add -args -update to rewrite it). BenchmarkCluster measures 10k and 100k
