@@ -66,8 +66,18 @@ Options:
 `
 
 func main() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(defaultMemoryLimit)
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
 }
+
+// defaultMemoryLimit is the Go heap's soft limit unless GOMEMLIMIT sets
+// another: near it the collector runs more often rather than letting the
+// heap grow to twice what is live. A first run of 20,000 cards peaks at
+// about 205 MB with it, 255 MB without; a book whose live heap is beyond
+// it (about 50,000 cards) only costs more collector time.
+const defaultMemoryLimit = 180 << 20
 
 // run is main without the exit, so that tests can call it.
 func run(args []string, stdout, stderr io.Writer, getenv func(string) string) int {

@@ -4,12 +4,9 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
 	ksync "kith/sync"
@@ -56,20 +53,14 @@ func (s *Source) Name() string { return s.opts.Name }
 // ctx is done.
 func (s *Source) Interactions(ctx context.Context, since time.Time) ([]ksync.Interaction, error) {
 	now := s.opts.Now()
-	x := &extractor{
-		source:       s.opts.Name,
-		user:         s.user,
-		maxAttendees: s.opts.MaxAttendees,
-		loc:          s.opts.Location,
-		since:        day(since, s.opts.Location),
-		now:          now,
-		norm:         s.norm,
-		log:          s.log,
-		seen:         map[string]bool{},
+	x := s.extractor(since, now)
+	files, err := s.files(ctx)
+	if err != nil {
+		return nil, err
 	}
-	for _, p := range s.opts.Paths {
-		if err := s.readPath(ctx, x, p); err != nil {
-			return nil, err
+	for _, p := range files {
+		if err := s.readFile(ctx, x, p); err != nil {
+			return nil, fmt.Errorf("calendar %q: %s: %w", s.opts.Name, p, err)
 		}
 	}
 	if s.opts.URL != "" {
@@ -83,42 +74,19 @@ func (s *Source) Interactions(ctx context.Context, since time.Time) ([]ksync.Int
 	return x.out, nil
 }
 
-// readPath reads one configured path: an .ics file, or a folder searched
-// recursively (hidden entries skipped).
-func (s *Source) readPath(ctx context.Context, x *extractor, root string) error {
-	fi, err := os.Stat(root)
-	if err != nil {
-		return fmt.Errorf("calendar %q: %w", s.opts.Name, err)
+// extractor returns an extractor of the occurrences in [since's day, now).
+func (s *Source) extractor(since, now time.Time) *extractor {
+	return &extractor{
+		source:       s.opts.Name,
+		user:         s.user,
+		maxAttendees: s.opts.MaxAttendees,
+		loc:          s.opts.Location,
+		since:        day(since, s.opts.Location),
+		now:          now,
+		norm:         s.norm,
+		log:          s.log,
+		seen:         map[string]bool{},
 	}
-	if !fi.IsDir() {
-		return s.readFile(ctx, x, root)
-	}
-	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if cerr := ctx.Err(); cerr != nil {
-			return cerr
-		}
-		if err != nil {
-			if path == root {
-				return err
-			}
-			s.log.Warn("calendar folder skipped", "path", path, "err", err)
-			return nil
-		}
-		if path != root && strings.HasPrefix(d.Name(), ".") {
-			if d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if d.IsDir() || !strings.EqualFold(filepath.Ext(path), ".ics") {
-			return nil
-		}
-		return s.readFile(ctx, x, path)
-	})
-	if err != nil {
-		return fmt.Errorf("calendar %q: %s: %w", s.opts.Name, root, err)
-	}
-	return nil
 }
 
 // readFile adds the interactions of one .ics file; a file that cannot be

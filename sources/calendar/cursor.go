@@ -1,0 +1,241 @@
+package calendar
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	ksync "kith/sync"
+)
+
+var _ ksync.IncrementalSource = (*Source)(nil)
+
+// Boxes of the ItemStore: one per .ics file ("ics:" + path, cursor its
+// stamp), one for the CalDAV calendars (read whole each time). Sorted, the
+// files come first, as Interactions reads them.
+const (
+	fileBox   = "ics:"
+	caldavBox = "~caldav"
+)
+
+// keepBack is how far back Update keeps occurrences: beyond the daemon's
+// three-year window, so that Load can cut at any since within it.
+const keepBack = 4 * 366 * 24 * time.Hour
+
+// lookAhead is how far ahead Update looks for the next occurrence of a
+// file's events: when the clock reaches it, the file is read again even if
+// it did not change, since an event that had not begun now counts.
+const lookAhead = 400 * 24 * time.Hour
+
+// Update brings the store up to date with the calendars: an .ics file is
+// read again only when its stamp (mtime, size, inode) moved or one of its
+// events began since it was read; a file gone is dropped. CalDAV calendars
+// are queried whole. It returns a version that changes with what Load
+// would return (ksync.IncrementalSource).
+func (s *Source) Update(ctx context.Context, store ksync.ItemStore) (string, error) {
+	now := s.opts.Now()
+	curs, err := store.Cursors(ctx, s.opts.Name)
+	if err != nil {
+		return "", fmt.Errorf("calendar %q: %w", s.opts.Name, err)
+	}
+	files, err := s.files(ctx)
+	if err != nil {
+		return "", err
+	}
+	keep := map[string]bool{}
+	var changes []ksync.BoxChange
+	for _, path := range files {
+		box := fileBox + path
+		keep[box] = true
+		fi, err := os.Stat(path)
+		if err != nil {
+			continue // readFile logs it below, once it is tried
+		}
+		stamp := stampOf(fi)
+		if old, ok := curs[box]; ok && !s.due(old, stamp, now) {
+			continue
+		}
+		ch, err := s.readBox(box, stamp, now, func(x *extractor) error { return s.readFile(ctx, x, path) })
+		if err != nil {
+			return "", err
+		}
+		changes = append(changes, ch)
+	}
+	if s.opts.URL != "" {
+		keep[caldavBox] = true
+		ch, err := s.readBox(caldavBox, "", now, func(x *extractor) error {
+			return s.readCalDAV(ctx, x, x.since, x.now)
+		})
+		if err != nil {
+			return "", err
+		}
+		if curs[caldavBox] != ch.Cursor {
+			changes = append(changes, ch)
+		}
+	}
+	for box := range curs {
+		if !keep[box] {
+			changes = append(changes, ksync.BoxChange{Box: box, Drop: true})
+		}
+	}
+	if len(changes) > 0 {
+		if err := store.Update(ctx, s.opts.Name, changes...); err != nil {
+			return "", fmt.Errorf("calendar %q: %w", s.opts.Name, err)
+		}
+		if curs, err = store.Cursors(ctx, s.opts.Name); err != nil {
+			return "", fmt.Errorf("calendar %q: %w", s.opts.Name, err)
+		}
+	}
+	v := sha256.New()
+	fmt.Fprintf(v, "%q %d %s\n", s.opts.UserEmails, s.opts.MaxAttendees, s.opts.Location)
+	for _, box := range slices.Sorted(mapKeys(curs)) {
+		fmt.Fprintf(v, "%q %q\n", box, curs[box])
+	}
+	return hex.EncodeToString(v.Sum(nil)), nil
+}
+
+// due reports whether a box with cursor cur must be read again: its stamp
+// moved, or the day of its next occurrence has come.
+func (s *Source) due(cur, stamp string, now time.Time) bool {
+	got, next, _ := strings.Cut(cur, "|")
+	if got != stamp {
+		return true
+	}
+	return next != "" && next <= day(now, s.opts.Location).Format(time.DateOnly)
+}
+
+// readBox reads one box with read and returns the change that replaces its
+// items: each attended occurrence of the last keepBack that began before
+// now, under its Ref. The cursor is stamp (for CalDAV, a hash of the
+// items), then "|" and the day of the next occurrence, if any.
+func (s *Source) readBox(box, stamp string, now time.Time, read func(*extractor) error) (ksync.BoxChange, error) {
+	past := s.extractor(now.Add(-keepBack), now)
+	if err := read(past); err != nil {
+		return ksync.BoxChange{}, err
+	}
+	ahead := s.extractor(now.Add(-keepBack), now.Add(lookAhead))
+	if err := read(ahead); err != nil {
+		return ksync.BoxChange{}, err
+	}
+	ch := ksync.BoxChange{Box: box, Reset: true, Put: map[string][]byte{}}
+	for _, in := range past.out {
+		data, err := json.Marshal(in)
+		if err != nil {
+			return ksync.BoxChange{}, fmt.Errorf("calendar %q: %w", s.opts.Name, err)
+		}
+		ch.Put[in.Ref] = data
+	}
+	next := ""
+	for _, in := range ahead.out {
+		if _, ok := ch.Put[in.Ref]; !ok {
+			if d := in.Date.Format(time.DateOnly); next == "" || d < next {
+				next = d
+			}
+		}
+	}
+	if stamp == "" {
+		h := sha256.New()
+		for _, ref := range slices.Sorted(mapKeys(ch.Put)) {
+			fmt.Fprintf(h, "%q %s\n", ref, ch.Put[ref])
+		}
+		stamp = hex.EncodeToString(h.Sum(nil))
+	}
+	ch.Cursor = stamp + "|" + next
+	return ch, nil
+}
+
+// Load returns the interactions on or after since's day from what Update
+// stored, sorted by date and Ref, each Ref once (the first file's, as
+// Interactions gives). since must lie within the last three years.
+func (s *Source) Load(ctx context.Context, store ksync.ItemStore, since time.Time) ([]ksync.Interaction, error) {
+	curs, err := store.Cursors(ctx, s.opts.Name)
+	if err != nil {
+		return nil, fmt.Errorf("calendar %q: %w", s.opts.Name, err)
+	}
+	from := day(since, s.opts.Location)
+	seen := map[string]bool{}
+	var out []ksync.Interaction
+	for _, box := range slices.Sorted(mapKeys(curs)) {
+		items, err := store.Items(ctx, s.opts.Name, box)
+		if err != nil {
+			return nil, fmt.Errorf("calendar %q: %w", s.opts.Name, err)
+		}
+		for _, ref := range slices.Sorted(mapKeys(items)) {
+			var in ksync.Interaction
+			if err := json.Unmarshal(items[ref], &in); err != nil {
+				return nil, fmt.Errorf("calendar %q: stored event %s: %w", s.opts.Name, ref, err)
+			}
+			if in.Date.Before(from) || seen[in.Ref] {
+				continue
+			}
+			seen[in.Ref] = true
+			out = append(out, in)
+		}
+	}
+	slices.SortFunc(out, func(a, b ksync.Interaction) int {
+		return cmp.Or(a.Date.Compare(b.Date), cmp.Compare(a.Ref, b.Ref))
+	})
+	return out, nil
+}
+
+// files returns the .ics files under the configured paths, in the order
+// Interactions reads them; it fails when a configured path cannot be read.
+func (s *Source) files(ctx context.Context) ([]string, error) {
+	var out []string
+	for _, root := range s.opts.Paths {
+		fi, err := os.Stat(root)
+		if err != nil {
+			return nil, fmt.Errorf("calendar %q: %w", s.opts.Name, err)
+		}
+		if !fi.IsDir() {
+			out = append(out, root)
+			continue
+		}
+		err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if cerr := ctx.Err(); cerr != nil {
+				return cerr
+			}
+			if err != nil {
+				if path == root {
+					return err
+				}
+				s.log.Warn("calendar folder skipped", "path", path, "err", err)
+				return nil
+			}
+			if path != root && strings.HasPrefix(d.Name(), ".") {
+				if d.IsDir() {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if !d.IsDir() && strings.EqualFold(filepath.Ext(path), ".ics") {
+				out = append(out, path)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("calendar %q: %s: %w", s.opts.Name, root, err)
+		}
+	}
+	return out, nil
+}
+
+// mapKeys yields m's keys.
+func mapKeys[V any](m map[string]V) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
