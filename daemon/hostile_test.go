@@ -31,7 +31,15 @@ func hostileFiles(t *testing.T, dir string) {
 		t.Helper()
 		p := filepath.Join(dir, name)
 		os.MkdirAll(filepath.Dir(p), 0o700)
-		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		// Written whole, as a careful program does (a hidden temporary
+		// file, then a rename): a sync that reads a file halfway through a
+		// slow write sees a new version afterwards and rightly reports it
+		// again, which is not what this test is about.
+		tmp := filepath.Join(filepath.Dir(p), "."+filepath.Base(p)+".part")
+		if err := os.WriteFile(tmp, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, p); err != nil {
 			t.Fatal(err)
 		}
 	}
