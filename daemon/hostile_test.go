@@ -207,7 +207,7 @@ users_file = "users"
 		`item=wide.vcf reason="card 1: card: more than 2000 properties, over the limit [limits] properties = 2000"`,
 		`item=wide.csv reason="header: 3000003 columns, over the limit [limits] csv_columns = 1000"`,
 	}
-	// The machine may be slow: a minute, not eventually's 10s.
+	// The machine may be slow: a minute, like eventually.
 	logged := func(what string, want []string) {
 		t.Helper()
 		deadline := time.Now().Add(time.Minute)
