@@ -3,6 +3,7 @@ package calendar
 import (
 	"context"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -24,7 +25,13 @@ import (
 func (s *Source) readCalDAV(ctx context.Context, x *extractor, since, now time.Time) error {
 	var hc webdav.HTTPClient = s.opts.HTTPClient
 	if s.opts.Username != "" {
-		hc = webdav.HTTPClientWithBasicAuth(hc, s.opts.Username, s.opts.Password)
+		// Go's client keeps Authorization on a redirect to another port of
+		// the same host name and from https down to http: the password
+		// would reach a server the user never named, or cross the network
+		// in the clear. Such a redirect is refused instead.
+		guarded := *s.opts.HTTPClient
+		guarded.CheckRedirect = credentialsStayHome
+		hc = webdav.HTTPClientWithBasicAuth(&guarded, s.opts.Username, s.opts.Password)
 	}
 	c, err := caldav.NewClient(hc, s.opts.URL)
 	if err != nil {
@@ -243,4 +250,22 @@ func get(ctx context.Context, hc webdav.HTTPClient, u *url.URL, limit int64) ([]
 	}
 	// One byte more than the limit, for decodeAll to see it is over.
 	return io.ReadAll(io.LimitReader(resp.Body, limit+1))
+}
+
+// credentialsStayHome lets a request that carries the password follow a
+// redirect only to the same scheme, host and port, or from http up to
+// https on the same host.
+func credentialsStayHome(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return errors.New("stopped after 10 redirects")
+	}
+	from, to := via[0].URL, req.URL
+	sameHost := strings.EqualFold(from.Hostname(), to.Hostname())
+	switch {
+	case sameHost && from.Scheme == to.Scheme && from.Port() == to.Port():
+		return nil
+	case sameHost && from.Scheme == "http" && to.Scheme == "https":
+		return nil
+	}
+	return fmt.Errorf("redirected to %s://%s: not followed with the password (configure that URL if it is right)", to.Scheme, to.Host)
 }

@@ -3,7 +3,9 @@ package calendar
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"kith/internal/davtest"
@@ -212,5 +214,51 @@ func TestCalDAVQueryRefused(t *testing.T) {
 	}
 	if n := proxy.Count("GET"); n != 3 {
 		t.Errorf("%d GETs, want one for each of the 3 objects", n)
+	}
+}
+
+// TestCalDAVRedirectKeepsThePassword: a server that redirects to another
+// port of the same host (where Go's client would keep Authorization) gets
+// no password there; the calendar fails with a line saying why.
+func TestCalDAVRedirectKeepsThePassword(t *testing.T) {
+	var leaked atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "" {
+			leaked.Add(1)
+		}
+		http.Error(w, "no", http.StatusUnauthorized)
+	}))
+	defer other.Close()
+	redirecting := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+r.URL.Path, http.StatusTemporaryRedirect)
+	}))
+	defer redirecting.Close()
+	s, _ := newTestSource(t, Options{URL: redirecting.URL + "/", Username: "anna", Password: "s3cret"})
+	_, err := s.Interactions(context.Background(), since)
+	if err == nil || !strings.Contains(err.Error(), "not followed with the password") {
+		t.Fatalf("err = %v, want the redirect refused", err)
+	}
+	if n := leaked.Load(); n != 0 {
+		t.Errorf("the other server got the password %d times", n)
+	}
+}
+
+func TestCredentialsStayHome(t *testing.T) {
+	for _, tt := range []struct {
+		from, to string
+		ok       bool
+	}{
+		{"https://dav.example.org/a", "https://dav.example.org/b", true},
+		{"http://dav.example.org/a", "https://dav.example.org/b", true},
+		{"https://dav.example.org/a", "http://dav.example.org/b", false},
+		{"https://dav.example.org/a", "https://evil.example.net/b", false},
+		{"http://127.0.0.1:8000/a", "http://127.0.0.1:9000/b", false},
+		{"https://DAV.example.org/a", "https://dav.example.org/b", true},
+	} {
+		from, _ := http.NewRequest("GET", tt.from, nil)
+		to, _ := http.NewRequest("GET", tt.to, nil)
+		if err := credentialsStayHome(to, []*http.Request{from}); (err == nil) != tt.ok {
+			t.Errorf("%s -> %s: err = %v, want ok=%v", tt.from, tt.to, err, tt.ok)
+		}
 	}
 }
