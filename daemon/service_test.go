@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -12,25 +11,12 @@ import (
 	gosync "sync"
 	"testing"
 	"time"
+
+	"kith/internal/davtest"
 )
 
-// syncBuffer is a bytes.Buffer safe for the daemon's goroutines.
-type syncBuffer struct {
-	mu gosync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is a buffer safe for the daemon's goroutines.
+type syncBuffer = davtest.LockedBuffer
 
 // daemonSetup writes a config with a vdir source, a scans source and a
 // vdir target under a temp folder and returns the config's path and folder.

@@ -126,7 +126,7 @@ func try(t testing.TB, s *Server, bin string, args []string) (string, error) {
 	if len(s.env) > 0 {
 		cmd.Env = append(os.Environ(), s.env...)
 	}
-	var out lockedBuffer
+	var out LockedBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	cmd.WaitDelay = 5 * time.Second
 	// In a process group of its own, stopped whole: php -S forks workers
@@ -192,18 +192,22 @@ func freePort(t testing.TB) string {
 	return port
 }
 
-type lockedBuffer struct {
+// LockedBuffer collects a process's or a logger's output while other
+// goroutines write to it; String may be called at any time.
+type LockedBuffer struct {
 	mu gosync.Mutex
 	b  bytes.Buffer
 }
 
-func (l *lockedBuffer) Write(p []byte) (int, error) {
+// Write appends p.
+func (l *LockedBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.Write(p)
 }
 
-func (l *lockedBuffer) String() string {
+// String returns what was written so far.
+func (l *LockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()

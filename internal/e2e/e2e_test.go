@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"errors"
 	"flag"
 	"fmt"
@@ -13,11 +12,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"kith/internal/davtest"
 )
 
 // kithBin is the binary built once for all tests.
@@ -58,22 +58,7 @@ func buildAndRun(m *testing.M) int {
 const deadline = 2 * time.Minute
 
 // syncBuffer collects a process's output while it runs.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = davtest.LockedBuffer
 
 // setup is a config with a vdir source "book", a scans source "scans" and a
 // vdir target "people" in a temp folder.

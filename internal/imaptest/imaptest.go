@@ -36,6 +36,8 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
+
+	"kith/internal/davtest"
 )
 
 // Server is a running Dovecot.
@@ -168,7 +170,7 @@ service anvil {
 	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var out lockedBuffer
+	var out davtest.LockedBuffer
 	cmd := exec.Command(bin, "-F", "-c", confPath)
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
@@ -429,20 +431,3 @@ func makeCert(t testing.TB) (certPEM, keyPEM []byte, pool *x509.CertPool) {
 
 // TLSConfig returns a client configuration that trusts the server.
 func (s *Server) TLSConfig() *tls.Config { return &tls.Config{RootCAs: s.RootCAs} }
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
