@@ -147,4 +147,11 @@ CREATE TABLE left_contacts (
 	edited INTEGER NOT NULL DEFAULT 0  -- the user had written on its cards
 ) WITHOUT ROWID;
 `,
+	// 9: what Store.LoadLight reads, without the cards: a sync in which
+	// nothing changed reads these small indexes, not every page of the
+	// tables that hold the cards.
+	`
+CREATE INDEX contacts_light ON contacts(uid, hash);
+CREATE INDEX target_entries_light ON target_entries(target, href, etag, deleted, is_group, uid, base_hash);
+`,
 }

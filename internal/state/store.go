@@ -355,7 +355,9 @@ func (s *Store) LoadLight(ctx context.Context) (*Light, error) {
 		return nil, fmt.Errorf("state: loading meta: %w", err)
 	}
 	l.Meta = st.Meta
-	rows, err := s.db.QueryContext(ctx, "SELECT target, href, etag, deleted, is_group FROM target_entries")
+	// INDEXED BY: the indexes of migration 9 hold every column read here
+	// (without them SQLite reads the tables' pages, cards and all).
+	rows, err := s.db.QueryContext(ctx, "SELECT target, href, etag, deleted, is_group FROM target_entries INDEXED BY target_entries_light")
 	if err != nil {
 		return nil, fmt.Errorf("state: loading target entries: %w", err)
 	}
@@ -380,10 +382,11 @@ func (s *Store) LoadLight(ctx context.Context) (*Light, error) {
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	if err := s.db.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM records), (SELECT COUNT(*) FROM contacts),
-		(SELECT COUNT(*) FROM target_entries e LEFT JOIN contacts c ON c.uid = e.uid
+	if err := s.db.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM records INDEXED BY records_uid),
+		(SELECT COUNT(*) FROM contacts INDEXED BY contacts_light),
+		(SELECT COUNT(*) FROM target_entries e INDEXED BY target_entries_light LEFT JOIN contacts c INDEXED BY contacts_light ON c.uid = e.uid
 			WHERE e.deleted = 0 AND e.is_group = 0 AND (c.hash IS NULL OR e.base_hash <> c.hash))
-		+ (SELECT COUNT(*) FROM target_entries e JOIN records r ON r.source = e.target AND r.id = e.href
+		+ (SELECT COUNT(*) FROM target_entries e INDEXED BY target_entries_light JOIN records r ON r.source = e.target AND r.id = e.href
 			WHERE e.deleted = 1)`).Scan(&l.Records, &l.Contacts, &l.Behind); err != nil {
 		return nil, fmt.Errorf("state: counting: %w", err)
 	}
