@@ -469,7 +469,10 @@ func (r *Runner) Sync(ctx context.Context, st *state.Store) (*Summary, error) {
 	phases := newPhases()
 	defer func() { r.log.Debug("sync phases", phases.attrs()...) }()
 	sum := &Summary{Started: start, Sources: len(r.sources)}
-	light, err := st.LoadLight(ctx)
+	// The reads start as soon as the cursors are known, and the light part
+	// of the state loads while the servers answer: most of a sync in which
+	// nothing changed is waiting for them.
+	cursors, err := st.Cursors(ctx)
 	if err != nil {
 		return sum, err
 	}
@@ -478,22 +481,13 @@ func (r *Runner) Sync(ctx context.Context, st *state.Store) (*Summary, error) {
 		return sum, err
 	}
 	raw := slices.Clone(targets)
-	restoreTargetCursors(raw, light.Cursors)
-	decisions, err := constraints(ctx, st)
-	if err != nil {
-		return sum, err
-	}
+	restoreTargetCursors(raw, cursors)
 	// What mail and phone logs read item by item; a dry run keeps its
 	// changes in memory.
 	var items ksync.ItemStore = st.Items()
 	if r.DryRun {
 		items = &ksync.MemItems{Base: items}
 	}
-	in := ksync.Input{Now: start, Constraints: decisions}
-	for _, src := range r.sources {
-		in.Priority = append(in.Priority, src.Name())
-	}
-	in.Fingerprint = r.fingerprint(in)
 	// The whole state is loaded as soon as a read shows that this sync
 	// changes something, while the other reads go on: most of the time goes
 	// to waiting on servers and disks. A sync in which nothing changed
@@ -520,8 +514,19 @@ func (r *Runner) Sync(ctx context.Context, st *state.Store) (*Summary, error) {
 		startLoad.Do(func() { close(loaded) })
 		<-loaded
 	}
-	if r.DryRun || !r.metaUnchanged(light, in.Fingerprint, start) {
-		load()
+	// Each read, once done, waits for the light state to tell whether it
+	// changed anything (lightOK false: the light state could not be
+	// loaded, and the sync ends).
+	readCtx, cancelReads := context.WithCancel(ctx)
+	defer cancelReads()
+	var light *state.Light
+	lightDone := make(chan struct{})
+	lightOK := false
+	changed := func(unchanged func() bool) {
+		<-lightDone
+		if lightOK && !unchanged() {
+			load()
+		}
 	}
 	srcReads := make([]read, len(r.sources))
 	tgtReads := make([]read, len(targets))
@@ -532,10 +537,8 @@ func (r *Runner) Sync(ctx context.Context, st *state.Store) (*Summary, error) {
 		go func() {
 			defer wg.Done()
 			rd := &srcReads[i]
-			rd.snap, rd.err = src.Read(ctx, light.Cursors[src.Name()])
-			if !sourceUnchanged(*rd) {
-				load()
-			}
+			rd.snap, rd.err = src.Read(readCtx, cursors[src.Name()])
+			changed(func() bool { return sourceUnchanged(*rd) })
 		}()
 	}
 	for i, t := range targets {
@@ -543,20 +546,36 @@ func (r *Runner) Sync(ctx context.Context, st *state.Store) (*Summary, error) {
 		go func() {
 			defer wg.Done()
 			rd := &tgtReads[i]
-			rd.listing, rd.err = t.List(ctx)
-			if !targetUnchanged(light, t.Name(), *rd) {
-				load()
-			}
+			rd.listing, rd.err = t.List(readCtx)
+			changed(func() bool { return targetUnchanged(light, t.Name(), *rd) })
 		}()
 	}
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		ext = r.readExternal(ctx, start, items)
-		if !externalUnchanged(light, ext) {
-			load()
-		}
+		ext = r.readExternal(readCtx, start, items)
+		changed(func() bool { return externalUnchanged(light, ext) })
 	}()
+	in := ksync.Input{Now: start}
+	light, err = st.LoadLight(ctx)
+	if err == nil {
+		in.Constraints, err = constraints(ctx, st)
+	}
+	if err != nil {
+		cancelReads()
+		close(lightDone)
+		wg.Wait()
+		return sum, err
+	}
+	for _, src := range r.sources {
+		in.Priority = append(in.Priority, src.Name())
+	}
+	in.Fingerprint = r.fingerprint(in)
+	if r.DryRun || !r.metaUnchanged(light, in.Fingerprint, start) {
+		load()
+	}
+	lightOK = true
+	close(lightDone)
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
 		noLoad()
