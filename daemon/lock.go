@@ -73,12 +73,12 @@ func AcquireLock(ctx context.Context, dir, role string, wait time.Duration) (*Lo
 		case <-t.C:
 		}
 	}
+	// Not synced: only a process that finds the lock held reads the name,
+	// while its holder lives (from the page cache); after a crash the lock
+	// went with the process, and the next holder writes its own name.
 	content := strconv.Itoa(os.Getpid()) + " " + role + "\n"
 	if err := f.Truncate(0); err == nil {
 		_, err = f.WriteAt([]byte(content), 0)
-		if err == nil {
-			err = f.Sync()
-		}
 		if err != nil {
 			f.Close()
 			return nil, fmt.Errorf("lock %s: writing pid: %w", path, err)
