@@ -1,9 +1,12 @@
 package state
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
+	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -160,5 +163,120 @@ func TestNewerSchemaIsRefused(t *testing.T) {
 	_, err = Open(ctx, dir)
 	if err == nil || !strings.Contains(err.Error(), "newer than this kith knows") {
 		t.Fatalf("error %v, want a refusal of the newer schema", err)
+	}
+}
+
+// Every kind of change, over more rows than one statement carries, reads
+// back as saved: the rows written, kept and deleted are the right ones.
+func TestSaveWritesChangesInBatches(t *testing.T) {
+	ctx := context.Background()
+	st, err := Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	const n = 2*batchRows + 37
+	first := benchState(n)
+	if err := st.Save(ctx, nil, first, Run{}); err != nil {
+		t.Fatal(err)
+	}
+	next := changed(first, batchRows+3, "second")
+	for i := n - 20; i < n; i++ { // gone everywhere
+		uid := fmt.Sprintf("kith-%06d", i)
+		delete(next.Records, ksync.RecordKey{Source: "book", ID: fmt.Sprintf("card-%06d.vcf", i)})
+		delete(next.Contacts, uid)
+		delete(next.Targets["people"], uid+".vcf")
+		delete(next.Interactions, uid)
+	}
+	for i := 5; i < 15; i++ { // one interaction changed, one gone, one new
+		uid := fmt.Sprintf("kith-%06d", i)
+		ins := slices.Clone(next.Interactions[uid])
+		ins[0].Kind = ksync.KindCall
+		ins[1] = ksync.Interaction{Date: ins[1].Date, Kind: ksync.KindMailSent, Source: "work", Ref: "new-" + uid, People: 2}
+		next.Interactions[uid] = ins
+	}
+	next.Targets["people"]["kith-000003.vcf"] = &ksync.TargetEntry{UID: "kith-000003", Deleted: true}
+	next.Targets["phone"] = map[string]*ksync.TargetEntry{"x.vcf": {Group: true, ETag: `"x"`, Card: testCard("Family")}}
+	if err := st.Save(ctx, first, next, Run{}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Records) != len(next.Records) || len(got.Contacts) != len(next.Contacts) || len(got.Targets["people"]) != len(next.Targets["people"]) {
+		t.Fatalf("%d records, %d contacts, %d entries; want %d, %d, %d", len(got.Records), len(got.Contacts), len(got.Targets["people"]),
+			len(next.Records), len(next.Contacts), len(next.Targets["people"]))
+	}
+	for k, r := range next.Records {
+		if g := got.Records[k]; g == nil || g.Hash != r.Hash || g.UID != r.UID {
+			t.Errorf("record %s: got %+v", k, g)
+		} else if c, err := card.Decode(g.Raw); err != nil || card.Hash(c) != r.Hash {
+			t.Errorf("record %s: stored card is not the saved one (%v)", k, err)
+		}
+	}
+	for uid, c := range next.Contacts {
+		if g := got.Contacts[uid]; g == nil || g.Hash != c.Hash || card.Hash(g.Card) != c.Hash {
+			t.Errorf("contact %s: got %+v", uid, g)
+		}
+	}
+	for target, entries := range next.Targets {
+		for href, e := range entries {
+			g := got.Targets[target][href]
+			if g == nil || g.ETag != e.ETag || g.Deleted != e.Deleted || g.Group != e.Group || g.BaseHash != e.BaseHash ||
+				(e.Card != nil && card.Hash(g.Card) != card.Hash(e.Card)) {
+				t.Errorf("target %s %s: got %+v, want %+v", target, href, g, e)
+			}
+		}
+	}
+	if len(got.Interactions) != len(next.Interactions) {
+		t.Errorf("interactions of %d contacts, want %d", len(got.Interactions), len(next.Interactions))
+	}
+	for uid, ins := range next.Interactions {
+		want := slices.Clone(ins)
+		key := func(a, b ksync.Interaction) int { return cmp.Compare(a.Source+a.Ref, b.Source+b.Ref) }
+		slices.SortFunc(want, key)
+		have := slices.Clone(got.Interactions[uid])
+		slices.SortFunc(have, key)
+		if !slices.EqualFunc(want, have, sameInteraction) {
+			t.Errorf("interactions of %s: got %+v, want %+v", uid, have, want)
+		}
+	}
+}
+
+// A batch that fails late in a save leaves nothing of the save behind, and
+// the error names the rows.
+func TestFailedBatchLeavesPreviousState(t *testing.T) {
+	ctx := context.Background()
+	st, err := Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	first := benchState(batchRows + 10)
+	if err := st.Save(ctx, nil, first, Run{}); err != nil {
+		t.Fatal(err)
+	}
+	next := changed(first, batchRows+10, "second")
+	// A record without a card breaks records.card NOT NULL in the last batch.
+	bad := ksync.RecordKey{Source: "book", ID: fmt.Sprintf("card-%06d.vcf", batchRows+5)}
+	r := *next.Records[bad]
+	r.Card, r.Raw = nil, nil
+	next.Records[bad] = &r
+	err = st.Save(ctx, first, next, Run{})
+	if err == nil || !strings.Contains(err.Error(), "record book:card-000100.vcf") {
+		t.Fatalf("error %v, want one naming the failed batch's records", err)
+	}
+	got, err := st.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, r := range first.Records {
+		if g := got.Records[k]; g == nil || g.Hash != r.Hash {
+			t.Fatalf("record %s changed by a failed save", k)
+		}
+	}
+	if got.Cursors["book"] != first.Cursors["book"] {
+		t.Errorf("cursor %q saved by a failed save", got.Cursors["book"])
 	}
 }

@@ -1,0 +1,144 @@
+package state
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-vcard"
+
+	ksync "kith/sync"
+	"kith/sync/card"
+)
+
+// benchCard is a card the size of internal/benchgen's (about 400 bytes).
+func benchCard(i int, note string) vcard.Card {
+	text := strings.Join([]string{
+		"BEGIN:VCARD", "VERSION:3.0", fmt.Sprintf("UID:card-%06d", i),
+		fmt.Sprintf("FN:Ada Lovelace %d", i), "N:Lovelace;Ada;;;",
+		fmt.Sprintf("EMAIL;TYPE=INTERNET:ada.lovelace.%d@example.org", i),
+		fmt.Sprintf("TEL;TYPE=CELL:+44 7700 9%05d", i%100000),
+		fmt.Sprintf("ADR;TYPE=HOME:;;%d High Street;Town %d;;AB%d 1CD;UK", i%200, i%50, i%99),
+		"ORG:Example Ltd", "NOTE:" + note,
+		"REV:20260612T120000Z", "END:VCARD", "",
+	}, "\r\n")
+	c, err := card.Decode([]byte(text))
+	if err != nil {
+		panic(err)
+	}
+	return c
+}
+
+// benchState is a state of n records, one contact each, every contact's
+// card on one target, two interactions each: what a first run of a book
+// of n cards saves.
+func benchState(n int) *ksync.State {
+	st := ksync.NewState()
+	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	day := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
+	st.Targets["people"] = map[string]*ksync.TargetEntry{}
+	for i := range n {
+		uid := fmt.Sprintf("kith-%06d", i)
+		c := benchCard(i, "Met at a conference\\, talked about gardens.")
+		h := card.Hash(c)
+		r := ksync.Record{Source: "book", ID: fmt.Sprintf("card-%06d.vcf", i), Card: c, Hash: h, Seen: now}
+		st.Records[r.Key()] = &ksync.StoredRecord{Record: r, UID: uid, FirstSeen: now}
+		st.Contacts[uid] = &ksync.StoredContact{UID: uid, Card: c, Hash: h, Created: now, Reasons: []string{}}
+		st.Targets["people"][uid+".vcf"] = &ksync.TargetEntry{UID: uid, ETag: fmt.Sprintf(`"%d-1"`, i), Card: c, Hash: h, Base: c, BaseHash: h}
+		st.Interactions[uid] = []ksync.Interaction{
+			{Date: day.AddDate(0, 0, -i%300), Kind: ksync.KindMeeting, Source: "note", Ref: "line-1", People: 1},
+			{Date: day.AddDate(0, 0, -i%200), Kind: ksync.KindMailSent, Source: "work", Ref: fmt.Sprintf("<%d@example.org>", i), People: 1},
+		}
+	}
+	st.Cursors["book"] = "cursor"
+	st.Meta["merge.fingerprint"] = "f"
+	return st
+}
+
+// changed returns a copy of st in which k records, their contacts and
+// their target entries changed, as after a sync in which k cards were edited.
+func changed(st *ksync.State, k int, note string) *ksync.State {
+	next := ksync.NewState()
+	for key, r := range st.Records {
+		next.Records[key] = r
+	}
+	for uid, c := range st.Contacts {
+		next.Contacts[uid] = c
+	}
+	next.Targets["people"] = map[string]*ksync.TargetEntry{}
+	for href, e := range st.Targets["people"] {
+		next.Targets["people"][href] = e
+	}
+	for uid, ins := range st.Interactions {
+		next.Interactions[uid] = ins
+	}
+	for k, v := range st.Cursors {
+		next.Cursors[k] = v
+	}
+	for k, v := range st.Meta {
+		next.Meta[k] = v
+	}
+	for i := range k {
+		uid := fmt.Sprintf("kith-%06d", i)
+		c := benchCard(i, note)
+		h := card.Hash(c)
+		key := ksync.RecordKey{Source: "book", ID: fmt.Sprintf("card-%06d.vcf", i)}
+		r := *st.Records[key]
+		r.Card, r.Hash, r.Raw = c, h, nil
+		next.Records[key] = &r
+		ct := *st.Contacts[uid]
+		ct.Card, ct.Hash = c, h
+		next.Contacts[uid] = &ct
+		e := *st.Targets["people"][uid+".vcf"]
+		e.Card, e.Hash, e.Base, e.BaseHash, e.ETag = c, h, c, h, `"`+note+`"`
+		next.Targets["people"][uid+".vcf"] = &e
+	}
+	next.Cursors["book"] = "cursor-" + note
+	return next
+}
+
+// BenchmarkSave times Store.Save of a whole state into an empty database
+// (a first run) and of a state in which 10 cards changed (a usual sync).
+func BenchmarkSave(b *testing.B) {
+	ctx := context.Background()
+	for _, n := range []int{20000, 100000} {
+		st := benchState(n)
+		b.Run(fmt.Sprintf("full/%d", n), func(b *testing.B) {
+			for b.Loop() {
+				b.StopTimer()
+				s, err := Open(ctx, b.TempDir())
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				if err := s.Save(ctx, nil, st, Run{}); err != nil {
+					b.Fatal(err)
+				}
+				b.StopTimer()
+				s.Close()
+				b.StartTimer()
+			}
+		})
+		b.Run(fmt.Sprintf("small/%d", n), func(b *testing.B) {
+			s, err := Open(ctx, b.TempDir())
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			if err := s.Save(ctx, nil, st, Run{}); err != nil {
+				b.Fatal(err)
+			}
+			a, c := st, changed(st, 10, "first")
+			for b.Loop() {
+				if err := s.Save(ctx, a, c, Run{}); err != nil {
+					b.Fatal(err)
+				}
+				b.StopTimer()
+				a, c = c, changed(st, 10, fmt.Sprint(time.Now().UnixNano()))
+				b.StartTimer()
+			}
+		})
+	}
+}
