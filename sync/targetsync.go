@@ -272,6 +272,22 @@ func (e *Engine) SyncTarget(ctx context.Context, t Target, contacts []*Contact, 
 			desired[p.href] = true
 		}
 	}
+	// The cards that go are deleted in parallel like the writes (a vdir
+	// target makes all of a batch's removals durable with one folder
+	// fsync); each outcome is applied afterwards, in href order.
+	type del struct {
+		href, etag string
+		kind       int // delJoined, delLeft or delDropped
+		ent        *TargetEntry
+		lc         LeftCard
+		err        error
+	}
+	const (
+		delJoined = iota
+		delLeft
+		delDropped
+	)
+	var dels []*del
 	for _, href := range sortedHrefs(next) {
 		ent := next[href]
 		if desired[href] || ent.Group {
@@ -286,19 +302,7 @@ func (e *Engine) SyncTarget(ctx context.Context, t Target, contacts []*Contact, 
 		if etag, ok := folded[href]; ok {
 			// Joined into another contact, its content (the user's edits
 			// with it) now on that card.
-			if err := t.Delete(ctx, href, etag); err != nil {
-				// Kept, and its contact's from now on: the next sync folds
-				// it again (with what the user wrote there meanwhile).
-				ent.UID = owner[href].UID
-				if errors.Is(err, ErrConflict) {
-					log.Info("card of a joined contact edited meanwhile; merged at the next sync", "target", t.Name(), "href", href)
-				} else {
-					st.Failed = append(st.Failed, fmt.Sprintf("%s: deleting a joined card: %v", href, err))
-				}
-				continue
-			}
-			delete(next, href)
-			st.Removed++
+			dels = append(dels, &del{href: href, etag: etag, kind: delJoined, ent: ent})
 			continue
 		}
 		if c := owner[href]; c != nil && !leave[href] {
@@ -323,28 +327,67 @@ func (e *Engine) SyncTarget(ctx context.Context, t Target, contacts []*Contact, 
 		if lc.Card == nil {
 			continue
 		}
-		if err := t.Delete(ctx, href, etag); err != nil {
-			st.Failed = append(st.Failed, fmt.Sprintf("%s: deleting: %v", href, err))
-			continue
-		}
-		st.Left = append(st.Left, lc)
-		delete(next, href)
-		st.Removed++
+		dels = append(dels, &del{href: href, etag: etag, kind: delLeft, ent: ent, lc: lc})
 	}
 	for _, href := range sortedHrefs(dropped) {
 		// A card the user made here whose person already had a card: its
 		// content is on that card now.
-		err := t.Delete(ctx, href, dropped[href])
-		if errors.Is(err, ErrConflict) {
-			log.Info("card made on the target changed again; merged at the next sync", "target", t.Name(), "href", href)
-			continue
+		dels = append(dels, &del{href: href, etag: dropped[href], kind: delDropped})
+	}
+	for _, d := range dels {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
 		}
-		if err != nil {
-			st.Failed = append(st.Failed, fmt.Sprintf("%s: deleting a card merged into another: %v", href, err))
-			continue
+		if ctx.Err() != nil {
+			break
 		}
-		st.Removed++
-		log.Info("card made on the target merged into its contact's card", "target", t.Name(), "href", href)
+		wg.Go(func() {
+			defer func() { <-sem }()
+			d.err = t.Delete(ctx, d.href, d.etag)
+		})
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return next, st, err
+	}
+	for _, d := range dels {
+		href, err := d.href, d.err
+		switch d.kind {
+		case delJoined:
+			if err != nil {
+				// Kept, and its contact's from now on: the next sync folds
+				// it again (with what the user wrote there meanwhile).
+				d.ent.UID = owner[href].UID
+				if errors.Is(err, ErrConflict) {
+					log.Info("card of a joined contact edited meanwhile; merged at the next sync", "target", t.Name(), "href", href)
+				} else {
+					st.Failed = append(st.Failed, fmt.Sprintf("%s: deleting a joined card: %v", href, err))
+				}
+				continue
+			}
+			delete(next, href)
+			st.Removed++
+		case delLeft:
+			if err != nil {
+				st.Failed = append(st.Failed, fmt.Sprintf("%s: deleting: %v", href, err))
+				continue
+			}
+			st.Left = append(st.Left, d.lc)
+			delete(next, href)
+			st.Removed++
+		case delDropped:
+			if errors.Is(err, ErrConflict) {
+				log.Info("card made on the target changed again; merged at the next sync", "target", t.Name(), "href", href)
+				continue
+			}
+			if err != nil {
+				st.Failed = append(st.Failed, fmt.Sprintf("%s: deleting a card merged into another: %v", href, err))
+				continue
+			}
+			st.Removed++
+			log.Info("card made on the target merged into its contact's card", "target", t.Name(), "href", href)
+		}
 	}
 	if len(st.Failed) > 0 {
 		return next, st, fmt.Errorf("target %q: %d of the writes failed, first: %s", t.Name(), len(st.Failed), st.Failed[0])

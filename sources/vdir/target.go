@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	gosync "sync"
+	"sync/atomic"
 
 	"github.com/emersion/go-vcard"
 
@@ -21,34 +22,36 @@ import (
 
 // Target keeps kith's merged set in a flat vdir, one "<uid>.vcf" file a card,
 // written as vCard 3.0. It is safe for concurrent use, and takes many writes
-// at once (ParallelTarget): their durability is paid once per batch (see
-// Put). Writes by other programs are caught by the ETag check.
+// and deletes at once (ParallelTarget): their durability is paid once per
+// batch (see Put). Writes by other programs are caught by the ETag check.
 type Target struct {
 	name string
 	dir  string
 
-	// mu serialises deletes with the commit of a batch of writes, so that
-	// the ETag check and the rename or removal of one file are not
-	// interleaved with another's from this process.
-	mu gosync.Mutex
-
-	// qmu guards queue and leading: the writes waiting for a commit, and
-	// whether a Put is committing batches now.
+	// qmu guards queue and leading: the writes and deletes waiting for a
+	// commit, and whether a caller is committing batches now. Only that
+	// caller touches the folder's final names, so the ETag check and the
+	// rename or removal of one file are never interleaved with another's
+	// from this process.
 	qmu     gosync.Mutex
 	queue   []*pendingWrite
 	leading bool
+
+	// dirSyncs counts the folder fsyncs, for tests.
+	dirSyncs atomic.Int64
 }
 
-// pendingWrite is one Put waiting for its batch's commit.
+// pendingWrite is one Put or Delete waiting for its batch's commit.
 type pendingWrite struct {
-	href, path, tmp string
+	href, path, tmp string // tmp "": a delete
 	etag            string // the condition: "" create only, else If-Match
 	err             error  // the outcome, set by the committer
 	done            chan struct{}
 }
 
-// parallelWrites is how many Puts the engine keeps in flight, and so about
-// how many files share one commit (one syncfs and one folder fsync).
+// parallelWrites is how many Puts and Deletes the engine keeps in flight,
+// and so about how many files share one commit (one syncfs and one folder
+// fsync).
 const parallelWrites = 128
 
 var _ ksync.ParallelTarget = (*Target)(nil)
@@ -181,13 +184,13 @@ func (t *Target) Put(ctx context.Context, href string, c vcard.Card, etag string
 
 	path := filepath.Join(t.dir, href)
 	if etag != "" {
-		if err := t.checkETag(path, etag); err != nil {
+		if err := checkETag(path, etag); err != nil {
 			return "", fmt.Errorf("target %q: %s: %w", t.name, href, err)
 		}
 		// Rewriting a file with the bytes it holds would only change its
 		// ETag and make every client think it was edited.
 		if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, data) {
-			if err := t.checkETag(path, etag); err != nil {
+			if err := checkETag(path, etag); err != nil {
 				return "", fmt.Errorf("target %q: %s: %w", t.name, href, err)
 			}
 			return etag, nil
@@ -209,8 +212,8 @@ func (t *Target) Put(ctx context.Context, href string, c vcard.Card, etag string
 }
 
 // commit queues w and returns once its batch is committed (w.err set).
-// The first Put to find no commit under way leads: it commits batches
-// until the queue is empty, while the others wait.
+// The first Put or Delete to find no commit under way leads: it commits
+// batches until the queue is empty, while the others wait.
 func (t *Target) commit(w *pendingWrite) {
 	t.qmu.Lock()
 	t.queue = append(t.queue, w)
@@ -232,33 +235,40 @@ func (t *Target) commit(w *pendingWrite) {
 }
 
 // commitBatch makes the batch's temporary files durable, installs each
-// whose condition holds, and makes the installs durable.
+// write and makes each removal whose condition holds, and makes those
+// durable with one fsync of the folder.
 func (t *Target) commitBatch(batch []*pendingWrite) {
 	defer func() {
 		for _, w := range batch {
 			close(w.done)
 		}
 	}()
-	tmps := make([]string, len(batch))
-	for i, w := range batch {
-		tmps[i] = w.tmp
-	}
-	if err := syncFiles(t.dir, tmps); err != nil {
-		for _, w := range batch {
-			w.err = err
-		}
-		return
-	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	installed := false
+	var tmps []string
 	for _, w := range batch {
-		w.err = install(w)
-		installed = installed || w.err == nil
+		if w.tmp != "" {
+			tmps = append(tmps, w.tmp)
+		}
 	}
-	if !installed {
+	var syncErr error
+	if len(tmps) > 0 {
+		syncErr = syncFiles(t.dir, tmps)
+	}
+	changed := false
+	for _, w := range batch {
+		switch {
+		case w.tmp == "":
+			w.err = remove(w) // needs no file content on the disk
+		case syncErr != nil:
+			w.err = syncErr
+		default:
+			w.err = install(w)
+		}
+		changed = changed || w.err == nil
+	}
+	if !changed {
 		return
 	}
+	t.dirSyncs.Add(1)
 	if err := syncDir(t.dir); err != nil {
 		for _, w := range batch {
 			if w.err == nil {
@@ -283,15 +293,8 @@ func install(w *pendingWrite) error {
 	}
 	// Checked again just before the rename to keep the window in which
 	// another program's edit could be lost as short as it can be.
-	fi, err := os.Stat(w.path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("gone: %w", ksync.ErrConflict)
-	}
-	if err != nil {
-		return fmt.Errorf("checking etag: %w", unwrapPath(err))
-	}
-	if got := etagOf(fi); got != w.etag {
-		return fmt.Errorf("etag is %q, not %q: %w", got, w.etag, ksync.ErrConflict)
+	if err := checkETag(w.path, w.etag); err != nil {
+		return err
 	}
 	if err := os.Rename(w.tmp, w.path); err != nil {
 		return fmt.Errorf("replacing: %w", unwrapLink(err))
@@ -301,7 +304,9 @@ func install(w *pendingWrite) error {
 
 // Delete removes the file href if it still has etag. A file that changed or
 // is gone gives ErrConflict. An empty etag is an error: kith never deletes a
-// file it has not seen.
+// file it has not seen. Once Delete returns, the removal is on the disk.
+// Concurrent Deletes and Puts commit together: one fsync of the folder
+// makes all of their renames, links and removals durable.
 func (t *Target) Delete(ctx context.Context, href, etag string) error {
 	if err := checkHref(href); err != nil {
 		return fmt.Errorf("target %q: %w", t.name, err)
@@ -312,28 +317,30 @@ func (t *Target) Delete(ctx context.Context, href, etag string) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("target %q: %s: %w", t.name, href, err)
 	}
-
-	t.mu.Lock()
-	defer t.mu.Unlock()
-
-	path := filepath.Join(t.dir, href)
-	if err := t.checkETag(path, etag); err != nil {
-		return fmt.Errorf("target %q: %s: %w", t.name, href, err)
+	w := &pendingWrite{href: href, path: filepath.Join(t.dir, href), etag: etag, done: make(chan struct{})}
+	t.commit(w)
+	if w.err != nil {
+		return fmt.Errorf("target %q: %s: %w", t.name, href, w.err)
 	}
-	if err := os.Remove(path); err != nil {
+	return nil
+}
+
+// remove deletes w's file if it still has w's ETag.
+func remove(w *pendingWrite) error {
+	if err := checkETag(w.path, w.etag); err != nil {
+		return err
+	}
+	if err := os.Remove(w.path); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("target %q: %s: gone: %w", t.name, href, ksync.ErrConflict)
+			return fmt.Errorf("gone: %w", ksync.ErrConflict)
 		}
-		return fmt.Errorf("target %q: %s: deleting: %w", t.name, href, unwrapPath(err))
-	}
-	if err := syncDir(t.dir); err != nil {
-		return fmt.Errorf("target %q: %s: %w", t.name, href, err)
+		return fmt.Errorf("deleting: %w", unwrapPath(err))
 	}
 	return nil
 }
 
 // checkETag returns ErrConflict unless the file at path exists with etag.
-func (t *Target) checkETag(path, etag string) error {
+func checkETag(path, etag string) error {
 	fi, err := os.Stat(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("gone: %w", ksync.ErrConflict)
