@@ -252,7 +252,7 @@ func (m *matcher) keys(i int, out []keyEntry) []keyEntry {
 	for _, e := range r.emails {
 		add(roleMember, keyEmail, e.full)
 		if m.anyScanned {
-			add(roleMember, keyEmailOCR, ocrFold(e.full))
+			add(roleMember, keyEmailOCR, ocrLoose(e.full))
 		}
 	}
 	for _, p := range r.phones {
@@ -270,6 +270,17 @@ func (m *matcher) keys(i int, out []keyEntry) []keyEntry {
 			}
 			if len(r.nm.gf) > 0 {
 				add(roleMember, keyBirthday, phonetic(r.nm.gf[0].ocr), y)
+			}
+		}
+		if r.bday.m != 0 && r.bday.d != 0 {
+			// Month and day with a name's sound: a birthday written
+			// without its year (--MMDD) meets the full one.
+			md := dateDigits(date{m: r.bday.m, d: r.bday.d})[4:]
+			if r.nm.family != "" {
+				add(roleMember, keyBirthday, phonetic(r.nm.ff.ocr), md)
+			}
+			if len(r.nm.gf) > 0 {
+				add(roleMember, keyBirthday, phonetic(r.nm.gf[0].ocr), md)
 			}
 		}
 		for _, a := range r.post {

@@ -82,6 +82,38 @@ func TestCluster(t *testing.T) {
 			want: "a b",
 		},
 		{
+			name: "household: one address and home phone, different given names and birthdays",
+			ev: []Evidence{
+				{Key: "a", FN: "Anna Berg", Birthday: "1961-03-04", Phones: []Phone{home("+44 20 7946 0001")},
+					Addresses: []Address{{Street: "12 Elm Road", Locality: "Leeds", Postcode: "LS1 4AB"}}},
+				{Key: "b", FN: "Lukas Berg", Birthday: "1990-11-23", Phones: []Phone{home("+44 20 7946 0001")},
+					Addresses: []Address{{Street: "12 Elm Rd", Locality: "Leeds", Postcode: "LS1 4AB"}}},
+				{Key: "c", FN: "Mia Berg", Phones: []Phone{home("02079460001")},
+					Addresses: []Address{{Street: "12 Elm Road", Locality: "Leeds"}}},
+			},
+			want: "a b c",
+		},
+		{
+			name: "father and son: one name and home, birthdays a generation apart",
+			ev: []Evidence{
+				{Key: "a", FN: "Tom Berg", Birthday: "1958-06-01", Phones: []Phone{home("+44 20 7946 0002")},
+					Addresses: []Address{{Street: "3 Mill Lane", Locality: "York", Postcode: "YO1 7HH"}}},
+				{Key: "b", FN: "Tom Berg", Birthday: "1987-02-17", Phones: []Phone{home("+44 20 7946 0002")},
+					Addresses: []Address{{Street: "3 Mill Ln", Locality: "York", Postcode: "YO1 7HH"}}},
+			},
+			want: "a b",
+		},
+		{
+			name: "one person's cards at one home: the same birthday",
+			ev: []Evidence{
+				{Key: "a", FN: "Anna Berg", Birthday: "1961-03-04", Phones: []Phone{home("+44 20 7946 0003")},
+					Addresses: []Address{{Street: "12 Elm Road", Locality: "Leeds", Postcode: "LS1 4AB"}}},
+				{Key: "b", FN: "Ana Berg", Birthday: "04.03.1961",
+					Addresses: []Address{{Street: "12 Elm Rd", Locality: "Leeds", Postcode: "LS1 4AB"}}},
+			},
+			want: "a+b",
+		},
+		{
 			name: "info@ is a role address",
 			ev: []Evidence{
 				person("a", "Ann Lee", []string{"info@acme.example"}),

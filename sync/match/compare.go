@@ -59,6 +59,7 @@ var comparisons = [nComp]comparison{
 		{"one part off", 0.10, 0.006, true},
 		{"day and month swapped", 0.02, 0.0001, true},
 		{"same", 0.82, 0.0001, true},
+		{"years a generation apart", 0.005, 0.55, false},
 	}},
 	cEmail: {"email", []level{
 		{"different", 0.35, 0.995, false},
@@ -74,6 +75,7 @@ var comparisons = [nComp]comparison{
 		{"same", 0.25, 0.0005, true},
 		{"same mobile", 0.22, 0.000002, true},
 		{"same number, different mobiles", 0.01, 0.0002, true},
+		{"same home phone", 0.10, 0.0003, true},
 	}},
 	cAddress: {"address", []level{
 		{"different", 0.15, 0.95, false},
@@ -379,14 +381,15 @@ func fuzzyLevel(a, b string) (int8, string) {
 		return 2, ""
 	}
 	fa, fb := strings.ReplaceAll(a, " ", ""), strings.ReplaceAll(b, " ", "")
-	if fa == fb || within1(fa, fb) || mayBeSimilar(fa, fb) && (ocrFold(fa) == ocrFold(fb) || jaroWinkler(fa, fb) >= 0.9) {
+	if fa == fb || within1(fa, fb) || mayBeSimilar(fa, fb) && (ocrLoose(fa) == ocrLoose(fb) || jaroWinkler(fa, fb) >= 0.9) {
 		return 1, "similar"
 	}
 	return 0, ""
 }
 
 // compareBirthday: 0 different, 1 year or day agree (one side partial), 2
-// one part off, 3 day and month swapped, 4 same.
+// one part off, 3 day and month swapped, 4 same, 5 different with the
+// years a generation apart.
 func compareBirthday(a, b *rec, p *pairData) {
 	x, y := a.bday, b.bday
 	if !x.known() || !y.known() {
@@ -404,16 +407,54 @@ func compareBirthday(a, b *rec, p *pairData) {
 		case within1(dateDigits(x), dateDigits(y)):
 			p.v[cBirthday] = 2
 		default:
-			p.v[cBirthday] = 0
+			p.v[cBirthday] = differentDate(x, y)
 		}
 		return
 	}
-	agree := (x.y == 0 || y.y == 0 || x.y == y.y) && (x.m == 0 || y.m == 0 || x.m == y.m) && (x.d == 0 || y.d == 0 || x.d == y.d)
-	if agree {
-		p.v[cBirthday] = 1
-	} else {
-		p.v[cBirthday] = 0
+	// One side lacks a part (--MMDD, a year alone): the parts both have.
+	both := func(a, b int16) bool { return a != 0 && b != 0 }
+	var dx, dy date
+	off := 0
+	for _, k := range []struct{ a, b *int16 }{{&x.y, &y.y}, {&x.m, &y.m}, {&x.d, &y.d}} {
+		if both(*k.a, *k.b) {
+			if *k.a != *k.b {
+				off++
+			}
+		}
 	}
+	if both(x.y, y.y) {
+		dx.y, dy.y = x.y, y.y
+	}
+	if both(x.m, y.m) {
+		dx.m, dy.m = x.m, y.m
+	}
+	if both(x.d, y.d) {
+		dx.d, dy.d = x.d, y.d
+	}
+	switch {
+	case off == 0:
+		p.v[cBirthday] = 1
+	case dx.m != 0 && dx.d != 0 && dx.m == dy.d && dx.d == dy.m && (dx.y == dy.y):
+		p.v[cBirthday] = 3
+	case dx.m == dy.m && dx.d != 0 && (dx.d-dy.d == 1 || dy.d-dx.d == 1), within1(dateDigits(dx), dateDigits(dy)):
+		// A day off by one, or a slip of one digit.
+		p.v[cBirthday] = 2
+	default:
+		p.v[cBirthday] = differentDate(x, y)
+	}
+}
+
+// generation is the difference of birth years from which two birthdays
+// are a generation apart: a parent and child of one name.
+const generation = 15
+
+// differentDate is the level of two birthdays that do not agree: 5 when
+// both years are known and a generation apart, else 0.
+func differentDate(x, y date) int8 {
+	if x.y != 0 && y.y != 0 && (x.y-y.y >= generation || y.y-x.y >= generation) {
+		return 5
+	}
+	return 0
 }
 
 func dateDigits(d date) string {
@@ -446,10 +487,11 @@ func (m *matcher) compareEmails(a, b *rec, p *pairData, explain bool) {
 			switch {
 			case x.full == y.full:
 				l = 4
-			case (a.scanned || b.scanned) && ocrFold(x.full) == ocrFold(y.full),
-				x.domain == y.domain && freeMail[x.domain] && len(x.local) >= 6 && editsWithin(x.local, y.local, 1) && digitsOf(x.local) == digitsOf(y.local):
+			case (a.scanned || b.scanned) && ocrLoose(x.full) == ocrLoose(y.full),
+				x.domain == y.domain && freeMail[x.domain] && len(x.local) >= 6 && editsWithin(x.local, y.local, 1) && digitsOf(x.local) == digitsOf(y.local) && !sameLetters(x.local, y.local):
 				l = 2
-			case x.domain == y.domain && !freeMail[x.domain]:
+			case x.domain == y.domain && !freeMail[x.domain],
+				(a.scanned || b.scanned) && !freeMail[x.domain] && ocrLoose(x.domain) == ocrLoose(y.domain):
 				sameDomain = true
 			}
 			if l > best || l == best && l == 4 && m.tfAdjust(cEmail, x.full) > bestTF {
@@ -492,6 +534,21 @@ func personal(es []pemail) int {
 	return n
 }
 
+// sameLetters reports whether two mailbox names differ only in their
+// separators: sarah.obrien and sarah_obrien are the names namesakes take
+// at one provider when the first is gone, not one person's slip.
+func sameLetters(a, b string) bool {
+	strip := func(s string) string {
+		return strings.Map(func(r rune) rune {
+			if r == '.' || r == '_' || r == '-' {
+				return -1
+			}
+			return r
+		}, s)
+	}
+	return strip(a) == strip(b)
+}
+
 // digitsOf returns the digits of s: namesakes at one mail provider are
 // told apart by a number (dieter_braun, dieter_braun2), a typo rarely is.
 func digitsOf(s string) string {
@@ -506,12 +563,13 @@ func digitsOf(s string) string {
 
 // comparePhones: 0 different, 1 different mobiles, 2 same subscriber
 // digits (or the same fax), 3 same, 4 same mobile, 5 the same number but
-// different mobiles.
+// different mobiles, 6 the same home phone.
 func (m *matcher) comparePhones(a, b *rec, p *pairData, explain bool) {
 	if len(a.phones) == 0 || len(b.phones) == 0 {
 		return
 	}
 	best, bestTF, what := int8(0), float32(0), ""
+	home := false
 	cellA, cellB := false, false
 	for _, x := range a.phones {
 		cellA = cellA || x.kind == kindCell
@@ -539,6 +597,7 @@ func (m *matcher) comparePhones(a, b *rec, p *pairData, explain bool) {
 			}
 			if l > best || l == best && l >= 3 && tf > bestTF {
 				best, bestTF, what = l, tf, pairWords(x.e164, y.e164)
+				home = x.kind == kindHome || y.kind == kindHome
 			}
 		}
 	}
@@ -551,6 +610,9 @@ func (m *matcher) comparePhones(a, b *rec, p *pairData, explain bool) {
 		case best == 3:
 			best = 5 // a household's landline or an office's line
 		}
+	}
+	if best == 3 && home {
+		best = 6 // a home's landline: the household's, as its address
 	}
 	p.v[cPhone] = best
 	if best >= 3 {

@@ -35,7 +35,7 @@ func (m *matcher) fsJudgeAll(ctx context.Context, pairs []uint64) (joins, possib
 	if err := parallel(ctx, len(cands), func(k int) {
 		s := &cands[k]
 		v := unpack(s.key)
-		if m.model.weight(s.key, 0)+tfHeadroom(&v) < possibleAt {
+		if m.model.weight(s.key, 0, 0)+tfHeadroom(&v) < possibleAt {
 			s.skip = true
 			return
 		}
@@ -51,7 +51,7 @@ func (m *matcher) fsJudgeAll(ctx context.Context, pairs []uint64) (joins, possib
 		if s.skip {
 			continue
 		}
-		w := m.model.weight(s.key, s.tf)
+		w := m.model.weight(s.key, s.tf, s.tfPhone)
 		e := edge{a: int32(s.pair >> 32), b: int32(s.pair & 0xffffffff), score: w}
 		switch {
 		case m.model.strong(s.key, s.tfPhone, s.veto) != 0:
@@ -77,7 +77,7 @@ func tfHeadroom(v *vector) float64 {
 	if v[cEmail] == 4 {
 		h += tfMaxBonusID
 	}
-	if v[cPhone] == 3 || v[cPhone] == 4 {
+	if v[cPhone] == 3 || v[cPhone] == 4 || v[cPhone] == 6 {
 		h += tfMaxBonusID
 	}
 	if v[cAddress] >= 3 {
@@ -99,7 +99,7 @@ func (m *matcher) fsJudge(a, b int32) (score float64, reason string, veto uint8)
 	for _, x := range p.tf {
 		tf += x
 	}
-	score = md.weight(p.v.pack(), tf)
+	score = md.weight(p.v.pack(), tf, p.tf[cPhone])
 	veto = md.strong(p.v.pack(), p.tf[cPhone], p.veto)
 	type term struct {
 		text string
@@ -137,6 +137,9 @@ func (m *matcher) fsJudge(a, b int32) (score float64, reason string, veto uint8)
 		fmt.Fprintf(&sb, "; %s %+.1f", t.text, t.w)
 	}
 	fmt.Fprintf(&sb, "; prior %+.1f", md.prior)
+	if h, ok := md.hh.odds(md, &p.v, p.tf[cPhone]); ok {
+		fmt.Fprintf(&sb, "; shares a home: one person rather than two of one household %+.1f", h)
+	}
 	for k, word := range vetoWords {
 		if veto&(1<<k) != 0 {
 			sb.WriteString("; against: " + word)

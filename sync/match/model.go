@@ -19,6 +19,7 @@ const (
 	uPrior       = 2000.0  // pseudo-pairs behind each prior u
 	mPrior       = 30.0    // pseudo-pairs behind each prior m
 	emRounds     = 20
+	hhRounds     = 3 // rounds of m and the household model in turn
 	uRounds      = 3
 	tfPrior      = 2.0  // pseudo-records behind a level's u in term frequencies
 	tfMaxBonus   = 1.0  // bits a rare name may add over the level's weight
@@ -39,6 +40,8 @@ const (
 type model struct {
 	m, u [nComp][]float64
 	w    [nComp][]float64 // log2(m/u)
+	// hh is the household model (household.go).
+	hh household
 	// prior is log2 of the odds that two records picked at random are one
 	// person, as the merge decision assumes it: never more than in a book
 	// of minBooks records, so a small book does not join on little.
@@ -308,6 +311,7 @@ func (m *matcher) estimateM(cands []scored) {
 		ps = append(ps, pat{unpack(k), n})
 	}
 	slices.SortFunc(ps, func(a, b pat) int { return slices.Compare(a.v[:], b.v[:]) })
+	md.hh = household{}
 	for c := range comparisons {
 		md.m[c] = make([]float64, len(comparisons[c].levels))
 		for l, lv := range comparisons[c].levels {
@@ -325,7 +329,10 @@ func (m *matcher) estimateM(cands []scored) {
 	byID := func(v *vector) bool { return v[cEmail] == 4 || v[cPhone] == 4 || v[cBirthday] == 4 }
 	notNames := func(c int) bool { return c != cGiven && c != cFamily }
 	names := func(c int) bool { return c == cGiven || c == cFamily }
-	em := func(in func(*vector) bool, learn func(int) bool) {
+	// As Splink trains, the comparisons a session's pairs were chosen by
+	// take no part in its posteriors: pairs chosen for agreeing names
+	// would all look like one person by their names alone, namesakes too.
+	em := func(in func(*vector) bool, chosen func(int) bool, learn func(int) bool) {
 		lambda := 0.3
 		for round := 0; round < emRounds; round++ {
 			var counts [nComp][]float64
@@ -339,7 +346,23 @@ func (m *matcher) estimateM(cands []scored) {
 				if !in(&p.v) {
 					continue
 				}
-				post := probability(math.Log2(lambda/(1-lambda)) + md.sum(&p.v))
+				w := math.Log2(lambda / (1 - lambda))
+				for c, l := range p.v {
+					if l != null && !chosen(c) {
+						w += md.w[c][l]
+					}
+				}
+				if md.hh.set && sharesHome(&p.v) {
+					// Or two of one household (household.go).
+					h := md.hh.lambda
+					for c, l := range p.v {
+						if !chosen(c) {
+							h += md.hh.personalTerm(md, c, l, 0)
+						}
+					}
+					w = -math.Log2(math.Exp2(-w) + math.Exp2(-h))
+				}
+				post := probability(w)
 				seen += p.n
 				matched += post * p.n
 				for c, l := range p.v {
@@ -364,8 +387,21 @@ func (m *matcher) estimateM(cands []scored) {
 			lambda = min(max((matched+3)/(seen+10), 1e-6), 0.9)
 		}
 	}
-	em(byName, notNames)
-	em(byID, names)
+	ids := func(c int) bool { return c == cEmail || c == cPhone || c == cBirthday }
+	// Households are estimated with m, and m again with them: pairs of
+	// one household would otherwise teach m that one person's cards
+	// differ in birthday and given name.
+	for range hhRounds {
+		em(byName, names, notNames)
+		em(byID, ids, names)
+		var home []pattern
+		for _, p := range ps {
+			if sharesHome(&p.v) {
+				home = append(home, pattern(p))
+			}
+		}
+		md.estimateHousehold(home)
+	}
 	matches := 0.0
 	for _, p := range ps {
 		matches += p.n * probability(math.Log2(0.1/0.9)+md.sum(&p.v))
@@ -384,15 +420,19 @@ func (md *model) setWeights() {
 	for c, cmp := range comparisons {
 		md.w[c] = make([]float64, len(cmp.levels))
 		for l, lv := range cmp.levels {
-			w := math.Log2(max(md.m[c][l], 1e-6) / max(md.u[c][l], 1e-9))
-			if lv.agrees {
-				w = max(w, 0)
-			} else {
-				w = min(w, 0)
-			}
-			md.w[c][l] = w
+			md.w[c][l] = clampWeight(lv, md.m[c][l], md.u[c][l])
 		}
 	}
+}
+
+// clampWeight is log2(m/u) for level lv, at least 0 for an agreement and at
+// most 0 for a disagreement.
+func clampWeight(lv level, m, u float64) float64 {
+	w := math.Log2(max(m, 1e-6) / max(u, 1e-9))
+	if lv.agrees {
+		return max(w, 0)
+	}
+	return min(w, 0)
 }
 
 // sum is the total weight of v.
@@ -407,14 +447,18 @@ func (md *model) sum(v *vector) float64 {
 }
 
 // weight is the total of a pair's comparison vector and term-frequency
-// adjustment, with the prior.
-func (md *model) weight(key uint64, tf float32) float64 {
+// adjustment (tf in all, tfPhone the phone's), with the prior.
+func (md *model) weight(key uint64, tf, tfPhone float32) float64 {
 	w := md.prior + float64(tf)
 	v := unpack(key)
 	for c, l := range v {
 		if l != null {
 			w += md.w[c][l]
 		}
+	}
+	if h, ok := md.hh.odds(md, &v, tfPhone); ok {
+		// Not one person: unrelated, or two of one household.
+		w = -math.Log2(math.Exp2(-w) + math.Exp2(-h))
 	}
 	return w
 }

@@ -94,6 +94,31 @@ func foldUmlauts(s string) string {
 // again: a scanned "N0el" reads "noel", which loose folds to "nol".
 func ocrForm(s string) string { return foldUmlauts(ocrFold(s)) }
 
+// ocrLoose is ocrFold for addresses and organisation names, which no
+// phonetic key reads: it also maps i to l, 8 to b, and d to "el", so that
+// a scanner's "cl" for "d" ("Clowska" for "Dowska") and its "c" for "e"
+// ("cleanor" for "eleanor") both meet their originals.
+func ocrLoose(s string) string {
+	s = ocrFold(s)
+	if !strings.ContainsAny(s, "di8") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case 'i':
+			b.WriteByte('l')
+		case '8':
+			b.WriteByte('b')
+		case 'd':
+			b.WriteString("el")
+		default:
+			b.WriteByte(s[i])
+		}
+	}
+	return b.String()
+}
+
 // ocrFold maps the letters and digits a scanner confuses onto one form, so
 // that "Srnith" and "Smith", "A1ice" and "Alice", "R0se" and "Rose" agree.
 func ocrFold(s string) string {
