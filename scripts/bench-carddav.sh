@@ -5,16 +5,22 @@
 # One Radicale on 127.0.0.1 with two address books of $CARDS generated cards
 # each, and a scan folder (the demo's scans). Timed: kith's first
 # `kith --once` (discovery, fetching every card, reading the scans, merging,
-# writing every merged card to a vdir target, the report) and a no-change
+# writing every merged card to a vdir target, the report) and its no-change
 # `kith --once`; vdirsyncer's first sync of the same books into a local vdir
-# (its fetch alone) and a no-change sync. Then the same with a CardDAV
+# (its fetch alone) and its no-change sync. Then the same with a CardDAV
 # target on the same Radicale: kith's first run (uploading every merged
 # card) beside vdirsyncer uploading the same cards, and kith's no-change run
 # beside the floor, the server's own time for one getctag per collection
-# (benchgen floor). internal/benchgen makes the cards.
+# (benchgen floor), measured just before each kith run, so that both see
+# the same load. No-change figures are medians of $RUNS runs (default 7)
+# with their spread; vdirsyncer's of $VDS_RUNS (default 3). Also shown:
+# kith's process start alone (`kith --version`) and the no-change sync in
+# a running daemon (syncs asked by SIGHUP, timed by its "sync phases" log
+# line: no process start, no config or state to open).
+# internal/benchgen makes the cards.
 #
 # Needs: go, radicale, vdirsyncer, curl (Debian packages radicale,
-# vdirsyncer, curl). Usage: scripts/bench-carddav.sh [cards-per-book]
+# vdirsyncer, curl). Usage: [RUNS=7] scripts/bench-carddav.sh [cards-per-book]
 set -eu
 
 CARDS=${1:-2000}
@@ -25,7 +31,10 @@ URL="http://127.0.0.1:$PORT"
 export BENCH_PW="bench-pw"
 RAD_PID=
 
+KITH_PID=
+
 cleanup() {
+	[ -n "$KITH_PID" ] && kill "$KITH_PID" 2>/dev/null && wait "$KITH_PID" 2>/dev/null
 	[ -n "$RAD_PID" ] && kill "$RAD_PID" 2>/dev/null && wait "$RAD_PID" 2>/dev/null
 	rm -rf "$W"
 }
@@ -35,6 +44,20 @@ trap cleanup EXIT INT TERM
 now() { date +%s.%N; }
 elapsed() { python3 -c "print('%.3f' % ($2 - $1))"; }
 ratio() { python3 -c "print('%.1f' % ($1 / $2) if $2 > 0 else 'inf')"; }
+RUNS=${RUNS:-7}
+VDS_RUNS=${VDS_RUNS:-3}
+# median FILE: the median of the numbers in FILE, one a line.
+median() { python3 -c "import statistics,sys; print('%.3f' % statistics.median(float(l) for l in open(sys.argv[1])))" "$1"; }
+# spread FILE: the smallest and the largest number in FILE.
+spread() { python3 -c "import sys; v=[float(l) for l in open(sys.argv[1])]; print('%.3f-%.3f' % (min(v), max(v)))" "$1"; }
+# timed FILE CMD...: runs CMD and appends its wall time (s) to FILE.
+timed() {
+	f=$1; shift
+	a=$(now)
+	"$@"
+	b=$(now)
+	elapsed "$a" "$b" >> "$f"
+}
 
 echo "building benchgen and kith…" >&2
 (cd "$ROOT" && go build -o "$W/benchgen" ./internal/benchgen && go build -o "$W/kith" .)
@@ -88,17 +111,21 @@ name = "merged"
 kind = "vdir"
 path = "$W/merged"
 CONF
+kith_once() { # config output-prefix
+	"$W/kith" --config "$1" --once >"$W/$2.out" 2>"$W/$2.log" || { cat "$W/$2.log"; exit 1; }
+}
 t0=$(now)
-"$W/kith" --config "$W/kith.toml" --once >"$W/kith1.out" 2>"$W/kith1.log" || { cat "$W/kith1.log"; exit 1; }
+kith_once "$W/kith.toml" kith1
 t1=$(now)
-"$W/kith" --config "$W/kith.toml" --once >"$W/kith2.out" 2>"$W/kith2.log" || { cat "$W/kith2.log"; exit 1; }
-t2=$(now)
 kith_first=$(elapsed "$t0" "$t1")
-kith_same=$(elapsed "$t1" "$t2")
 echo "kith first:     $(cat "$W/kith1.out")" >&2
+for i in $(seq "$RUNS"); do
+	timed "$W/kith-same.t" kith_once "$W/kith.toml" kith2
+	grep -q "0 cards written" "$W/kith2.out" || { echo "kith's no-change run wrote cards: $(cat "$W/kith2.out")" >&2; exit 1; }
+done
+kith_same=$(median "$W/kith-same.t")
 echo "kith no-change: $(cat "$W/kith2.out")" >&2
 grep -h "sync phases" "$W/kith1.log" "$W/kith2.log" >&2 || true
-grep -q "0 cards written" "$W/kith2.out" || { echo "kith's no-change run wrote cards" >&2; exit 1; }
 
 echo "timing vdirsyncer…" >&2
 mkdir -p "$W/vdir"
@@ -128,10 +155,11 @@ yes | vdirsyncer -c "$W/vdirsyncer.conf" discover books >/dev/null 2>&1
 t0=$(now)
 vdirsyncer -c "$W/vdirsyncer.conf" sync books >/dev/null 2>&1
 t1=$(now)
-vdirsyncer -c "$W/vdirsyncer.conf" sync books >/dev/null 2>&1
-t2=$(now)
 vds_first=$(elapsed "$t0" "$t1")
-vds_same=$(elapsed "$t1" "$t2")
+for i in $(seq "$VDS_RUNS"); do
+	timed "$W/vds-same.t" vdirsyncer -c "$W/vdirsyncer.conf" sync books >/dev/null 2>&1
+done
+vds_same=$(median "$W/vds-same.t")
 got=$(find "$W/vdir" -name '*.vcf' | wc -l)
 [ "$got" -eq $((2 * CARDS)) ] || echo "warning: vdirsyncer wrote $got cards, want $((2 * CARDS))" >&2
 
@@ -149,22 +177,65 @@ username = "kith"
 password_env = "BENCH_PW"
 CONF
 t0=$(now)
-"$W/kith" --config "$W/kith-dav.toml" --once >"$W/kithdav1.out" 2>"$W/kithdav1.log" || { cat "$W/kithdav1.log"; exit 1; }
+kith_once "$W/kith-dav.toml" kithdav1
 t1=$(now)
-"$W/kith" --config "$W/kith-dav.toml" --once >"$W/kithdav2.out" 2>"$W/kithdav2.log" || { cat "$W/kithdav2.log"; exit 1; }
-t2=$(now)
-"$W/kith" --config "$W/kith-dav.toml" --once >"$W/kithdav3.out" 2>"$W/kithdav3.log" || { cat "$W/kithdav3.log"; exit 1; }
-t3=$(now)
 kithdav_first=$(elapsed "$t0" "$t1")
 # The second run lists the target's changes (kith's own writes) once; from
 # the third on a run in which nothing changed asks each collection its ctag.
-kithdav_same=$(elapsed "$t2" "$t3")
-echo "kith dav first:     $(cat "$W/kithdav1.out")" >&2
-echo "kith dav no-change: $(cat "$W/kithdav3.out")" >&2
-grep -q "0 cards written" "$W/kithdav3.out" || { echo "kith's no-change run to the CardDAV target wrote cards" >&2; exit 1; }
+kith_once "$W/kith-dav.toml" kithdav2
 merged=$(grep -o '[0-9]* cards written' "$W/kithdav1.out" | awk '{print $1}')
-# The floor: the server's own time for one getctag per collection.
-floor=$("$W/benchgen" floor -user kith -password-env BENCH_PW "$URL/kith/friends/" "$URL/kith/work/" "$URL/kith/merged/")
+echo "kith dav first:     $(cat "$W/kithdav1.out")" >&2
+# Each no-change run beside the floor measured just before it (the median of
+# three rounds of one getctag per collection, one after another), and the
+# same getctags asked at once, as kith asks them.
+colls="$URL/kith/friends/ $URL/kith/work/ $URL/kith/merged/"
+for i in $(seq "$RUNS"); do
+	# shellcheck disable=SC2086
+	"$W/benchgen" floor -rounds 3 -user kith -password-env BENCH_PW $colls >> "$W/floor.t"
+	# shellcheck disable=SC2086
+	"$W/benchgen" floor -rounds 3 -parallel -user kith -password-env BENCH_PW $colls >> "$W/floor-par.t"
+	timed "$W/kithdav-same.t" kith_once "$W/kith-dav.toml" kithdav3
+	grep -q "0 cards written" "$W/kithdav3.out" || { echo "kith's no-change run to the CardDAV target wrote cards: $(cat "$W/kithdav3.out")" >&2; exit 1; }
+	timed "$W/start.t" "$W/kith" --version >/dev/null
+done
+echo "kith dav no-change: $(cat "$W/kithdav3.out")" >&2
+kithdav_same=$(median "$W/kithdav-same.t")
+floor=$(median "$W/floor.t")
+floor_par=$(median "$W/floor-par.t")
+start=$(median "$W/start.t")
+pair_ratios=$(paste "$W/floor.t" "$W/kithdav-same.t" | python3 -c "import sys,statistics as s; r=[float(b)/float(a) for a,b in (l.split() for l in sys.stdin)]; print('%.1f, %.1f-%.1f' % (s.median(r), min(r), max(r)))")
+
+echo "timing kith's daemon…" >&2
+# The same config as a daemon: its first sync, then $RUNS syncs asked by
+# SIGHUP (a reload of the unchanged config), each timed by its "sync
+# phases" line.
+"$W/kith" --config "$W/kith-dav.toml" 2>"$W/daemon.log" &
+KITH_PID=$!
+wait_syncs() { # count
+	i=0
+	until [ "$(grep -c 'msg="sync done"' "$W/daemon.log")" -ge "$1" ]; do
+		i=$((i + 1)); [ $i -gt 600 ] && { cat "$W/daemon.log" >&2; exit 1; }
+		sleep 0.1
+	done
+}
+wait_syncs 1
+for i in $(seq "$RUNS"); do
+	kill -HUP "$KITH_PID"
+	wait_syncs $((i + 1))
+done
+kill "$KITH_PID"; wait "$KITH_PID" || true
+KITH_PID=
+grep 'msg="sync phases"' "$W/daemon.log" | tail -n "$RUNS" | python3 -c '
+import re, sys
+unit = {"s": 1, "ms": 1e-3, "µs": 1e-6, "us": 1e-6, "ns": 1e-9}
+for line in sys.stdin:
+    print("%.3f" % sum(float(v) * unit[u] for v, u in re.findall(r"\b[a-z_]+=([0-9.]+)(s|ms|µs|us|ns)\b", line)))
+' > "$W/daemon.t"
+[ "$(wc -l < "$W/daemon.t")" -eq "$RUNS" ] || { echo "daemon: $(wc -l < "$W/daemon.t") timed syncs, want $RUNS" >&2; cat "$W/daemon.log" >&2; exit 1; }
+if grep 'msg="sync done"' "$W/daemon.log" | tail -n "$RUNS" | grep -v ' 0 cards written' >&2; then
+	echo "the daemon's no-change syncs wrote cards" >&2; exit 1
+fi
+daemon_same=$(median "$W/daemon.t")
 
 echo "timing vdirsyncer uploading the same cards…" >&2
 mkdir -p "$W/upload/merged"
@@ -198,12 +269,19 @@ vdirsyncer -c "$W/vdirsyncer-up.conf" sync up >"$W/vds-up.log" 2>&1 || { cat "$W
 t1=$(now)
 vds_up=$(elapsed "$t0" "$t1")
 
-echo "cards: 2 books x $CARDS on Radicale $(radicale --version), vdirsyncer $(vdirsyncer --version 2>/dev/null | awk '{print $NF}')"
-printf '%-22s %10s %12s %8s\n' "" "kith --once (s)" "vdirsyncer (s)" "ratio"
-printf '%-22s %10s %12s %8sx\n' "first run (fetch all)" "$kith_first" "$vds_first" "$(ratio "$vds_first" "$kith_first")"
-printf '%-22s %10s %12s %8sx\n' "no-change run" "$kith_same" "$vds_same" "$(ratio "$vds_same" "$kith_same")"
-printf '%-22s %10s %12s %8sx\n' "upload to CardDAV" "$kithdav_first" "$vds_up" "$(ratio "$vds_up" "$kithdav_first")"
-echo "CardDAV target ($merged merged cards):"
-printf '%-22s %10s %12s %8s\n' "" "kith --once (s)" "floor (s)" "ratio"
-printf '%-22s %10s %12s %8sx\n' "no-change, 2 books + target" "$kithdav_same" "$floor" "$(ratio "$kithdav_same" "$floor")"
-printf '%-22s %10s %12s %8sx\n' "  vs vdirsyncer no-change (sources alone)" "$kithdav_same" "$vds_same" "$(ratio "$vds_same" "$kithdav_same")"
+echo "cards: 2 books x $CARDS on Radicale $(radicale --version), vdirsyncer $(vdirsyncer --version 2>/dev/null | awk '{print $NF}'); load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "no-change figures: median of $RUNS runs (vdirsyncer: $VDS_RUNS), smallest-largest in brackets"
+printf '%-24s %22s %22s %8s\n' "" "kith --once (s)" "vdirsyncer (s)" "ratio"
+printf '%-24s %22s %22s %8sx\n' "first run (fetch all)" "$kith_first" "$vds_first" "$(ratio "$vds_first" "$kith_first")"
+printf '%-24s %22s %22s %8sx\n' "no-change run" "$kith_same ($(spread "$W/kith-same.t"))" "$vds_same ($(spread "$W/vds-same.t"))" "$(ratio "$vds_same" "$kith_same")"
+printf '%-24s %22s %22s %8sx\n' "upload to CardDAV" "$kithdav_first" "$vds_up" "$(ratio "$vds_up" "$kithdav_first")"
+echo "CardDAV target ($merged merged cards), no-change, 2 books + the target:"
+printf '  %-52s %8s s (%s)\n' "kith --once" "$kithdav_same" "$(spread "$W/kithdav-same.t")"
+printf '  %-52s %8s s (%s)\n' "  of which process start (kith --version)" "$start" "$(spread "$W/start.t")"
+printf '  %-52s %8s s (%s)\n' "kith daemon, a no-change sync (SIGHUP)" "$daemon_same" "$(spread "$W/daemon.t")"
+printf '  %-52s %8s s (%s)\n' "floor: the 3 getctags one after another" "$floor" "$(spread "$W/floor.t")"
+printf '  %-52s %8s s (%s)\n' "the 3 getctags asked at once, as kith does" "$floor_par" "$(spread "$W/floor-par.t")"
+printf '  %-52s %8s s (%s)\n' "vdirsyncer no-change, the sources alone" "$vds_same" "$(spread "$W/vds-same.t")"
+printf '  kith --once / floor: %sx (per run: median %s)\n' "$(ratio "$kithdav_same" "$floor")" "$pair_ratios"
+printf '  daemon sync / floor: %sx\n' "$(ratio "$daemon_same" "$floor")"
+printf '  vdirsyncer / kith --once: %sx\n' "$(ratio "$vds_same" "$kithdav_same")"
