@@ -194,7 +194,7 @@ func (e *Engine) Merge(ctx context.Context, in Input) (*Outcome, error) {
 	}
 	next.Meta[MetaFingerprint] = in.Fingerprint
 	if b, err := json.Marshal(out.Possible); err == nil {
-		next.Meta[metaPossible] = string(b)
+		next.Meta[MetaPossible] = string(b)
 	}
 	return out, nil
 }
@@ -203,7 +203,10 @@ func (e *Engine) Merge(ctx context.Context, in Input) (*Outcome, error) {
 const (
 	// MetaFingerprint is the Input.Fingerprint of the last full merge.
 	MetaFingerprint = "merge.fingerprint"
-	metaPossible    = "merge.possible"
+	// MetaPossible holds the last merge's possible duplicates (JSON), reused
+	// when nothing changed; megabytes on a big book, so the light state
+	// leaves it out.
+	MetaPossible = "merge.possible"
 )
 
 // unchanged reports whether no snapshot brings a change: every one is
@@ -233,7 +236,7 @@ func reuse(prev, next *State, in Input) *Outcome {
 		out.Contacts = append(out.Contacts, &Contact{UID: c.UID, Card: c.Card, Hash: c.Hash, Members: c.Members, Reasons: c.Reasons})
 	}
 	slices.SortFunc(out.Contacts, func(a, b *Contact) int { return cmp.Compare(a.UID, b.UID) })
-	_ = json.Unmarshal([]byte(prev.Meta[metaPossible]), &out.Possible)
+	_ = json.Unmarshal([]byte(prev.Meta[MetaPossible]), &out.Possible)
 	return out
 }
 

@@ -325,7 +325,8 @@ func (s *Store) Cursors(ctx context.Context) (map[string]string, error) {
 type Light struct {
 	// Cursors holds each source's cursor.
 	Cursors map[string]string
-	// Meta is State.Meta.
+	// Meta is State.Meta without ksync.MetaPossible (the merge's possible
+	// duplicates, which only a merge reads).
 	Meta map[string]string
 	// ETags holds, per target, the ETag of every card kith wrote there and
 	// the user did not delete: target → href → ETag.
@@ -350,11 +351,10 @@ func (s *Store) LoadLight(ctx context.Context) (*Light, error) {
 	if l.Cursors, err = s.Cursors(ctx); err != nil {
 		return nil, err
 	}
-	st := ksync.NewState()
-	if err := s.loadMeta(ctx, st); err != nil {
+	l.Meta = map[string]string{}
+	if err := s.loadMetaInto(ctx, l.Meta, "SELECT key, value FROM meta WHERE key <> ?", ksync.MetaPossible); err != nil {
 		return nil, fmt.Errorf("state: loading meta: %w", err)
 	}
-	l.Meta = st.Meta
 	// INDEXED BY: the indexes of migration 9 hold every column read here
 	// (without them SQLite reads the tables' pages, cards and all).
 	rows, err := s.db.QueryContext(ctx, "SELECT target, href, etag, deleted, is_group FROM target_entries INDEXED BY target_entries_light")
@@ -455,7 +455,12 @@ func (s *Store) loadHistory(ctx context.Context, st *ksync.State) error {
 }
 
 func (s *Store) loadMeta(ctx context.Context, st *ksync.State) error {
-	rows, err := s.db.QueryContext(ctx, "SELECT key, value FROM meta")
+	return s.loadMetaInto(ctx, st.Meta, "SELECT key, value FROM meta")
+}
+
+// loadMetaInto puts the key and value rows query gives into meta.
+func (s *Store) loadMetaInto(ctx context.Context, meta map[string]string, query string, args ...any) error {
+	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return err
 	}
@@ -465,7 +470,7 @@ func (s *Store) loadMeta(ctx context.Context, st *ksync.State) error {
 		if err := rows.Scan(&k, &v); err != nil {
 			return err
 		}
-		st.Meta[k] = v
+		meta[k] = v
 	}
 	return rows.Err()
 }

@@ -53,6 +53,8 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := sampleState()
+	want.Meta[ksync.MetaFingerprint] = "fp-1"
+	want.Meta[ksync.MetaPossible] = `[{"a":"kith-1","b":"kith-2"}]`
 	if err := st.Save(ctx, nil, want, Run{Started: time.Now(), Finished: time.Now(), Summary: map[string]int{"records": 1}}); err != nil {
 		t.Fatal(err)
 	}
@@ -95,6 +97,10 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 	// The entry was made from another golden card than the contact's: behind.
 	if light.Entries["people"] != 1 || light.Behind != 1 || len(light.ETags["people"]) != 2 {
 		t.Errorf("light state: %d entries (want 1: groups do not count), %d behind (want 1), ETags %v", light.Entries["people"], light.Behind, light.ETags["people"])
+	}
+	// The possible duplicates (megabytes on a big book) are the full state's only.
+	if _, ok := light.Meta[ksync.MetaPossible]; ok || light.Meta[ksync.MetaFingerprint] != "fp-1" || got.Meta[ksync.MetaPossible] != want.Meta[ksync.MetaPossible] {
+		t.Errorf("light meta %v, full meta %v: want the fingerprint in both, the possible duplicates in the full state only", light.Meta, got.Meta)
 	}
 	if got.Cursors["book"] != "token-1" {
 		t.Fatalf("cursor %q", got.Cursors["book"])
