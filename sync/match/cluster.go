@@ -252,7 +252,7 @@ func (m *matcher) keys(i int, out []keyEntry) []keyEntry {
 	for _, e := range r.emails {
 		add(roleMember, keyEmail, e.full)
 		if m.anyScanned {
-			add(roleMember, keyEmailOCR, ocrLoose(e.full))
+			add(roleMember, keyEmailOCR, e.ocr)
 		}
 	}
 	for _, p := range r.phones {
@@ -415,7 +415,9 @@ func (m *matcher) candidates(ctx context.Context) ([]uint64, error) {
 		return nil, err
 	}
 	m.shared = map[uint64]bool{}
-	var pairs []uint64
+	// About a dozen candidates a record in a large book: growing the
+	// slice from nothing would copy it twenty times.
+	pairs := make([]uint64, 0, 12*len(m.recs))
 	var members, targets, probes []int32
 	for lo, blocks := 0, 0; lo < len(entries); blocks++ {
 		hi := lo + 1
@@ -466,7 +468,7 @@ func (m *matcher) sortedKeys(ctx context.Context) ([]keyEntry, error) {
 	for w := range workers {
 		lo, hi := min(w*chunk, len(m.recs)), min((w+1)*chunk, len(m.recs))
 		wg.Go(func() {
-			run := make([]keyEntry, 0, (hi-lo)*8)
+			run := make([]keyEntry, 0, (hi-lo)*16)
 			for i := lo; i < hi; i++ {
 				if (i-lo)%4096 == 0 && ctx.Err() != nil {
 					return

@@ -487,11 +487,11 @@ func (m *matcher) compareEmails(a, b *rec, p *pairData, explain bool) {
 			switch {
 			case x.full == y.full:
 				l = 4
-			case (a.scanned || b.scanned) && ocrLoose(x.full) == ocrLoose(y.full),
+			case (a.scanned || b.scanned) && x.ocr == y.ocr,
 				x.domain == y.domain && freeMail[x.domain] && len(x.local) >= 6 && editsWithin(x.local, y.local, 1) && digitsOf(x.local) == digitsOf(y.local) && !sameLetters(x.local, y.local):
 				l = 2
 			case x.domain == y.domain && !freeMail[x.domain],
-				(a.scanned || b.scanned) && !freeMail[x.domain] && ocrLoose(x.domain) == ocrLoose(y.domain):
+				(a.scanned || b.scanned) && !freeMail[x.domain] && x.ocrDomain == y.ocrDomain:
 				sameDomain = true
 			}
 			if l > best || l == best && l == 4 && m.tfAdjust(cEmail, x.full) > bestTF {

@@ -22,6 +22,8 @@ type pemail struct {
 	local  string
 	domain string
 	role   bool // a role mailbox (info@): see roleMailbox
+	// ocr and ocrDomain are full and domain through ocrLoose, for scans.
+	ocr, ocrDomain string
 }
 
 type pphone struct {
@@ -74,6 +76,7 @@ func prepare(ev *Evidence, nz *normalize.Normalizer) rec {
 			local = strings.ReplaceAll(local, ".", "")
 		}
 		pe := pemail{full: local + "@" + domain, local: local, domain: domain, role: roleMailbox(local)}
+		pe.ocr, pe.ocrDomain = ocrLoose(pe.full), ocrLoose(domain)
 		if !seenEmail[pe.full] {
 			seenEmail[pe.full] = true
 			r.emails = append(r.emails, pe)
