@@ -94,6 +94,21 @@ func TestCluster(t *testing.T) {
 			want: "a b c",
 		},
 		{
+			name: "a family-name card at a household's home joins no two of its members",
+			ev: []Evidence{
+				{Key: "a", FN: "Anna Berg", Birthday: "1961-03-04", Phones: []Phone{home("+44 20 7946 0004")},
+					Addresses: []Address{{Street: "12 Elm Road", Locality: "Leeds", Postcode: "LS1 4AB"}}},
+				{Key: "b", FN: "Lukas Berg", Birthday: "1990-11-23", Phones: []Phone{home("+44 20 7946 0004")},
+					Addresses: []Address{{Street: "12 Elm Road", Locality: "Leeds", Postcode: "LS1 4AB"}}},
+				{Key: "c", FN: "Berg", Phones: []Phone{home("+44 20 7946 0004")},
+					Addresses: []Address{{Street: "12 Elm Road", Locality: "Leeds", Postcode: "LS1 4AB"}}},
+			},
+			// "Berg" could be either: a possible duplicate of both, joined
+			// to neither.
+			want:     "a b c",
+			possible: 2,
+		},
+		{
 			name: "father and son: one name and home, birthdays a generation apart",
 			ev: []Evidence{
 				{Key: "a", FN: "Tom Berg", Birthday: "1958-06-01", Phones: []Phone{home("+44 20 7946 0002")},

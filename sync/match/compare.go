@@ -116,11 +116,13 @@ const (
 	vetoMiddle                     // different middle initials
 	vetoKind                       // a company's card and a person's
 	vetoWeight                     // a trait disagrees with vetoAt bits or more
+	vetoHousehold                  // two of one household by vetoAt bits or more
 )
 
 // vetoWords name the veto flags for reasons.
 var vetoWords = []string{"different generations (Jr./Sr.)", "different mailboxes at one organisation",
-	"different middle names", "a company and a person", "a different given name or birthday"}
+	"different middle names", "a company and a person", "a different given name or birthday",
+	"two people of one household"}
 
 // pairData is what compare finds about a pair.
 type pairData struct {

@@ -476,6 +476,9 @@ func (md *model) strong(key uint64, tfPhone float32, veto uint8) uint8 {
 			veto |= vetoWeight
 		}
 	}
+	if h, ok := md.hh.odds(md, &v, tfPhone); ok && h <= -vetoAt {
+		veto |= vetoHousehold
+	}
 	return veto
 }
 
