@@ -111,12 +111,12 @@ func (v *vector) pack() uint64 {
 // Veto flags: evidence that two records are different people, strong enough
 // that no group may hold both, whatever else agrees.
 const (
-	vetoSuffix   uint8 = 1 << iota // Jr. and Sr.
-	vetoOrgEmail                   // different mailboxes at one organisation's domain
-	vetoMiddle                     // different middle initials
-	vetoKind                       // a company's card and a person's
-	vetoWeight                     // a trait disagrees with vetoAt bits or more
-	vetoHousehold                  // two of one household by vetoAt bits or more
+	vetoSuffix    uint8 = 1 << iota // Jr. and Sr.
+	vetoOrgEmail                    // different mailboxes at one organisation's domain
+	vetoMiddle                      // different middle initials
+	vetoKind                        // a company's card and a person's
+	vetoWeight                      // a trait disagrees with vetoAt bits or more
+	vetoHousehold                   // two of one household by vetoAt bits or more
 )
 
 // vetoWords name the veto flags for reasons.
