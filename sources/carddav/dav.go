@@ -3,16 +3,15 @@ package carddav
 import (
 	"bytes"
 	"context"
-	"encoding/xml"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
-	"strings"
 	"time"
+
+	"kith/internal/dav"
 )
 
 // XML namespaces of the properties kith asks for.
@@ -45,49 +44,7 @@ func newClient(o *Options, origin *url.URL) *client {
 }
 
 // StatusError is an HTTP response with an unexpected status.
-type StatusError struct {
-	Method string
-	// URL is the request URL, without user info.
-	URL  string
-	Code int
-	// Hint is what kith makes of the answer (a refused login, a login
-	// scheme kith does not have), or "".
-	Hint string
-	// Message is what the server said: the message of a DAV:error body,
-	// or a short, sanitised excerpt of another body. Never a copy of the
-	// request's headers.
-	Message string
-	// Preconditions are the names of the DAV:error's conditions
-	// (valid-sync-token, no-uid-conflict…).
-	Preconditions []string
-}
-
-// Error names the request that failed, its HTTP status and what the server said.
-func (e *StatusError) Error() string {
-	msg := fmt.Sprintf("%s %s: %s", e.Method, e.URL, http.StatusText(e.Code))
-	if e.Code != 0 {
-		msg = fmt.Sprintf("%s %s: HTTP %d %s", e.Method, e.URL, e.Code, http.StatusText(e.Code))
-	}
-	if e.Hint != "" {
-		msg += ": " + e.Hint
-	}
-	if len(e.Preconditions) > 0 {
-		msg += " (" + strings.Join(e.Preconditions, ", ") + ")"
-	}
-	if e.Message != "" {
-		msg += "; the server says: " + e.Message
-	}
-	return msg
-}
-
-// statusOf returns the HTTP status in err, or 0.
-func statusOf(err error) int {
-	var se *StatusError
-	if errors.As(err, &se) {
-		return se.Code
-	}
-	return 0
-}
+type StatusError = dav.StatusError
 
 // request is one HTTP request to make.
 type request struct {
@@ -163,8 +120,8 @@ func (c *client) do(ctx context.Context, r request, ok ...int) (*http.Response, 
 			continue
 		}
 		defer drain(resp)
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-		msg, pre := serverMessage(b, c.auth.secrets())
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, dav.MaxErrorBody))
+		msg, pre := dav.ServerMessage(b, c.auth.secrets())
 		return nil, &StatusError{Method: r.method, URL: redact(u), Code: resp.StatusCode, Hint: hint, Message: msg, Preconditions: pre}
 	}
 }
@@ -203,181 +160,33 @@ func (c *client) multistatus(ctx context.Context, r request) (*multistatus, *url
 		return nil, nil, err
 	}
 	defer resp.Body.Close()
-	var ms multistatus
-	if err := xml.NewDecoder(resp.Body).Decode(&ms); err != nil {
+	ms, err := dav.Decode(resp.Body, 0)
+	if err != nil {
 		return nil, nil, fmt.Errorf("%s %s: reading multistatus: %w", r.method, redact(resp.Request.URL), err)
 	}
-	return &ms, resp.Request.URL, nil
+	return ms, resp.Request.URL, nil
 }
 
-// propfind asks for props (XML elements, namespaces declared as D, C and
-// CS) of u at the given depth.
+// doer returns c as a dav.Doer; follow says whether redirects are followed.
+func (c *client) doer(follow bool) dav.Doer {
+	return func(ctx context.Context, method string, u *url.URL, depth string, body []byte) (*multistatus, *url.URL, error) {
+		r := request{method: method, url: u, body: body, follow: follow}
+		if depth != "" {
+			r.header = http.Header{"Depth": {depth}}
+		}
+		return c.multistatus(ctx, r)
+	}
+}
+
+// propfind asks for props (XML elements, namespaces declared as in
+// dav.Propfind) of u at the given depth.
 func (c *client) propfind(ctx context.Context, u *url.URL, depth string, follow bool, props ...string) (*multistatus, *url.URL, error) {
-	body := `<?xml version="1.0" encoding="utf-8"?>` +
-		`<D:propfind xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:carddav" xmlns:CS="http://calendarserver.org/ns/"><D:prop>` +
-		strings.Join(props, "") + `</D:prop></D:propfind>`
-	return c.multistatus(ctx, request{method: "PROPFIND", url: u, header: http.Header{"Depth": {depth}}, body: []byte(body), follow: follow})
+	return dav.Propfind(ctx, c.doer(follow), u, depth, props...)
 }
 
-// multistatus is a WebDAV 207 response body (RFC 4918 section 14.16), with
-// the sync-token of RFC 6578.
-type multistatus struct {
-	Responses []response `xml:"DAV: response"`
-	SyncToken string     `xml:"DAV: sync-token"`
-}
-
-type response struct {
-	Hrefs     []string   `xml:"DAV: href"`
-	Status    string     `xml:"DAV: status"`
-	Propstats []propstat `xml:"DAV: propstat"`
-}
-
-type propstat struct {
-	Prop   prop   `xml:"DAV: prop"`
-	Status string `xml:"DAV: status"`
-}
-
-type prop struct {
-	ResourceType     *resourceType    `xml:"DAV: resourcetype"`
-	DisplayName      string           `xml:"DAV: displayname"`
-	ETag             string           `xml:"DAV: getetag"`
-	SyncToken        string           `xml:"DAV: sync-token"`
-	CTag             string           `xml:"http://calendarserver.org/ns/ getctag"`
-	Principal        *hrefs           `xml:"DAV: current-user-principal"`
-	HomeSet          *hrefs           `xml:"urn:ietf:params:xml:ns:carddav addressbook-home-set"`
-	SupportedReports *supportedReport `xml:"DAV: supported-report-set"`
-	AddressData      *string          `xml:"urn:ietf:params:xml:ns:carddav address-data"`
-}
-
-type resourceType struct {
-	Collection  *struct{} `xml:"DAV: collection"`
-	AddressBook *struct{} `xml:"urn:ietf:params:xml:ns:carddav addressbook"`
-}
-
-type hrefs struct {
-	Hrefs []string `xml:"DAV: href"`
-}
-
-type supportedReport struct {
-	Reports []struct {
-		SyncCollection *struct{} `xml:"DAV: report>sync-collection"`
-		// Xandikos leaves out the DAV:report element.
-		Bare *struct{} `xml:"DAV: sync-collection"`
-	} `xml:"DAV: supported-report"`
-}
-
-func (s *supportedReport) sync() bool {
-	if s == nil {
-		return false
-	}
-	for _, r := range s.Reports {
-		if r.SyncCollection != nil || r.Bare != nil {
-			return true
-		}
-	}
-	return false
-}
-
-// code returns the HTTP status code in a DAV:status line, or 0.
-func code(status string) int {
-	f := strings.Fields(status)
-	if len(f) < 2 {
-		return 0
-	}
-	var n int
-	fmt.Sscanf(f[1], "%d", &n)
-	return n
-}
-
-// ok returns the props of r's 200 propstats merged, and whether there were
-// any. A response with a status of its own (404 for a removed member) has
-// none.
-func (r *response) ok() (prop, bool) {
-	var p prop
-	found := false
-	for _, ps := range r.Propstats {
-		if c := code(ps.Status); c != 0 && c/100 != 2 {
-			continue
-		}
-		found = true
-		q := ps.Prop
-		if q.ResourceType != nil {
-			p.ResourceType = q.ResourceType
-		}
-		if q.DisplayName != "" {
-			p.DisplayName = q.DisplayName
-		}
-		if q.ETag != "" {
-			p.ETag = q.ETag
-		}
-		if q.SyncToken != "" {
-			p.SyncToken = q.SyncToken
-		}
-		if q.CTag != "" {
-			p.CTag = q.CTag
-		}
-		if q.Principal != nil {
-			p.Principal = q.Principal
-		}
-		if q.HomeSet != nil {
-			p.HomeSet = q.HomeSet
-		}
-		if q.SupportedReports != nil {
-			p.SupportedReports = q.SupportedReports
-		}
-		if q.AddressData != nil {
-			p.AddressData = q.AddressData
-		}
-	}
-	return p, found
-}
-
-// resolve returns the URL href names, relative to base, cleaned of
-// query and fragment.
-func resolve(base *url.URL, href string) (*url.URL, error) {
-	h, err := url.Parse(strings.TrimSpace(href))
-	if err != nil {
-		return nil, fmt.Errorf("href %q: %w", href, errors.Unwrap(err))
-	}
-	u := base.ResolveReference(h)
-	u.RawQuery, u.Fragment, u.User = "", "", nil
-	return u, nil
-}
-
-// samePath says whether a and b name the same collection, ignoring a
-// trailing slash.
-func samePath(a, b string) bool {
-	return strings.TrimSuffix(a, "/") == strings.TrimSuffix(b, "/")
-}
-
-// normETag returns an ETag in its quoted form: servers (or proxies) that
-// send it unquoted get quotes added; a weak ETag keeps its W/ prefix.
-func normETag(s string) string {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return ""
-	}
-	weak := strings.HasPrefix(s, "W/")
-	s = strings.TrimPrefix(s, "W/")
-	if len(s) < 2 || s[0] != '"' || s[len(s)-1] != '"' {
-		s = `"` + strings.Trim(s, `"`) + `"`
-	}
-	if weak {
-		return "W/" + s
-	}
-	return s
-}
-
-// matchETag returns the form of etag sent in If-Match: quoted, and strong,
-// since If-Match compares strongly and a W/ prefix, usually added by a
-// proxy, would never match.
-func matchETag(etag string) string {
-	return normETag(strings.TrimPrefix(normETag(etag), "W/"))
-}
-
-// xmlText escapes s for an XML text node.
-func xmlText(s string) string {
-	var b strings.Builder
-	xml.EscapeText(&b, []byte(s))
-	return b.String()
-}
+// The parts of a multistatus answer, shared with the CalDAV source.
+type (
+	multistatus = dav.Multistatus
+	response    = dav.Response
+	prop        = dav.Prop
+)

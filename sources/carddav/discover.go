@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"path"
 	"slices"
 	"strings"
+
+	"kith/internal/dav"
 )
 
 // book is one address book a Source reads.
@@ -88,17 +89,17 @@ func (s *Source) discoverFrom(ctx context.Context, u *url.URL) ([]book, error) {
 	}
 	var p prop
 	for _, r := range ms.Responses {
-		if q, ok := r.ok(); ok {
+		if q, ok := r.OK(); ok {
 			p = q
 			break
 		}
 	}
 	if rt := p.ResourceType; rt != nil && rt.AddressBook != nil {
-		return []book{{url: final, name: p.DisplayName, sync: p.SyncToken != "" || p.SupportedReports.sync(), token: p.SyncToken, ctag: p.CTag, discovered: true}}, nil
+		return []book{{url: final, name: p.DisplayName, sync: p.SyncToken != "" || p.SupportedReports.Sync(), token: p.SyncToken, ctag: p.CTag, discovered: true}}, nil
 	}
 	home, base := p.HomeSet, final
 	if home == nil && p.Principal != nil && len(p.Principal.Hrefs) > 0 {
-		pu, err := resolve(final, p.Principal.Hrefs[0])
+		pu, err := dav.Resolve(final, p.Principal.Hrefs[0])
 		if err != nil {
 			return nil, fmt.Errorf("current-user-principal: %w", err)
 		}
@@ -107,7 +108,7 @@ func (s *Source) discoverFrom(ctx context.Context, u *url.URL) ([]book, error) {
 			return nil, fmt.Errorf("principal %s: %w", redact(pu), err)
 		}
 		for _, r := range ms.Responses {
-			if q, ok := r.ok(); ok && q.HomeSet != nil {
+			if q, ok := r.OK(); ok && q.HomeSet != nil {
 				home, base = q.HomeSet, pfinal
 				break
 			}
@@ -120,7 +121,7 @@ func (s *Source) discoverFrom(ctx context.Context, u *url.URL) ([]book, error) {
 	for _, h := range home.Hrefs {
 		// The home set may be on another host (iCloud): resolve the href
 		// against the URL that named it, keeping its host.
-		hu, err := resolve(base, h)
+		hu, err := dav.Resolve(base, h)
 		if err != nil {
 			return nil, fmt.Errorf("addressbook-home-set: %w", err)
 		}
@@ -142,15 +143,15 @@ func (s *Source) listBooks(ctx context.Context, home *url.URL) ([]book, error) {
 	}
 	var books []book
 	for _, r := range ms.Responses {
-		p, ok := r.ok()
+		p, ok := r.OK()
 		if !ok || p.ResourceType == nil || p.ResourceType.AddressBook == nil || len(r.Hrefs) == 0 {
 			continue
 		}
-		u, err := resolve(final, r.Hrefs[0])
+		u, err := dav.Resolve(final, r.Hrefs[0])
 		if err != nil {
 			return nil, err
 		}
-		books = append(books, book{url: u, name: p.DisplayName, sync: p.SyncToken != "" || p.SupportedReports.sync(), token: p.SyncToken, ctag: p.CTag, discovered: true})
+		books = append(books, book{url: u, name: p.DisplayName, sync: p.SyncToken != "" || p.SupportedReports.Sync(), token: p.SyncToken, ctag: p.CTag, discovered: true})
 	}
 	slices.SortFunc(books, func(a, b book) int { return strings.Compare(a.url.String(), b.url.String()) })
 	return books, nil
@@ -295,12 +296,6 @@ func (s *Source) Books() []Book {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.found)
-}
-
-// isNotFound reports whether err is an HTTP 404 or 410.
-func isNotFound(err error) bool {
-	c := statusOf(err)
-	return c == http.StatusNotFound || c == http.StatusGone
 }
 
 var errResync = errors.New("incremental state no longer valid")

@@ -12,6 +12,7 @@ import (
 
 	"github.com/emersion/go-vcard"
 
+	"kith/internal/dav"
 	"kith/sync/card"
 )
 
@@ -73,7 +74,7 @@ func (c *client) fetchBatch(ctx context.Context, coll *url.URL, members []*url.U
 	var b strings.Builder
 	b.WriteString(`<?xml version="1.0" encoding="utf-8"?><C:addressbook-multiget xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:carddav"><D:prop><D:getetag/><C:address-data/></D:prop>`)
 	for _, m := range members {
-		b.WriteString("<D:href>" + xmlText(m.EscapedPath()) + "</D:href>")
+		b.WriteString("<D:href>" + dav.XMLText(m.EscapedPath()) + "</D:href>")
 	}
 	b.WriteString("</C:addressbook-multiget>")
 	ms, final, err := c.multistatus(ctx, request{method: "REPORT", url: coll, header: http.Header{"Depth": {"1"}}, body: []byte(b.String())})
@@ -91,9 +92,9 @@ func (c *client) fetchBatch(ctx context.Context, coll *url.URL, members []*url.U
 			want[m.Path] = m
 		}
 		for _, r := range ms.Responses {
-			p, ok := r.ok()
+			p, ok := r.OK()
 			for _, h := range r.Hrefs {
-				u, err := resolve(final, h)
+				u, err := dav.Resolve(final, h)
 				if err != nil {
 					continue
 				}
@@ -101,14 +102,14 @@ func (c *client) fetchBatch(ctx context.Context, coll *url.URL, members []*url.U
 					continue
 				}
 				switch {
-				case code(r.Status) == http.StatusNotFound || code(r.Status) == http.StatusGone:
+				case dav.Code(r.Status) == http.StatusNotFound || dav.Code(r.Status) == http.StatusGone:
 					res.gone[u.Path] = true
 				case ok && p.AddressData != nil:
 					c, err := decodeCard([]byte(*p.AddressData))
 					if err != nil {
 						res.problems[u.Path] = err
 					} else {
-						res.cards[u.Path] = fetched{etag: normETag(p.ETag), card: c}
+						res.cards[u.Path] = fetched{etag: dav.NormETag(p.ETag), card: c}
 					}
 				default:
 					continue // not served in the batch: try alone
@@ -127,9 +128,9 @@ func (c *client) fetchBatch(ctx context.Context, coll *url.URL, members []*url.U
 		switch {
 		case err == nil:
 			res.cards[m.Path] = f
-		case isNotFound(err):
+		case dav.IsNotFound(err):
 			res.gone[m.Path] = true
-		case statusOf(err) != 0 && statusOf(err) != http.StatusUnauthorized || errors.Is(err, errDecode):
+		case dav.StatusOf(err) != 0 && dav.StatusOf(err) != http.StatusUnauthorized || errors.Is(err, errDecode):
 			res.problems[m.Path] = err
 		default:
 			return res, err
@@ -170,7 +171,7 @@ func (c *client) get(ctx context.Context, u *url.URL) (fetched, error) {
 	if err != nil {
 		return fetched{}, err
 	}
-	return fetched{etag: normETag(resp.Header.Get("ETag")), card: vc}, nil
+	return fetched{etag: dav.NormETag(resp.Header.Get("ETag")), card: vc}, nil
 }
 
 // forEach calls fn for 0..n-1, at most parallel at once, and returns the

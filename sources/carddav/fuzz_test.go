@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"kith/internal/dav"
 )
 
 // FuzzMultistatus feeds arbitrary bodies to the multistatus reader and the
@@ -23,13 +25,13 @@ END:VCARD</C:address-data></prop><status>HTTP/1.1 200 OK</status></propstat></re
 			return
 		}
 		for _, r := range ms.Responses {
-			code(r.Status)
-			p, _ := r.ok()
-			p.SupportedReports.sync()
-			normETag(p.ETag)
-			matchETag(p.ETag)
+			dav.Code(r.Status)
+			p, _ := r.OK()
+			p.SupportedReports.Sync()
+			dav.NormETag(p.ETag)
+			dav.MatchETag(p.ETag)
 			for _, h := range r.Hrefs {
-				if u, err := resolve(base, h); err == nil {
+				if u, err := dav.Resolve(base, h); err == nil {
 					memberName(book{url: base}, u)
 				}
 			}

@@ -3,6 +3,8 @@ package carddav
 import (
 	"strings"
 	"testing"
+
+	"kith/internal/dav"
 )
 
 func TestOptionsCheck(t *testing.T) {
@@ -46,11 +48,11 @@ func TestETags(t *testing.T) {
 		{``, ``, ``},
 	}
 	for _, tc := range cases {
-		if got := normETag(tc.in); got != tc.norm {
-			t.Errorf("normETag(%q) = %q, want %q", tc.in, got, tc.norm)
+		if got := dav.NormETag(tc.in); got != tc.norm {
+			t.Errorf("dav.NormETag(%q) = %q, want %q", tc.in, got, tc.norm)
 		}
-		if got := matchETag(tc.in); got != tc.match {
-			t.Errorf("matchETag(%q) = %q, want %q", tc.in, got, tc.match)
+		if got := dav.MatchETag(tc.in); got != tc.match {
+			t.Errorf("dav.MatchETag(%q) = %q, want %q", tc.in, got, tc.match)
 		}
 	}
 }

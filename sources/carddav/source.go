@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
-	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
@@ -15,6 +14,7 @@ import (
 	gosync "sync"
 	"time"
 
+	"kith/internal/dav"
 	ksync "kith/sync"
 	"kith/sync/card"
 )
@@ -163,7 +163,7 @@ func (s *Source) Read(ctx context.Context, raw string) (ksync.Snapshot, error) {
 			return ksync.Snapshot{}, fmt.Errorf("source %q: %w", s.name, err)
 		}
 		s.log.Info("incremental state no longer valid; reading in full", "reason", err)
-		if isNotFound(err) {
+		if dav.IsNotFound(err) {
 			// A book went away: look again at what the account holds.
 			if books, err = s.discover(ctx); err != nil {
 				return ksync.Snapshot{}, fmt.Errorf("source %q: %w", s.name, err)
@@ -295,10 +295,10 @@ func (s *Source) bookChanges(ctx context.Context, b book, old *bookState) (*book
 			st.CTag = ctag
 		}
 		changed, gone, st.Token, err = syncCollection(ctx, s.c, b, old.Token)
-		if err != nil && old.Token != "" && invalidToken(err) {
+		if err != nil && old.Token != "" && dav.InvalidToken(err) {
 			return nil, ksync.Snapshot{}, fmt.Errorf("book %s: sync token: %w: %w", redact(b.url), errResync, err)
 		}
-		if err == nil && tokenWentBack(old.Token, st.Token) {
+		if err == nil && dav.TokenWentBack(old.Token, st.Token) {
 			return nil, ksync.Snapshot{}, fmt.Errorf("book %s: sync token: %w: the server's token went back from %s to %s (restored from a backup?)",
 				redact(b.url), errResync, old.Token, st.Token)
 		}
@@ -332,7 +332,7 @@ func (s *Source) bookChanges(ctx context.Context, b book, old *bookState) (*book
 			st.ETags = old.ETags
 		}
 	}
-	if isNotFound(err) {
+	if dav.IsNotFound(err) {
 		return nil, ksync.Snapshot{}, fmt.Errorf("book %s: %w: %w", redact(b.url), errResync, err)
 	}
 	if err != nil {
@@ -455,7 +455,7 @@ func (s *Source) ctag(ctx context.Context, b book) (string, error) {
 		return "", err
 	}
 	for _, r := range ms.Responses {
-		if p, ok := r.ok(); ok && p.CTag != "" {
+		if p, ok := r.OK(); ok && p.CTag != "" {
 			return p.CTag, nil
 		}
 	}
@@ -470,119 +470,32 @@ func (s *Source) listMembers(ctx context.Context, b book) (listing, error) {
 	}
 	out := listing{}
 	for _, r := range ms.Responses {
-		p, ok := r.ok()
+		p, ok := r.OK()
 		if !ok || len(r.Hrefs) == 0 || (p.ResourceType != nil && p.ResourceType.Collection != nil) {
 			continue
 		}
-		u, err := resolve(final, r.Hrefs[0])
-		if err != nil || samePath(u.Path, b.url.Path) {
+		u, err := dav.Resolve(final, r.Hrefs[0])
+		if err != nil || dav.SamePath(u.Path, b.url.Path) {
 			continue
 		}
-		out[u.Path] = member{url: u, etag: normETag(p.ETag)}
+		out[u.Path] = member{url: u, etag: dav.NormETag(p.ETag)}
 	}
 	return out, nil
 }
-
-// maxSyncRounds bounds the follow-up requests of a truncated (507)
-// sync-collection answer.
-const maxSyncRounds = 1000
 
 // syncCollection asks for what changed in b since token ("" for
 // everything): changed or new members with their ETags, the paths of
 // removed members, and the new token.
 func syncCollection(ctx context.Context, c *client, b book, token string) (changed listing, gone []string, newToken string, err error) {
+	ch, err := dav.SyncCollection(ctx, c.doer(false), b.url, token)
+	if err != nil {
+		return nil, nil, "", err
+	}
 	changed = listing{}
-	removed := map[string]bool{}
-	for round := 0; ; round++ {
-		body := `<?xml version="1.0" encoding="utf-8"?><D:sync-collection xmlns:D="DAV:"><D:sync-token>` + xmlText(token) +
-			`</D:sync-token><D:sync-level>1</D:sync-level><D:prop><D:getetag/></D:prop></D:sync-collection>`
-		ms, final, err := c.multistatus(ctx, request{method: "REPORT", url: b.url, body: []byte(body)})
-		if err != nil {
-			return nil, nil, "", err
-		}
-		truncated := false
-		for _, r := range ms.Responses {
-			if len(r.Hrefs) == 0 {
-				continue
-			}
-			u, err := resolve(final, r.Hrefs[0])
-			if err != nil {
-				continue
-			}
-			if samePath(u.Path, b.url.Path) {
-				if code(r.Status) == http.StatusInsufficientStorage {
-					truncated = true
-				}
-				continue
-			}
-			if c := code(r.Status); c == http.StatusNotFound || c == http.StatusGone {
-				removed[u.Path] = true
-				delete(changed, u.Path)
-				continue
-			}
-			p, _ := r.ok()
-			if strings.HasSuffix(u.Path, "/") && p.ETag == "" {
-				continue // a sub-collection
-			}
-			delete(removed, u.Path)
-			changed[u.Path] = member{url: u, etag: normETag(p.ETag)}
-		}
-		if ms.SyncToken == "" {
-			return nil, nil, "", errors.New("sync-collection: no sync-token in the answer")
-		}
-		token = ms.SyncToken
-		if !truncated {
-			break
-		}
-		if round >= maxSyncRounds {
-			return nil, nil, "", errors.New("sync-collection: answer still truncated after many rounds")
-		}
+	for p, m := range ch.Changed {
+		changed[p] = member{url: m.URL, etag: m.ETag}
 	}
-	for p := range removed {
-		gone = append(gone, p)
-	}
-	slices.Sort(gone)
-	return changed, gone, token, nil
-}
-
-// sabreTokenPrefix starts sabre/dav's (Nextcloud's, Baikal's) sync tokens,
-// which end in the book's revision number.
-const sabreTokenPrefix = "http://sabre.io/ns/sync/"
-
-// tokenWentBack reports whether a sabre/dav token moved back: sabre answers
-// a token newer than its own (a server restored from a backup) with "no
-// changes" and its older token, rather than refusing it, so changes made
-// since the restore would be missed.
-func tokenWentBack(old, next string) bool {
-	o, ok1 := strings.CutPrefix(old, sabreTokenPrefix)
-	n, ok2 := strings.CutPrefix(next, sabreTokenPrefix)
-	if !ok1 || !ok2 {
-		return false
-	}
-	on, err1 := strconv.ParseInt(o, 10, 64)
-	nn, err2 := strconv.ParseInt(n, 10, 64)
-	return err1 == nil && err2 == nil && nn < on
-}
-
-// invalidToken reports whether err is a server's refusal of a sync token
-// (RFC 6578 section 3.2: 403 or 409 with DAV:valid-sync-token; some
-// servers answer 400 or 412).
-func invalidToken(err error) bool {
-	var se *StatusError
-	if !errors.As(err, &se) {
-		return false
-	}
-	switch se.Code {
-	case http.StatusForbidden, http.StatusConflict:
-		return true
-	case http.StatusBadRequest, http.StatusPreconditionFailed, http.StatusGone, http.StatusUnprocessableEntity:
-		if slices.Contains(se.Preconditions, "valid-sync-token") {
-			return true
-		}
-		m := strings.ToLower(se.Message)
-		return strings.Contains(m, "sync-token") || strings.Contains(m, "sync token")
-	}
-	return false
+	return changed, ch.Gone, ch.Token, nil
 }
 
 func jsonString(v any) (string, error) {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/emersion/go-vcard"
 
+	"kith/internal/dav"
 	ksync "kith/sync"
 	"kith/sync/card"
 )
@@ -172,14 +173,14 @@ func (t *Target) list(ctx context.Context) (map[string]string, error) {
 // answers).
 func (t *Target) collectionProps(ctx context.Context, props ...string) (prop, bool, error) {
 	ms, _, err := t.c.propfind(ctx, t.coll, "0", false, props...)
-	if isNotFound(err) {
+	if dav.IsNotFound(err) {
 		return prop{}, false, nil
 	}
 	if err != nil {
 		return prop{}, false, err
 	}
 	for _, r := range ms.Responses {
-		if q, ok := r.ok(); ok && q.ResourceType != nil || ok && len(props) == 1 {
+		if q, ok := r.OK(); ok && q.ResourceType != nil || ok && len(props) == 1 {
 			return q, true, nil
 		}
 	}
@@ -204,16 +205,16 @@ func (t *Target) listAll(ctx context.Context) (map[string]string, error) {
 	}
 	out := map[string]string{}
 	for _, r := range ms.Responses {
-		p, ok := r.ok()
+		p, ok := r.OK()
 		if !ok || len(r.Hrefs) == 0 || (p.ResourceType != nil && p.ResourceType.Collection != nil) {
 			continue
 		}
-		u, err := resolve(final, r.Hrefs[0])
+		u, err := dav.Resolve(final, r.Hrefs[0])
 		if err != nil {
 			continue
 		}
 		if name := t.relName(u); name != "" {
-			out[name] = normETag(p.ETag)
+			out[name] = dav.NormETag(p.ETag)
 		}
 	}
 	return out, nil
@@ -332,7 +333,7 @@ func (t *Target) Put(ctx context.Context, href string, c vcard.Card, etag string
 	if etag == "" {
 		h.Set("If-None-Match", "*")
 	} else {
-		h.Set("If-Match", matchETag(etag))
+		h.Set("If-Match", dav.MatchETag(etag))
 	}
 	body := card.EncodeBytes(card.ToV3(c))
 	put := func() (*http.Response, error) {
@@ -340,7 +341,7 @@ func (t *Target) Put(ctx context.Context, href string, c vcard.Card, etag string
 			http.StatusOK, http.StatusCreated, http.StatusNoContent)
 	}
 	resp, err := put()
-	if code := statusOf(err); etag == "" && (code == http.StatusNotFound || code == http.StatusConflict) {
+	if code := dav.StatusOf(err); etag == "" && (code == http.StatusNotFound || code == http.StatusConflict) {
 		// The collection is gone (or was never listed): make it, once.
 		t.mu.Lock()
 		t.missing = true
@@ -350,7 +351,7 @@ func (t *Target) Put(ctx context.Context, href string, c vcard.Card, etag string
 		}
 		resp, err = put()
 	}
-	if statusOf(err) == http.StatusPreconditionFailed {
+	if dav.StatusOf(err) == http.StatusPreconditionFailed {
 		t.log.Debug("write refused: the card changed since it was read", "href", href, "if_match", etag)
 		return "", fmt.Errorf("target %q: %s: %w", t.name, href, ksync.ErrConflict)
 	}
@@ -358,7 +359,7 @@ func (t *Target) Put(ctx context.Context, href string, c vcard.Card, etag string
 		return "", fmt.Errorf("target %q: %s: writing: %w", t.name, href, err)
 	}
 	drain(resp)
-	if tag := normETag(resp.Header.Get("ETag")); tag != "" {
+	if tag := dav.NormETag(resp.Header.Get("ETag")); tag != "" {
 		return tag, nil
 	}
 	// No ETag: the server may have changed the card as it stored it.
@@ -374,21 +375,21 @@ func (t *Target) Put(ctx context.Context, href string, c vcard.Card, etag string
 func (t *Target) Delete(ctx context.Context, href, etag string) error {
 	h := http.Header{}
 	if etag != "" {
-		h.Set("If-Match", matchETag(etag))
+		h.Set("If-Match", dav.MatchETag(etag))
 	}
 	resp, err := t.c.do(ctx, request{method: http.MethodDelete, url: t.href(href), header: h},
 		http.StatusOK, http.StatusNoContent, http.StatusAccepted)
-	if statusOf(err) == http.StatusPreconditionFailed {
+	if dav.StatusOf(err) == http.StatusPreconditionFailed {
 		// sabre/dav answers 412, not 404, when the card is already gone.
-		if _, gerr := t.etag(ctx, t.href(href)); isNotFound(gerr) {
+		if _, gerr := t.etag(ctx, t.href(href)); dav.IsNotFound(gerr) {
 			return nil
 		}
 	}
 	switch {
-	case statusOf(err) == http.StatusPreconditionFailed:
+	case dav.StatusOf(err) == http.StatusPreconditionFailed:
 		t.log.Debug("delete refused: the card changed since it was read", "href", href)
 		return fmt.Errorf("target %q: %s: %w", t.name, href, ksync.ErrConflict)
-	case isNotFound(err):
+	case dav.IsNotFound(err):
 		return nil
 	case err != nil:
 		return fmt.Errorf("target %q: %s: deleting: %w", t.name, href, err)
@@ -404,8 +405,8 @@ func (t *Target) etag(ctx context.Context, u *url.URL) (string, error) {
 		return "", err
 	}
 	for _, r := range ms.Responses {
-		if p, ok := r.ok(); ok && p.ETag != "" {
-			return normETag(p.ETag), nil
+		if p, ok := r.OK(); ok && p.ETag != "" {
+			return dav.NormETag(p.ETag), nil
 		}
 	}
 	return "", errors.New("server sent no ETag")
@@ -430,11 +431,11 @@ func (t *Target) ensure(ctx context.Context) error {
 // A collection that exists by now (405) is fine.
 func mkcol(ctx context.Context, c *client, u *url.URL, displayName string) error {
 	body := `<?xml version="1.0" encoding="utf-8"?><D:mkcol xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:carddav"><D:set><D:prop>` +
-		`<D:resourcetype><D:collection/><C:addressbook/></D:resourcetype><D:displayname>` + xmlText(displayName) +
+		`<D:resourcetype><D:collection/><C:addressbook/></D:resourcetype><D:displayname>` + dav.XMLText(displayName) +
 		`</D:displayname></D:prop></D:set></D:mkcol>`
 	resp, err := c.do(ctx, request{method: "MKCOL", url: u, header: http.Header{"Content-Type": {`application/xml; charset="utf-8"`}}, body: []byte(body)},
 		http.StatusCreated, http.StatusOK, http.StatusNoContent)
-	if statusOf(err) == http.StatusMethodNotAllowed {
+	if dav.StatusOf(err) == http.StatusMethodNotAllowed {
 		return nil
 	}
 	if err != nil {

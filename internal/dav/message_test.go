@@ -1,4 +1,4 @@
-package carddav
+package dav
 
 import (
 	"slices"
@@ -33,7 +33,7 @@ func TestServerMessage(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			msg, pre := serverMessage([]byte(tc.body), secrets)
+			msg, pre := ServerMessage([]byte(tc.body), secrets)
 			want := tc.msg
 			if tc.name == "long" {
 				if !strings.HasSuffix(msg, "…") || utf8.RuneCountInString(msg) > maxMessageLen+1 {
@@ -48,33 +48,6 @@ func TestServerMessage(t *testing.T) {
 	}
 }
 
-func TestChallenges(t *testing.T) {
-	cases := []struct {
-		values  []string
-		schemes []string
-		digest  string // algorithm of the Digest challenge picked, "-" for none
-	}{
-		{[]string{`Basic realm="Nextcloud", charset="UTF-8"`}, []string{"Basic"}, "-"},
-		{[]string{`Digest realm="SabreDAV",qop="auth",nonce="6b0f",opaque="df58"`}, []string{"Digest"}, ""},
-		{[]string{`Basic realm="a", Digest realm="b", qop="auth,auth-int", nonce="n", algorithm=SHA-256`}, []string{"Basic", "Digest"}, "SHA-256"},
-		{[]string{`Digest realm="b", qop="auth-int", nonce="n"`}, []string{"Digest"}, "-"},
-		{[]string{`Digest realm="b", nonce="n", algorithm=SHA-512-256`}, []string{"Digest"}, "-"},
-		{[]string{`Negotiate`, `NTLM`}, []string{"Negotiate", "NTLM"}, "-"},
-	}
-	for _, tc := range cases {
-		if got := challengeSchemes(tc.values); !slices.Equal(got, tc.schemes) {
-			t.Errorf("%q: schemes %q, want %q", tc.values, got, tc.schemes)
-		}
-		c := pickDigest(tc.values)
-		switch {
-		case c == nil && tc.digest != "-":
-			t.Errorf("%q: no Digest challenge picked", tc.values)
-		case c != nil && c.Algorithm != tc.digest:
-			t.Errorf("%q: picked %q, want %q", tc.values, c.Algorithm, tc.digest)
-		}
-	}
-}
-
 // FuzzServerMessage: no error body may panic, hang, or come out longer
 // than the limit or with a line break.
 func FuzzServerMessage(f *testing.F) {
@@ -82,22 +55,12 @@ func FuzzServerMessage(f *testing.F) {
 	f.Add("<html><body>x</body></html>")
 	f.Add("Authorization: Basic eA==")
 	f.Fuzz(func(t *testing.T, body string) {
-		msg, pre := serverMessage([]byte(body), []string{"pw1"})
+		msg, pre := ServerMessage([]byte(body), []string{"pw1"})
 		if utf8.RuneCountInString(msg) > maxMessageLen+1 || strings.ContainsAny(msg, "\r\n") || strings.Contains(msg, "pw1") {
 			t.Errorf("message %q", msg)
 		}
 		if len(pre) > 10 {
 			t.Errorf("%d preconditions", len(pre))
 		}
-	})
-}
-
-// FuzzChallenges: no WWW-Authenticate value may panic.
-func FuzzChallenges(f *testing.F) {
-	f.Add(`Digest realm="r", qop="auth", nonce="n", algorithm=SHA-256`)
-	f.Add(`Basic realm="a\"b", Digest`)
-	f.Fuzz(func(t *testing.T, v string) {
-		challengeSchemes([]string{v})
-		pickDigest([]string{v})
 	})
 }

@@ -1,4 +1,4 @@
-package carddav
+package dav
 
 import (
 	"bytes"
@@ -12,7 +12,7 @@ import (
 
 // Limits of what is read from an error body and shown of it.
 const (
-	maxErrorBody  = 16 << 10
+	MaxErrorBody  = 16 << 10
 	maxMessageLen = 240
 	maxXMLTokens  = 2000
 )
@@ -21,12 +21,12 @@ const (
 // elements in a DAV:error body: exception class, version, message.
 const sabreNS = "http://sabredav.org/ns"
 
-// serverMessage returns what a server's error body says, for a message:
+// ServerMessage returns what a server's error body says, for a message:
 // for a DAV:error body (RFC 4918 section 16) its message element (sabre's
 // s:message) and the names of its preconditions; for any other body a
 // short, sanitised excerpt. A body that repeats the request's headers, or
 // any of secrets, is not quoted at all.
-func serverMessage(body []byte, secrets []string) (msg string, preconditions []string) {
+func ServerMessage(body []byte, secrets []string) (msg string, preconditions []string) {
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 {
 		return "", nil
@@ -89,7 +89,7 @@ func davError(body []byte) (msg string, preconditions []string, ok bool) {
 			}
 			depth--
 		case xml.CharData:
-			if inMessage && text.Len() < maxErrorBody {
+			if inMessage && text.Len() < MaxErrorBody {
 				text.Write(t)
 			}
 		}
