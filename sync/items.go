@@ -2,7 +2,12 @@ package sync
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
 	"maps"
+	"slices"
+	"strings"
 	gosync "sync"
 )
 
@@ -123,4 +128,35 @@ func (m *MemItems) has(source, box string) bool {
 	defer m.mu.Unlock()
 	_, ok := m.boxes[source][box]
 	return ok // a dropped box is known too: it starts empty
+}
+
+// Settle ends an IncrementalSource's Update: it drops the boxes of source
+// that keep does not hold, and returns the source's version, a digest of
+// tag (what in the source's options decides what counts) and of each
+// remaining box's content (content of its cursor: the part that changes
+// with what Load returns), in box order.
+func Settle(ctx context.Context, store ItemStore, source string, keep func(box string) bool, tag string, content func(box, cursor string) string) (string, error) {
+	curs, err := store.Cursors(ctx, source)
+	if err != nil {
+		return "", err
+	}
+	var drop []BoxChange
+	for box := range curs {
+		if !keep(box) {
+			drop = append(drop, BoxChange{Box: box, Drop: true})
+			delete(curs, box)
+		}
+	}
+	if len(drop) > 0 {
+		slices.SortFunc(drop, func(a, b BoxChange) int { return strings.Compare(a.Box, b.Box) })
+		if err := store.Update(ctx, source, drop...); err != nil {
+			return "", err
+		}
+	}
+	v := sha256.New()
+	fmt.Fprintln(v, tag)
+	for _, box := range slices.Sorted(maps.Keys(curs)) {
+		fmt.Fprintf(v, "%q %s\n", box, content(box, curs[box]))
+	}
+	return hex.EncodeToString(v.Sum(nil)), nil
 }

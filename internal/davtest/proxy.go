@@ -34,7 +34,8 @@ type Request struct {
 	Method string
 	Path   string
 	// Kind names what the request does: "PROPFIND depth 1", "sync-collection",
-	// "addressbook-multiget", "GET", "PUT"…
+	// "addressbook-multiget", "calendar-multiget", "calendar-query", "GET",
+	// "PUT"…
 	Kind string
 	// Hrefs counts the hrefs of a multiget.
 	Hrefs int
@@ -156,6 +157,11 @@ func classify(r *http.Request, body []byte) Request {
 			req.Hrefs = len(hrefRe.FindAll(body, -1))
 		case bytes.Contains(body, []byte("addressbook-query")):
 			req.Kind = "addressbook-query"
+		case bytes.Contains(body, []byte("calendar-multiget")):
+			req.Kind = "calendar-multiget"
+			req.Hrefs = len(hrefRe.FindAll(body, -1))
+		case bytes.Contains(body, []byte("calendar-query")):
+			req.Kind = "calendar-query"
 		}
 	}
 	return req

@@ -97,28 +97,41 @@ END:VCALENDAR
 func startCalDAV(t *testing.T) *davtest.Server {
 	t.Helper()
 	srv := davtest.StartRadicale(t)
-	srv.Do(t, "PROPFIND", srv.Home, http.Header{"Depth": {"0"}}, "") // makes the principal
+	fillCalDAV(t, srv, srv.Home)
+	return srv
+}
+
+// fillCalDAV makes the calendars work and personal and a task list in the
+// calendar home set home of srv, and stores caldavEvents in them.
+func fillCalDAV(t *testing.T, srv *davtest.Server, home string) {
+	t.Helper()
+	srv.Do(t, "PROPFIND", home, http.Header{"Depth": {"0"}}, "") // makes Radicale's principal
 	for name, display := range map[string]string{"work": "Work", "personal": "Personal"} {
 		body := `<?xml version="1.0" encoding="utf-8"?><C:mkcalendar xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:set><D:prop>` +
 			`<D:displayname>` + display + `</D:displayname><C:supported-calendar-component-set><C:comp name="VEVENT"/></C:supported-calendar-component-set>` +
 			`</D:prop></D:set></C:mkcalendar>`
-		if code, _, resp := srv.Do(t, "MKCALENDAR", srv.Home+name+"/", http.Header{"Content-Type": {"application/xml"}}, body); code != http.StatusCreated {
+		if code, _, resp := srv.Do(t, "MKCALENDAR", home+name+"/", http.Header{"Content-Type": {"application/xml"}}, body); code != http.StatusCreated {
 			t.Fatalf("MKCALENDAR %s: %d %s", name, code, resp)
 		}
 	}
 	// A task list: no events, so it is not read.
 	body := `<?xml version="1.0" encoding="utf-8"?><C:mkcalendar xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:set><D:prop>` +
 		`<C:supported-calendar-component-set><C:comp name="VTODO"/></C:supported-calendar-component-set></D:prop></D:set></C:mkcalendar>`
-	if code, _, resp := srv.Do(t, "MKCALENDAR", srv.Home+"tasks/", http.Header{"Content-Type": {"application/xml"}}, body); code != http.StatusCreated {
+	if code, _, resp := srv.Do(t, "MKCALENDAR", home+"tasks/", http.Header{"Content-Type": {"application/xml"}}, body); code != http.StatusCreated {
 		t.Fatalf("MKCALENDAR tasks: %d %s", code, resp)
 	}
 	for p, ics := range caldavEvents {
-		ics = strings.ReplaceAll(ics, "\n", "\r\n")
-		if code, _, resp := srv.Do(t, "PUT", srv.Home+p, http.Header{"Content-Type": {"text/calendar; charset=utf-8"}}, ics); code/100 != 2 {
-			t.Fatalf("PUT %s: %d %s", p, code, resp)
-		}
+		putEvent(t, srv, home+p, ics)
 	}
-	return srv
+}
+
+// putEvent stores an event on srv at path.
+func putEvent(t *testing.T, srv *davtest.Server, path, ics string) {
+	t.Helper()
+	ics = strings.ReplaceAll(strings.ReplaceAll(ics, "\r\n", "\n"), "\n", "\r\n")
+	if code, _, resp := srv.Do(t, "PUT", path, http.Header{"Content-Type": {"text/calendar; charset=utf-8"}}, ics); code/100 != 2 {
+		t.Fatalf("PUT %s: %d %s", path, code, resp)
+	}
 }
 
 func TestCalDAV(t *testing.T) {
@@ -190,7 +203,7 @@ func TestCalDAVErrors(t *testing.T) {
 func TestCalDAVQueryRefused(t *testing.T) {
 	srv := startCalDAV(t)
 	proxy := davtest.NewProxy(t, srv.URL)
-	proxy.AddFault(&davtest.Fault{Match: davtest.IsKind("REPORT"), Status: http.StatusInternalServerError})
+	proxy.AddFault(&davtest.Fault{Match: davtest.IsKind("calendar-query"), Status: http.StatusInternalServerError})
 	s, logs := newTestSource(t, Options{URL: proxy.URL + srv.Home + "work/", Username: srv.Username, Password: srv.Password})
 	got, err := s.Interactions(context.Background(), since)
 	if err != nil {

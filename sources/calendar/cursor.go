@@ -3,8 +3,6 @@ package calendar
 import (
 	"cmp"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -20,11 +18,14 @@ import (
 var _ ksync.IncrementalSource = (*Source)(nil)
 
 // Boxes of the ItemStore: one per .ics file ("ics:" + path, cursor its
-// stamp), one for the CalDAV calendars (read whole each time). Sorted, the
-// files come first, as Interactions reads them.
+// stamp), one per CalDAV calendar ("~caldav:" + its URL, cursor its change
+// tags, items its objects by href), and one that says where the calendars
+// were found (caldavList). Sorted, the files come first, as Interactions
+// reads them.
 const (
-	fileBox   = "ics:"
-	caldavBox = "~caldav"
+	fileBox    = "ics:"
+	calBox     = "~caldav:"
+	caldavList = "~caldav-list"
 )
 
 // keepBack is how far back Update keeps occurrences: beyond the daemon's
@@ -38,9 +39,13 @@ const lookAhead = 400 * 24 * time.Hour
 
 // Update brings the store up to date with the calendars: an .ics file is
 // read again only when its stamp (mtime, size, inode) moved or one of its
-// events began since it was read; a file gone is dropped. CalDAV calendars
-// are queried whole. It returns a version that changes with what Load
-// would return (ksync.IncrementalSource).
+// events began since it was read; a file gone is dropped. A CalDAV calendar
+// is asked for its change tags (getctag, sync-token): one request for all
+// of them; one that changed gives only its changed and removed objects
+// when the server has sync-collection, else it is queried whole. It returns
+// a version that changes with what Load would return
+// (ksync.IncrementalSource). When a calendar cannot be read it fails, and
+// that calendar keeps what it gave before.
 func (s *Source) Update(ctx context.Context, store ksync.ItemStore) (string, error) {
 	now := s.opts.Now()
 	curs, err := store.Cursors(ctx, s.opts.Name)
@@ -70,37 +75,38 @@ func (s *Source) Update(ctx context.Context, store ksync.ItemStore) (string, err
 		}
 		changes = append(changes, ch)
 	}
-	if s.opts.URL != "" {
-		keep[caldavBox] = true
-		ch, err := s.readBox(caldavBox, "", now, func(x *extractor) error {
-			return s.readCalDAV(ctx, x, x.since, x.now)
-		})
-		if err != nil {
-			return "", err
-		}
-		if curs[caldavBox] != ch.Cursor {
-			changes = append(changes, ch)
-		}
-	}
-	for box := range curs {
-		if !keep[box] {
-			changes = append(changes, ksync.BoxChange{Box: box, Drop: true})
-		}
-	}
 	if len(changes) > 0 {
 		if err := store.Update(ctx, s.opts.Name, changes...); err != nil {
 			return "", fmt.Errorf("calendar %q: %w", s.opts.Name, err)
 		}
-		if curs, err = store.Cursors(ctx, s.opts.Name); err != nil {
-			return "", fmt.Errorf("calendar %q: %w", s.opts.Name, err)
+	}
+	if s.opts.URL != "" {
+		kept, err := s.updateCalDAV(ctx, store, curs, now)
+		if err != nil {
+			return "", err
+		}
+		for box := range kept {
+			keep[box] = true
 		}
 	}
-	v := sha256.New()
-	fmt.Fprintf(v, "%q %d %s\n", s.opts.UserEmails, s.opts.MaxAttendees, s.opts.Location)
-	for _, box := range slices.Sorted(mapKeys(curs)) {
-		fmt.Fprintf(v, "%q %q\n", box, curs[box])
+	tag := fmt.Sprintf("%q %d %s", s.opts.UserEmails, s.opts.MaxAttendees, s.opts.Location)
+	v, err := ksync.Settle(ctx, store, s.opts.Name, func(box string) bool { return keep[box] }, tag, contentOf)
+	if err != nil {
+		return "", fmt.Errorf("calendar %q: %w", s.opts.Name, err)
 	}
-	return hex.EncodeToString(v.Sum(nil)), nil
+	return v, nil
+}
+
+// contentOf returns the part of a box's cursor that changes with what Load
+// gives from it: a file's whole cursor, a calendar's content digest.
+func contentOf(box, cur string) string {
+	switch {
+	case box == caldavList:
+		return ""
+	case strings.HasPrefix(box, calBox):
+		return parseCalCursor(cur).Content
+	}
+	return cur
 }
 
 // due reports whether a box with cursor cur must be read again: its stamp
@@ -115,8 +121,8 @@ func (s *Source) due(cur, stamp string, now time.Time) bool {
 
 // readBox reads one box with read and returns the change that replaces its
 // items: each attended occurrence of the last keepBack that began before
-// now, under its Ref. The cursor is stamp (for CalDAV, a hash of the
-// items), then "|" and the day of the next occurrence, if any.
+// now, under its Ref. The cursor is stamp, then "|" and the day of the next
+// occurrence, if any.
 func (s *Source) readBox(box, stamp string, now time.Time, read func(*extractor) error) (ksync.BoxChange, error) {
 	past := s.extractor(now.Add(-keepBack), now)
 	if err := read(past); err != nil {
@@ -142,20 +148,14 @@ func (s *Source) readBox(box, stamp string, now time.Time, read func(*extractor)
 			}
 		}
 	}
-	if stamp == "" {
-		h := sha256.New()
-		for _, ref := range slices.Sorted(mapKeys(ch.Put)) {
-			fmt.Fprintf(h, "%q %s\n", ref, ch.Put[ref])
-		}
-		stamp = hex.EncodeToString(h.Sum(nil))
-	}
 	ch.Cursor = stamp + "|" + next
 	return ch, nil
 }
 
 // Load returns the interactions on or after since's day from what Update
-// stored, sorted by date and Ref, each Ref once (the first file's, as
-// Interactions gives). since must lie within the last three years.
+// stored, sorted by date and Ref, each Ref once (the first file's or
+// calendar's, as Interactions gives). since must lie within the last three
+// years.
 func (s *Source) Load(ctx context.Context, store ksync.ItemStore, since time.Time) ([]ksync.Interaction, error) {
 	curs, err := store.Cursors(ctx, s.opts.Name)
 	if err != nil {
@@ -164,21 +164,37 @@ func (s *Source) Load(ctx context.Context, store ksync.ItemStore, since time.Tim
 	from := day(since, s.opts.Location)
 	seen := map[string]bool{}
 	var out []ksync.Interaction
+	add := func(in ksync.Interaction) {
+		if in.Date.Before(from) || seen[in.Ref] {
+			return
+		}
+		seen[in.Ref] = true
+		out = append(out, in)
+	}
 	for _, box := range slices.Sorted(mapKeys(curs)) {
+		if box == caldavList {
+			continue
+		}
 		items, err := store.Items(ctx, s.opts.Name, box)
 		if err != nil {
 			return nil, fmt.Errorf("calendar %q: %w", s.opts.Name, err)
 		}
-		for _, ref := range slices.Sorted(mapKeys(items)) {
-			var in ksync.Interaction
-			if err := json.Unmarshal(items[ref], &in); err != nil {
-				return nil, fmt.Errorf("calendar %q: stored event %s: %w", s.opts.Name, ref, err)
-			}
-			if in.Date.Before(from) || seen[in.Ref] {
+		for _, key := range slices.Sorted(mapKeys(items)) {
+			if strings.HasPrefix(box, calBox) {
+				var e entry
+				if err := json.Unmarshal(items[key], &e); err != nil {
+					return nil, fmt.Errorf("calendar %q: stored object %s: %w", s.opts.Name, key, err)
+				}
+				for _, in := range e.Ins {
+					add(in)
+				}
 				continue
 			}
-			seen[in.Ref] = true
-			out = append(out, in)
+			var in ksync.Interaction
+			if err := json.Unmarshal(items[key], &in); err != nil {
+				return nil, fmt.Errorf("calendar %q: stored event %s: %w", s.opts.Name, key, err)
+			}
+			add(in)
 		}
 	}
 	slices.SortFunc(out, func(a, b ksync.Interaction) int {

@@ -47,7 +47,8 @@ func New(opts Options) (*Source, error) {
 func (s *Source) Name() string { return s.opts.Name }
 
 // Interactions returns one interaction per attended occurrence that began
-// before now and on or after since's day, sorted by date and Ref. Files and
+// before now and on or after since's day (within the last three years for
+// CalDAV calendars), sorted by date and Ref. Files and
 // events that cannot be read are logged and skipped; it fails when a
 // configured path cannot be read, the CalDAV server cannot be queried, or
 // ctx is done.
@@ -64,8 +65,21 @@ func (s *Source) Interactions(ctx context.Context, since time.Time) ([]ksync.Int
 		}
 	}
 	if s.opts.URL != "" {
-		if err := s.readCalDAV(ctx, x, since, now); err != nil {
+		// The CalDAV calendars are read as Update reads them the first
+		// time, into a store that is then thrown away.
+		mem := &ksync.MemItems{}
+		if _, err := s.updateCalDAV(ctx, mem, map[string]string{}, now); err != nil {
 			return nil, err
+		}
+		ins, err := s.Load(ctx, mem, since)
+		if err != nil {
+			return nil, err
+		}
+		for _, in := range ins {
+			if !x.seen[in.Ref] {
+				x.seen[in.Ref] = true
+				x.out = append(x.out, in)
+			}
 		}
 	}
 	slices.SortFunc(x.out, func(a, b ksync.Interaction) int {

@@ -1,0 +1,172 @@
+package calendar
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"kith/internal/davtest"
+	ksync "kith/sync"
+)
+
+// calServers are the CalDAV servers the incremental tests run against,
+// with the path of the user's calendar home set.
+var calServers = []struct {
+	name  string
+	start func(testing.TB) *davtest.Server
+	home  func(*davtest.Server) string
+}{
+	{"radicale", davtest.StartRadicale, func(s *davtest.Server) string { return s.Home }},
+	{"xandikos", davtest.StartXandikos, func(*davtest.Server) string { return "/user/calendars/" }},
+}
+
+// lunchICS is an event with Alice on the given day, at noon UTC.
+func lunchICS(uid, date string) string {
+	return fmt.Sprintf("BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//kith//test//EN\nBEGIN:VEVENT\nUID:%s\nDTSTAMP:20261101T090000Z\n"+
+		"DTSTART:%sT120000Z\nDTEND:%sT130000Z\nSUMMARY:Lunch\nORGANIZER:mailto:me@example.org\n"+
+		"ATTENDEE;PARTSTAT=ACCEPTED:mailto:alice@example.com\nEND:VEVENT\nEND:VCALENDAR\n", uid, date, date)
+}
+
+// kinds returns the kinds of the requests the proxy saw, in order.
+func kinds(p *davtest.Proxy) []string {
+	var out []string
+	for _, r := range p.Requests() {
+		k := r.Kind
+		if r.Hrefs > 0 {
+			k += fmt.Sprintf(" (%d)", r.Hrefs)
+		}
+		out = append(out, k)
+	}
+	return out
+}
+
+// A CalDAV calendar that did not change costs one request for all the
+// calendars and gives the same version and interactions; an event added,
+// moved or deleted on the server is seen, at the cost of the change alone
+// (sync-collection and a multiget of what changed).
+func TestCalDAVIncremental(t *testing.T) {
+	for _, server := range calServers {
+		t.Run(server.name, func(t *testing.T) {
+			srv := server.start(t)
+			home := server.home(srv)
+			fillCalDAV(t, srv, home)
+			proxy := davtest.NewProxy(t, srv.URL)
+			s, logs := newTestSource(t, Options{URL: proxy.URL + "/", Username: srv.Username, Password: srv.Password})
+			clock := now
+			s.opts.Now = func() time.Time { return clock }
+			store := &ksync.MemItems{}
+
+			whole, err := s.Interactions(context.Background(), since)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []string
+			for _, in := range whole {
+				want = append(want, line(in))
+			}
+			v1, got := updateLoad(t, s, store)
+			if !slices.Equal(got, want) || len(got) != 5 {
+				t.Fatalf("first update:\n%s\nwant (the whole read):\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+
+			step := func(name string, wantKinds []string, check func(v string, lines []string)) {
+				t.Helper()
+				proxy.Reset()
+				v, lines := updateLoad(t, s, store)
+				if k := kinds(proxy); !slices.Equal(k, wantKinds) {
+					t.Errorf("%s: requests %q, want %q", name, k, wantKinds)
+				}
+				check(v, lines)
+			}
+			step("nothing changed", []string{"PROPFIND depth 1"}, func(v string, lines []string) {
+				if v != v1 || !slices.Equal(lines, want) {
+					t.Errorf("version %s (was %s), interactions\n%s", v, v1, strings.Join(lines, "\n"))
+				}
+			})
+
+			lunch := "2026-11-24 cal lunch@example.org/2026-11-24 people=1 who=alice@example.com"
+			putEvent(t, srv, home+"work/lunch.ics", lunchICS("lunch@example.org", "20261124"))
+			step("event added", []string{"PROPFIND depth 1", "sync-collection", "calendar-multiget (1)"}, func(v string, lines []string) {
+				if v == v1 || !slices.Contains(lines, lunch) || len(lines) != 6 {
+					t.Errorf("version %s, interactions\n%s", v, strings.Join(lines, "\n"))
+				}
+			})
+
+			moved := strings.Replace(lunch, "2026-11-24", "2026-11-23", 2)
+			putEvent(t, srv, home+"work/lunch.ics", lunchICS("lunch@example.org", "20261123"))
+			step("event moved", []string{"PROPFIND depth 1", "sync-collection", "calendar-multiget (1)"}, func(_ string, lines []string) {
+				if slices.Contains(lines, lunch) || !slices.Contains(lines, moved) {
+					t.Errorf("interactions\n%s", strings.Join(lines, "\n"))
+				}
+			})
+
+			srv.DeleteCard(t, home+"work/lunch.ics")
+			var v3 string
+			step("event deleted", []string{"PROPFIND depth 1", "sync-collection"}, func(v string, lines []string) {
+				v3 = v
+				if !slices.Equal(lines, want) {
+					t.Errorf("interactions\n%s\nwant\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
+				}
+			})
+			step("nothing changed again", []string{"PROPFIND depth 1"}, func(v string, _ []string) {
+				if v != v3 {
+					t.Errorf("version %s, was %s", v, v3)
+				}
+			})
+
+			// A token the server no longer takes: the calendar is read whole.
+			proxy.AddFault(&davtest.Fault{Match: davtest.IsKind("sync-collection"), InvalidToken: true, Times: 1})
+			putEvent(t, srv, home+"work/lunch.ics", lunchICS("lunch@example.org", "20261124"))
+			step("token refused", []string{"PROPFIND depth 1", "sync-collection", "calendar-query"}, func(_ string, lines []string) {
+				if !slices.Contains(lines, lunch) || len(lines) != 6 {
+					t.Errorf("interactions\n%s", strings.Join(lines, "\n"))
+				}
+			})
+			if !strings.Contains(logs.String(), "sync token refused") {
+				t.Errorf("the refused token is not logged:\n%s", logs)
+			}
+
+			// A failed read keeps what the calendars gave before.
+			proxy.AddFault(&davtest.Fault{Status: http.StatusServiceUnavailable})
+			srv.DeleteCard(t, home+"work/lunch.ics")
+			proxy.Reset()
+			if _, err := s.Update(context.Background(), store); err == nil {
+				t.Error("update through a failing server did not fail")
+			}
+			if got, _ := s.Load(context.Background(), store, since); len(got) != 6 {
+				t.Errorf("after a failed read, %d interactions, want the 6 known", len(got))
+			}
+			proxy.ClearFaults()
+
+			// A calendar that vanished takes its events with it.
+			srv.DeleteCard(t, home+"personal/")
+			step("calendar gone", []string{"PROPFIND depth 1", "sync-collection"}, func(_ string, lines []string) {
+				if !slices.Equal(lines, want[1:]) {
+					t.Errorf("interactions\n%s\nwant\n%s", strings.Join(lines, "\n"), strings.Join(want[1:], "\n"))
+				}
+			})
+
+			// An event still ahead counts once it has begun: on its day its
+			// object is read again, and only it.
+			putEvent(t, srv, home+"work/dinner.ics", lunchICS("dinner@example.org", "20261127"))
+			dinner := "2026-11-27 cal dinner@example.org/2026-11-27 people=1 who=alice@example.com"
+			step("event ahead", []string{"PROPFIND depth 1", "sync-collection", "calendar-multiget (1)"}, func(_ string, lines []string) {
+				if slices.Contains(lines, dinner) {
+					t.Errorf("an event not yet begun counts:\n%s", strings.Join(lines, "\n"))
+				}
+			})
+			step("before its day", []string{"PROPFIND depth 1"}, func(string, []string) {})
+			clock = time.Date(2026, 11, 27, 14, 0, 0, 0, time.UTC)
+			step("its day", []string{"PROPFIND depth 1", "calendar-multiget (1)"}, func(_ string, lines []string) {
+				if !slices.Contains(lines, dinner) {
+					t.Errorf("the dinner does not count once begun:\n%s", strings.Join(lines, "\n"))
+				}
+			})
+			step("again", []string{"PROPFIND depth 1"}, func(string, []string) {})
+		})
+	}
+}
