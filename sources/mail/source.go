@@ -166,32 +166,12 @@ func (s *Source) Update(ctx context.Context, store ksync.ItemStore) (string, err
 	if firstErr != nil {
 		return "", firstErr
 	}
-	var drop []ksync.BoxChange
-	for k := range curs {
-		if !keep[k] {
-			drop = append(drop, ksync.BoxChange{Box: k, Drop: true})
-		}
-	}
-	if len(drop) > 0 {
-		if err := store.Update(ctx, s.opts.Name, drop...); err != nil {
-			return "", fmt.Errorf("mail %q: %w", s.opts.Name, err)
-		}
-	}
-	if curs, err = store.Cursors(ctx, s.opts.Name); err != nil {
+	v, err := ksync.Settle(ctx, store, s.opts.Name, func(box string) bool { return keep[box] }, s.optsTag,
+		func(_, cur string) string { return contentOf(cur) })
+	if err != nil {
 		return "", fmt.Errorf("mail %q: %w", s.opts.Name, err)
 	}
-	v := sha256.New()
-	fmt.Fprintln(v, s.optsTag)
-	for _, k := range slices.Sorted(func(yield func(string) bool) {
-		for k := range curs {
-			if !yield(k) {
-				return
-			}
-		}
-	}) {
-		fmt.Fprintf(v, "%q %s\n", k, contentOf(curs[k]))
-	}
-	return hex.EncodeToString(v.Sum(nil)), nil
+	return v, nil
 }
 
 // candidate is a received mail kept until all sent mail is known.

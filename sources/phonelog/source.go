@@ -182,28 +182,15 @@ func (s *Source) Update(ctx context.Context, store ksync.ItemStore) (string, err
 		}
 		return "", fmt.Errorf("phonelog %q: %s: %w", name, s.opts.Path, err)
 	}
-	var drop []ksync.BoxChange
-	for k := range curs {
-		if !seen[k] {
-			drop = append(drop, ksync.BoxChange{Box: k, Drop: true})
-		}
-	}
-	if len(drop) > 0 {
-		if err := store.Update(ctx, name, drop...); err != nil {
-			return "", fmt.Errorf("phonelog %q: %w", name, err)
-		}
-	}
-	if curs, err = store.Cursors(ctx, name); err != nil {
+	v, err := ksync.Settle(ctx, store, name, func(box string) bool { return seen[box] }, s.tag, func(_, cur string) string {
+		var c cursor
+		json.Unmarshal([]byte(cur), &c)
+		return c.Content
+	})
+	if err != nil {
 		return "", fmt.Errorf("phonelog %q: %w", name, err)
 	}
-	v := sha256.New()
-	fmt.Fprintln(v, s.tag)
-	for _, k := range slices.Sorted(keys(curs)) {
-		var c cursor
-		json.Unmarshal([]byte(curs[k]), &c)
-		fmt.Fprintf(v, "%q %s\n", k, c.Content)
-	}
-	return hex.EncodeToString(v.Sum(nil)), nil
+	return v, nil
 }
 
 func keys[V any](m map[string]V) func(func(string) bool) {
