@@ -24,34 +24,34 @@ func Propfind(ctx context.Context, do Doer, u *url.URL, depth string, props ...s
 	return do(ctx, "PROPFIND", u, depth, []byte(body))
 }
 
-// Tags are a collection's change tags: both empty when the server has
-// neither.
-type Tags struct {
-	CTag, SyncToken string
+// CTag returns the getctag of the collection at u, or "" when the server
+// has none: one small PROPFIND, all a collection that did not change
+// needs.
+func CTag(ctx context.Context, do Doer, u *url.URL) (string, error) {
+	p, err := prop0(ctx, do, u, "<CS:getctag/>")
+	return p.CTag, err
 }
 
-// CollectionTags asks for the getctag and sync-token of the collection at
-// u: one small PROPFIND, all a collection that did not change needs.
-func CollectionTags(ctx context.Context, do Doer, u *url.URL) (Tags, error) {
-	ms, _, err := Propfind(ctx, do, u, "0", "<CS:getctag/>", "<D:sync-token/>")
+// SyncToken returns the sync-token of the collection at u, or "" when the
+// server has none. (Asked apart from the getctag: on Radicale it costs
+// twice as much.)
+func SyncToken(ctx context.Context, do Doer, u *url.URL) (string, error) {
+	p, err := prop0(ctx, do, u, "<D:sync-token/>")
+	return p.SyncToken, err
+}
+
+// prop0 returns the 200 properties of u itself.
+func prop0(ctx context.Context, do Doer, u *url.URL, props ...string) (Prop, error) {
+	ms, _, err := Propfind(ctx, do, u, "0", props...)
 	if err != nil {
-		return Tags{}, err
+		return Prop{}, err
 	}
-	var t Tags
 	for _, r := range ms.Responses {
 		if p, ok := r.OK(); ok {
-			t.CTag = cmpOr(t.CTag, p.CTag)
-			t.SyncToken = cmpOr(t.SyncToken, p.SyncToken)
+			return p, nil
 		}
 	}
-	return t, nil
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
+	return Prop{}, nil
 }
 
 // Member is a collection member a sync-collection named as new or changed.

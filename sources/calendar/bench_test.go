@@ -3,11 +3,13 @@ package calendar
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"kith/internal/davtest"
 	ksync "kith/sync"
 )
 
@@ -60,6 +62,69 @@ func BenchmarkNoChange(b *testing.B) {
 		for i := 0; i < b.N; i++ {
 			if _, err := s.Load(ctx, store, since); err != nil {
 				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkCalDAVNoChange compares a sync in which a CalDAV calendar of
+// 5,000 events did not change ("update": one PROPFIND of the getctags)
+// with reading it whole ("whole": finding it, its sync token, the
+// time-range query and every event parsed; every sync did about that
+// before cursors) and with the server's own time for that PROPFIND
+// ("floor"), against a real Radicale. The events are written into
+// Radicale's storage folder, which it reads as its own.
+func BenchmarkCalDAVNoChange(b *testing.B) {
+	srv := davtest.StartRadicale(b)
+	srv.Do(b, "PROPFIND", srv.Home, http.Header{"Depth": {"0"}}, "")
+	body := `<?xml version="1.0" encoding="utf-8"?><C:mkcalendar xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:set><D:prop>` +
+		`<C:supported-calendar-component-set><C:comp name="VEVENT"/></C:supported-calendar-component-set></D:prop></D:set></C:mkcalendar>`
+	if code, _, resp := srv.Do(b, "MKCALENDAR", srv.Home+"work/", http.Header{"Content-Type": {"application/xml"}}, body); code != http.StatusCreated {
+		b.Fatalf("MKCALENDAR: %d %s", code, resp)
+	}
+	dir := filepath.Join(srv.Dir, "collection-root", strings.Trim(srv.Home, "/"), "work")
+	for e := range 5000 {
+		ics := fmt.Sprintf("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//kith//bench//EN\r\nBEGIN:VEVENT\r\nUID:ev-%d@example.org\r\nDTSTAMP:20260101T090000Z\r\n"+
+			"DTSTART:2026%02d%02dT100000Z\r\nDTEND:2026%02d%02dT110000Z\r\nSUMMARY:Meeting %d\r\n",
+			e, 1+e%11, 1+e%28, 1+e%11, 1+e%28, e)
+		if e%10 == 0 {
+			ics += "RRULE:FREQ=WEEKLY;COUNT=20\r\n"
+		}
+		ics += fmt.Sprintf("ORGANIZER:mailto:me@example.org\r\nATTENDEE;PARTSTAT=ACCEPTED:mailto:me@example.org\r\n"+
+			"ATTENDEE;PARTSTAT=ACCEPTED:mailto:p%d@example.com\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n", e)
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("ev-%d.ics", e)), []byte(ics), 0o600); err != nil {
+			b.Fatal(err)
+		}
+	}
+	s, _ := newTestSource(b, Options{URL: srv.URL + srv.Home, Username: srv.Username, Password: srv.Password})
+	ctx := context.Background()
+	store := &ksync.MemItems{}
+	if _, err := s.Update(ctx, store); err != nil {
+		b.Fatal(err)
+	}
+	if got, err := s.Load(ctx, store, since); err != nil || len(got) < 5000 {
+		b.Fatalf("%d interactions, err %v; want at least 5,000", len(got), err)
+	}
+	b.Run("whole", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if _, err := s.Update(ctx, &ksync.MemItems{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("update", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if _, err := s.Update(ctx, store); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	// The floor: the server's own time for the getctag PROPFIND.
+	b.Run("floor", func(b *testing.B) {
+		body := `<?xml version="1.0" encoding="utf-8"?><D:propfind xmlns:D="DAV:" xmlns:CS="http://calendarserver.org/ns/"><D:prop><CS:getctag/></D:prop></D:propfind>`
+		for i := 0; i < b.N; i++ {
+			if code, _, _ := srv.Do(b, "PROPFIND", srv.Home, http.Header{"Depth": {"1"}}, body); code != http.StatusMultiStatus {
+				b.Fatal(code)
 			}
 		}
 	})

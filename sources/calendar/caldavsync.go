@@ -30,10 +30,9 @@ type listCursor struct {
 
 // calCursor is the cursor of one CalDAV calendar's box.
 type calCursor struct {
-	// CTag and STag are the calendar's getctag and sync-token when it was
-	// read: the same again means it did not change.
+	// CTag is the calendar's getctag when it was read: the same again
+	// means it did not change.
 	CTag string `json:"ct,omitempty"`
-	STag string `json:"st,omitempty"`
 	// Token is the sync token to ask sync-collection with; "" when the
 	// server has none, and a change means a whole read.
 	Token string `json:"t,omitempty"`
@@ -148,21 +147,20 @@ func (s *Source) updateCalDAV(ctx context.Context, store ksync.ItemStore, curs m
 }
 
 // updateCalendar brings one calendar's box up to date: nothing to do when
-// its tags did not move and no event of it began since it was read; its
-// changes when it has a sync token the server still takes; else a whole
-// read.
+// its getctag did not move and no event of it began since it was read; its
+// changes when it has a sync token the server still takes (each time, on
+// a server without getctag); else a whole read.
 func (s *Source) updateCalendar(ctx context.Context, store ksync.ItemStore, c *davClient, cal calendarInfo, box, raw string, now time.Time) error {
 	today := day(now, s.opts.Location).Format(time.DateOnly)
 	old := parseCalCursor(raw)
 	known := raw != "" && old.Content != ""
 	stale := !known || old.Full < day(now.Add(-refull), s.opts.Location).Format(time.DateOnly)
 	due := old.Next != "" && old.Next <= today
-	same := known && (cal.tags.CTag != "" && cal.tags.CTag == old.CTag ||
-		cal.tags.CTag == "" && cal.tags.SyncToken != "" && cal.tags.SyncToken == old.STag)
+	same := known && cal.ctag != "" && cal.ctag == old.CTag
 	if same && !due && !stale {
 		return nil
 	}
-	next := calCursor{CTag: cal.tags.CTag, STag: cal.tags.SyncToken, Full: old.Full, Token: old.Token}
+	next := calCursor{CTag: cal.ctag, Full: old.Full, Token: old.Token}
 	if !stale && (same || old.Token != "") {
 		var changed, gone []string
 		whole := false
@@ -189,8 +187,16 @@ func (s *Source) updateCalendar(ctx context.Context, store ksync.ItemStore, c *d
 			return s.applyChanges(ctx, store, c, cal.url, box, next, changed, gone, now)
 		}
 	}
-	// Whole read. The tags were asked before it, so a change made while
-	// it runs is seen next time.
+	// Whole read. The ctag and the token are asked before it, so that a
+	// change made while it runs is seen next time. A server without
+	// sync-collection gives no token: each change is then a whole read.
+	token, err := dav.SyncToken(ctx, c.multistatus, cal.url)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		token = ""
+	}
 	objs, err := s.readAll(ctx, c, cal.url, now.Add(-keepBack))
 	if err != nil {
 		return err
@@ -211,7 +217,7 @@ func (s *Source) updateCalendar(ctx context.Context, store ksync.ItemStore, c *d
 		}
 		items[o.href] = data
 	}
-	next.Token, next.Full = cal.tags.SyncToken, today
+	next.Token, next.Full = token, today
 	next.Next, next.Content = summary(items)
 	return store.Update(ctx, s.opts.Name, ksync.BoxChange{Box: box, Reset: true, Put: items, Cursor: next.String()})
 }

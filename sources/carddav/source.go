@@ -450,16 +450,7 @@ func (s *Source) freshCtag(ctx context.Context, b book) (string, error) {
 
 // ctag returns the book's getctag, or "" when the server has none.
 func (s *Source) ctag(ctx context.Context, b book) (string, error) {
-	ms, _, err := s.c.propfind(ctx, b.url, "0", false, "<CS:getctag/>")
-	if err != nil {
-		return "", err
-	}
-	for _, r := range ms.Responses {
-		if p, ok := r.OK(); ok && p.CTag != "" {
-			return p.CTag, nil
-		}
-	}
-	return "", nil
+	return dav.CTag(ctx, s.c.doer(false), b.url)
 }
 
 // listMembers lists the cards in a book with their ETags.
