@@ -23,6 +23,7 @@ import (
 // up to the calendar size limit.
 type davClient struct {
 	hc         *http.Client
+	origin     *url.URL // the configured URL: the password goes only there
 	user, pass string
 	limit      int64
 }
@@ -36,7 +37,8 @@ func (s *Source) newDAVClient() *davClient {
 		// in the clear. Such a redirect is refused instead.
 		hc.CheckRedirect = credentialsStayHome
 	}
-	return &davClient{hc: &hc, user: s.opts.Username, pass: s.opts.Password, limit: s.opts.Limits.Size}
+	origin, _ := url.Parse(s.opts.URL) // checked by New
+	return &davClient{hc: &hc, origin: origin, user: s.opts.Username, pass: s.opts.Password, limit: s.opts.Limits.Size}
 }
 
 // send makes one request and returns the response when its status is ok;
@@ -54,6 +56,11 @@ func (c *davClient) send(ctx context.Context, method string, u *url.URL, header 
 		req.Header[k] = v
 	}
 	if c.user != "" {
+		// An href in an answer may name another host: the password goes
+		// only to the configured one.
+		if err := credentialsMayGo(c.origin, u); err != nil {
+			return nil, fmt.Errorf("%s %s: %w", method, u.Redacted(), err)
+		}
 		req.SetBasicAuth(c.user, c.pass)
 	}
 	resp, err := c.hc.Do(req)
@@ -399,19 +406,38 @@ func (s *Source) readAll(ctx context.Context, c *davClient, u *url.URL, start ti
 }
 
 // credentialsStayHome lets a request that carries the password follow a
-// redirect only to the same scheme, host and port, or from http up to
-// https on the same host.
+// redirect only where credentialsMayGo allows.
 func credentialsStayHome(req *http.Request, via []*http.Request) error {
 	if len(via) >= 10 {
 		return errors.New("stopped after 10 redirects")
 	}
-	from, to := via[0].URL, req.URL
+	if err := credentialsMayGo(via[0].URL, req.URL); err != nil {
+		return fmt.Errorf("redirected to %s://%s: not followed with the password (configure that URL if it is right)", req.URL.Scheme, req.URL.Host)
+	}
+	return nil
+}
+
+// credentialsMayGo allows the password of a request to from to go to to:
+// the same scheme, host and port, or from http up to https on the same
+// host.
+func credentialsMayGo(from, to *url.URL) error {
 	sameHost := strings.EqualFold(from.Hostname(), to.Hostname())
 	switch {
-	case sameHost && from.Scheme == to.Scheme && from.Port() == to.Port():
+	case sameHost && from.Scheme == to.Scheme && portOf(from) == portOf(to):
 		return nil
 	case sameHost && from.Scheme == "http" && to.Scheme == "https":
 		return nil
 	}
-	return fmt.Errorf("redirected to %s://%s: not followed with the password (configure that URL if it is right)", to.Scheme, to.Host)
+	return fmt.Errorf("%s://%s is not the configured server: the password is not sent there", to.Scheme, to.Host)
+}
+
+// portOf returns u's port, the scheme's default when it names none.
+func portOf(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	if u.Scheme == "https" {
+		return "443"
+	}
+	return "80"
 }

@@ -2,6 +2,8 @@ package calendar
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -9,6 +11,7 @@ import (
 	"testing"
 
 	"kith/internal/davtest"
+	ksync "kith/sync"
 )
 
 // caldavEvents are the objects stored on the server, by path under the
@@ -273,5 +276,62 @@ func TestCredentialsStayHome(t *testing.T) {
 		if err := credentialsStayHome(to, []*http.Request{from}); (err == nil) != tt.ok {
 			t.Errorf("%s -> %s: err = %v, want ok=%v", tt.from, tt.to, err, tt.ok)
 		}
+	}
+}
+
+// A server whose answers name a calendar on another host: that host never
+// gets the password, and the calendar fails with a line saying why. An
+// answer over the calendar size limit is read no further than the limit.
+func TestCalDAVHostileAnswers(t *testing.T) {
+	var leaked atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "" {
+			leaked.Add(1)
+		}
+		http.Error(w, "no", http.StatusUnauthorized)
+	}))
+	defer other.Close()
+	var sent atomic.Int64
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/xml")
+		w.WriteHeader(http.StatusMultiStatus)
+		if strings.HasPrefix(r.URL.Path, "/huge") {
+			io.WriteString(w, `<?xml version="1.0"?><D:multistatus xmlns:D="DAV:"><D:response><D:href>/huge/</D:href><D:propstat><D:prop><D:displayname>`)
+			chunk := strings.Repeat("x", 64<<10)
+			for range 1 << 10 { // 64 MB, unless the client stops reading
+				n, err := io.WriteString(w, chunk)
+				sent.Add(int64(n))
+				if err != nil {
+					return
+				}
+			}
+			return
+		}
+		fmt.Fprintf(w, `<?xml version="1.0"?><D:multistatus xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:response><D:href>/</D:href><D:propstat><D:prop>`+
+			`<D:resourcetype><D:collection/></D:resourcetype><C:calendar-home-set><D:href>%s/home/</D:href></C:calendar-home-set></D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response></D:multistatus>`, other.URL)
+	}))
+	defer server.Close()
+	for _, tt := range []struct {
+		name, url, want string
+	}{
+		{"home set on another host", server.URL + "/", "not the configured server"},
+		{"answer over the limit", server.URL + "/huge/", "calendar_size"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s, _ := newTestSource(t, Options{URL: tt.url, Username: "anna", Password: "s3cret", Limits: Limits{Size: 1 << 20}})
+			_, err := s.Update(context.Background(), &ksync.MemItems{})
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want one saying %q", err, tt.want)
+			}
+			if strings.Contains(err.Error(), "s3cret") {
+				t.Errorf("the error shows the password: %v", err)
+			}
+		})
+	}
+	if n := leaked.Load(); n != 0 {
+		t.Errorf("the other host got the password %d times", n)
+	}
+	if n := sent.Load(); n > 16<<20 {
+		t.Errorf("the server got %d bytes out before the client stopped reading, want about the 1 MB limit", n)
 	}
 }
