@@ -69,6 +69,9 @@ type Fault struct {
 	// HideSync makes the server look like one without sync-collection:
 	// sync-token properties are dropped and the report is refused.
 	HideSync bool
+	// HideCTag makes the server look like one without getctag: the
+	// property is dropped from answers.
+	HideCTag bool
 
 	hits int
 }
@@ -197,6 +200,7 @@ func (p *Proxy) handler(next http.Handler) http.Handler {
 			merged.CorruptCard = merged.CorruptCard || f.CorruptCard
 			merged.InvalidToken = merged.InvalidToken || f.InvalidToken
 			merged.HideSync = merged.HideSync || f.HideSync
+			merged.HideCTag = merged.HideCTag || f.HideCTag
 		}
 		if merged.Delay > 0 {
 			select {
@@ -229,6 +233,7 @@ var (
 	emptyToken    = regexp.MustCompile(`<(?:[A-Za-z0-9]+:)?sync-token\s*/>|<(?:[A-Za-z0-9]+:)?sync-token>\s*</`)
 	etagElem      = regexp.MustCompile(`(<(?:[A-Za-z0-9]+:)?getetag>)\s*(?:W/)?(?:"|&quot;)?([^<"&]*)(?:"|&quot;)?\s*(</)`)
 	syncTokenElem = regexp.MustCompile(`<([A-Za-z0-9]+:)?sync-token>[^<]*</([A-Za-z0-9]+:)?sync-token>|<([A-Za-z0-9]+:)?sync-token\s*/>`)
+	ctagElem      = regexp.MustCompile(`<([A-Za-z0-9]+:)?getctag(\s[^>]*)?>[^<]*</([A-Za-z0-9]+:)?getctag>|<([A-Za-z0-9]+:)?getctag(\s[^>]*)?/>`)
 	syncReport    = regexp.MustCompile(`<([A-Za-z0-9]+:)?sync-collection\s*/>`)
 )
 
@@ -238,7 +243,7 @@ func (p *Proxy) modify(resp *http.Response) error {
 	if f == nil {
 		return nil
 	}
-	if f.ETags != "" || f.CorruptCard || f.HideSync {
+	if f.ETags != "" || f.CorruptCard || f.HideSync || f.HideCTag {
 		body, err := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		if err != nil {
@@ -255,6 +260,9 @@ func (p *Proxy) modify(resp *http.Response) error {
 		}
 		if f.CorruptCard {
 			body = bytes.Replace(body, []byte("BEGIN:VCARD"), []byte("BEGIN:VCARD\r\n!!! this line is broken"), 1)
+		}
+		if f.HideCTag {
+			body = ctagElem.ReplaceAll(body, nil)
 		}
 		if f.HideSync {
 			body = syncTokenElem.ReplaceAll(body, nil)

@@ -183,8 +183,17 @@ func (s *Source) updateCalendar(ctx context.Context, store ksync.ItemStore, c *d
 				return fmt.Errorf("sync-collection: %w", err)
 			}
 		}
+		if !whole && len(changed) == 0 && len(gone) == 0 && !due {
+			// Nothing new (a server without getctag is asked each time):
+			// the items stay as they are, the cursor takes the new token.
+			old.CTag, old.Token = next.CTag, next.Token
+			if cur := old.String(); cur != raw {
+				return store.Update(ctx, s.opts.Name, ksync.BoxChange{Box: box, Cursor: cur})
+			}
+			return nil
+		}
 		if !whole {
-			return s.applyChanges(ctx, store, c, cal.url, box, next, changed, gone, now)
+			return s.applyChanges(ctx, store, c, cal.url, box, raw, next, changed, gone, now)
 		}
 	}
 	// Whole read. The ctag and the token are asked before it, so that a
@@ -223,9 +232,9 @@ func (s *Source) updateCalendar(ctx context.Context, store ksync.ItemStore, c *d
 }
 
 // applyChanges reads again the objects that changed and those whose next
-// event has begun, and drops those that are gone. An object that cannot be
-// fetched keeps what it gave before.
-func (s *Source) applyChanges(ctx context.Context, store ksync.ItemStore, c *davClient, u *url.URL, box string, next calCursor, changed, gone []string, now time.Time) error {
+// event has begun, and drops those that are gone; raw is the box's cursor
+// before. An object that cannot be fetched keeps what it gave before.
+func (s *Source) applyChanges(ctx context.Context, store ksync.ItemStore, c *davClient, u *url.URL, box, raw string, next calCursor, changed, gone []string, now time.Time) error {
 	items, err := store.Items(ctx, s.opts.Name, box)
 	if err != nil {
 		return err
@@ -278,6 +287,9 @@ func (s *Source) applyChanges(ctx context.Context, store ksync.ItemStore, c *dav
 	}
 	next.Next, next.Content = summary(items)
 	ch.Cursor = next.String()
+	if len(ch.Put) == 0 && len(ch.Delete) == 0 && ch.Cursor == raw {
+		return nil // a server without getctag, and nothing new
+	}
 	return store.Update(ctx, s.opts.Name, ch)
 }
 

@@ -170,3 +170,54 @@ func TestCalDAVIncremental(t *testing.T) {
 		})
 	}
 }
+
+// A server without getctag is asked for its changes by sync-collection
+// each sync; one without sync-collection has a changed calendar read
+// whole. Either way changes are seen.
+func TestCalDAVWithoutTags(t *testing.T) {
+	srv := davtest.StartRadicale(t)
+	fillCalDAV(t, srv, srv.Home)
+	for _, tt := range []struct {
+		name      string
+		fault     davtest.Fault
+		unchanged []string
+		changed   []string
+	}{
+		{"no getctag", davtest.Fault{HideCTag: true},
+			[]string{"PROPFIND depth 1", "sync-collection", "sync-collection"},
+			[]string{"PROPFIND depth 1", "sync-collection", "sync-collection", "calendar-multiget"}},
+		{"no sync-collection", davtest.Fault{HideSync: true},
+			[]string{"PROPFIND depth 1"},
+			[]string{"PROPFIND depth 1", "PROPFIND depth 0", "calendar-query"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			proxy := davtest.NewProxy(t, srv.URL)
+			proxy.AddFault(&tt.fault)
+			s, _ := newTestSource(t, Options{URL: proxy.URL + srv.Home, Username: srv.Username, Password: srv.Password})
+			store := &ksync.MemItems{}
+			v1, first := updateLoad(t, s, store)
+			step := func(name string, want []string) (string, []string) {
+				t.Helper()
+				proxy.Reset()
+				v, lines := updateLoad(t, s, store)
+				var got []string
+				for _, r := range proxy.Requests() {
+					got = append(got, r.Kind)
+				}
+				if !slices.Equal(got, want) {
+					t.Errorf("%s: requests %q, want %q", name, got, want)
+				}
+				return v, lines
+			}
+			if v, lines := step("nothing changed", tt.unchanged); v != v1 || !slices.Equal(lines, first) {
+				t.Errorf("nothing changed, yet version %s (was %s) and\n%s", v, v1, strings.Join(lines, "\n"))
+			}
+			uid := "lunch-" + strings.ReplaceAll(tt.name, " ", "-")
+			putEvent(t, srv, srv.Home+"work/"+uid+".ics", lunchICS(uid, "20261124"))
+			defer srv.DeleteCard(t, srv.Home+"work/"+uid+".ics")
+			if _, lines := step("event added", tt.changed); !slices.Contains(lines, "2026-11-24 cal "+uid+"/2026-11-24 people=1 who=alice@example.com") {
+				t.Errorf("the new event is not seen:\n%s", strings.Join(lines, "\n"))
+			}
+		})
+	}
+}
