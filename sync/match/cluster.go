@@ -292,7 +292,9 @@ func (m *matcher) keys(i int, out []keyEntry) []keyEntry {
 				if place == "" {
 					continue
 				}
-				if a.street != "" {
+				if a.street != "" && place == a.postcode {
+					// A street with its town alone is a big block in a
+					// big town (Hauptstraße, Berlin): with its postcode.
 					add(roleMember, keyPlace, firstWord(a.street), place)
 				}
 				if r.nm.family != "" {
