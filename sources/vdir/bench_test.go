@@ -63,6 +63,7 @@ func BenchmarkTargetDelete(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) {
 			ctx := context.Background()
+			var syncs int64
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
 				tg, err := NewTarget("bench", filepath.Join(b.TempDir(), "out"))
@@ -85,6 +86,7 @@ func BenchmarkTargetDelete(b *testing.B) {
 					})
 				}
 				wg.Wait()
+				syncs -= tg.dirSyncs.Load()
 				b.StartTimer()
 				sem = make(chan struct{}, par)
 				for j := range n {
@@ -97,8 +99,10 @@ func BenchmarkTargetDelete(b *testing.B) {
 					})
 				}
 				wg.Wait()
+				syncs += tg.dirSyncs.Load()
 			}
 			b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N*n), "ms/card")
+			b.ReportMetric(float64(syncs)/float64(b.N), "folder-fsyncs/op")
 		})
 	}
 }
