@@ -419,13 +419,43 @@ func (c *Config) checkOwnRead(bad func(key, format string, args ...any)) {
 			switch {
 			case s.Kind == "carddav" && t.Kind == "carddav":
 				same = carddav.SameCollection(s.URL, t.URL)
-			case s.Kind == "vdir" && t.Kind == "vdir" && s.Path != "":
-				same = filepath.Clean(s.Path) == filepath.Clean(t.Path)
+			case (s.Kind == "vdir" || s.Kind == "scans") && t.Kind == "vdir" && s.Path != "" && t.Path != "":
+				// A folder source reads its subfolders too: a target in
+				// one is read back.
+				if within(t.Path, s.Path) {
+					bad(fmt.Sprintf("source %q", s.Name), "reads target %q's folder %s (it is %s or inside it); kith never reads what it writes (put the target outside the source's folder)", t.Name, t.Path, s.Path)
+				}
 			}
 			if same {
 				bad(fmt.Sprintf("source %q", s.Name), "reads target %q's own collection; kith never reads what it writes (point the source at the books to read)", t.Name)
 			}
 		}
+	}
+}
+
+// within reports whether folder dir is parent or inside it, links
+// resolved as far as the folders exist.
+func within(dir, parent string) bool {
+	rel, err := filepath.Rel(resolvePath(parent), resolvePath(dir))
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+// resolvePath is p absolute with its links resolved: of p itself when it
+// exists, else of its nearest folder that does.
+func resolvePath(p string) string {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return filepath.Clean(p)
+	}
+	rest := ""
+	for dir := abs; ; dir = filepath.Dir(dir) {
+		if r, err := filepath.EvalSymlinks(dir); err == nil {
+			return filepath.Join(r, rest)
+		}
+		if dir == filepath.Dir(dir) {
+			return abs
+		}
+		rest = filepath.Join(filepath.Base(dir), rest)
 	}
 }
 

@@ -110,6 +110,45 @@ func TestExampleDecayIsTheDefault(t *testing.T) {
 	}
 }
 
+func TestConfigRefusesAFolderTargetInsideAFolderSource(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "scans", "merged"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(dir, "scans"), filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, kind, source, target string
+		refused                    bool
+	}{
+		{"same folder", "vdir", "people", "people", true},
+		{"inside a scan folder", "scans", "scans", "scans/merged", true},
+		{"inside, not made yet", "vdir", "people", "people/kith/merged", true},
+		{"through a link", "scans", "link", "scans/merged", true},
+		{"beside it", "vdir", "people", "people-merged", false},
+		{"source inside the target", "vdir", "scans/merged", "scans", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseConfig([]byte(fmt.Sprintf(`default_region = "DE"
+[[source]]
+name = "book"
+kind = %q
+path = %q
+[[target]]
+name = "merged"
+kind = "vdir"
+path = %q
+`, tt.kind, tt.source, tt.target)), dir)
+			want := `source "book": reads target "merged"'s folder`
+			if got := err != nil && strings.Contains(err.Error(), want); got != tt.refused {
+				t.Errorf("ParseConfig: %v, refused %v, want %v", err, got, tt.refused)
+			}
+		})
+	}
+}
+
 func TestConfigRefusesReadingItsOwnTarget(t *testing.T) {
 	_, err := ParseConfig([]byte(`default_region = "DE"
 [[source]]
