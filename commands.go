@@ -64,6 +64,11 @@ var commands = map[string]command{
 		func(ctx context.Context, _ *daemon.Config, st *state.Store, a []string, w io.Writer) error {
 			return daemon.Restore(ctx, st, a[0], w)
 		}},
+	"duplicates": {"", "list every possible duplicate the last sync found, the likeliest first (the report lists the first 100)",
+		func(n int) bool { return n == 0 },
+		func(ctx context.Context, _ *daemon.Config, st *state.Store, _ []string, w io.Writer) error {
+			return daemon.Duplicates(ctx, st, w)
+		}},
 	"report": {"", "print the last report's summary",
 		func(n int) bool { return n == 0 },
 		func(_ context.Context, cfg *daemon.Config, _ *state.Store, _ []string, w io.Writer) error {

@@ -37,6 +37,7 @@ Usage:
   kith check [--config FILE]  check a config: read every source and target, say what is
                               there or exactly what is wrong; changes nothing
   kith explain NAME|UID       the records a merged contact was made from, and why
+  kith duplicates             every possible duplicate, the likeliest first
   kith split UID [SOURCE:ID ...]
                               these records are not one person (all, or those given)
   kith join UID|NAME UID|NAME these two contacts are one person

@@ -64,6 +64,7 @@ func TestCommandsOnAConfig(t *testing.T) {
 		{args: []string{"undo", "--config", cfg}, want: "decision 2 undone"},
 		{args: []string{"undo", "--config", cfg, "x"}, code: 1, wantErr: "not a decision number"},
 		{args: []string{"report", "--config", cfg}, want: "contacts"},
+		{args: []string{"duplicates", "--config", cfg}, want: "ossible duplicate"},
 		{args: []string{"restore", "--config", cfg, "Ada"}, code: 1, wantErr: "was not deleted"},
 		{args: []string{"join", "--config", cfg, "Bob Miller"}, code: 1, wantErr: "Usage: kith join"},
 	}

@@ -912,11 +912,7 @@ func (r *Runner) buildReport(out *ksync.Outcome, as *assess.Assessor, now time.T
 	}
 	report.Sort(rep.Contacts)
 	rep.Assess(all, r.cfg.Decay)
-	for _, p := range out.Possible {
-		rep.PossibleDuplicates = append(rep.PossibleDuplicates, report.Duplicate{
-			A: report.Ref{UID: p.A, Name: names[p.A]}, B: report.Ref{UID: p.B, Name: names[p.B]}, Reason: p.Reason,
-		})
-	}
+	rep.SetDuplicates(duplicates(out.Possible, names))
 	for _, l := range out.State.Left {
 		rep.Left = append(rep.Left, report.Left{UID: l.UID, Name: ksync.DisplayName(l.Card), Date: l.Left.Format(time.DateOnly), Edited: l.Edited})
 	}

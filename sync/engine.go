@@ -203,11 +203,23 @@ func (e *Engine) Merge(ctx context.Context, in Input) (*Outcome, error) {
 const (
 	// MetaFingerprint is the Input.Fingerprint of the last full merge.
 	MetaFingerprint = "merge.fingerprint"
-	// MetaPossible holds the last merge's possible duplicates (JSON), reused
-	// when nothing changed; megabytes on a big book, so the light state
-	// leaves it out.
+	// MetaPossible holds the last merge's possible duplicates, all of them
+	// (JSON; PossibleFromMeta), reused when nothing changed; megabytes on a
+	// big book, so the light state leaves it out.
 	MetaPossible = "merge.possible"
 )
+
+// PossibleFromMeta returns the possible duplicates of the last merge, as
+// a State's Meta keeps them.
+func PossibleFromMeta(meta map[string]string) ([]PossibleDuplicate, error) {
+	var out []PossibleDuplicate
+	if s := meta[MetaPossible]; s != "" {
+		if err := json.Unmarshal([]byte(s), &out); err != nil {
+			return nil, fmt.Errorf("possible duplicates: %w", err)
+		}
+	}
+	return out, nil
+}
 
 // unchanged reports whether no snapshot brings a change: every one is
 // incremental and empty.

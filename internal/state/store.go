@@ -320,6 +320,37 @@ func (s *Store) Cursors(ctx context.Context) (map[string]string, error) {
 	return out, rows.Err()
 }
 
+// Meta returns State.Meta alone.
+func (s *Store) Meta(ctx context.Context) (map[string]string, error) {
+	st := ksync.NewState()
+	if err := s.loadMeta(ctx, st); err != nil {
+		return nil, fmt.Errorf("state: loading meta: %w", err)
+	}
+	return st.Meta, nil
+}
+
+// ContactNames returns every contact's display name by UID, without
+// reading a card.
+func (s *Store) ContactNames(ctx context.Context) (map[string]string, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT uid, name FROM contacts")
+	if err != nil {
+		return nil, fmt.Errorf("state: loading contact names: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var uid, name string
+		if err := rows.Scan(&uid, &name); err != nil {
+			return nil, fmt.Errorf("state: loading contact names: %w", err)
+		}
+		out[uid] = name
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("state: loading contact names: %w", err)
+	}
+	return out, nil
+}
+
 // Light is the part of the state that tells whether a sync can change
 // anything, cheap to load: no card is read.
 type Light struct {

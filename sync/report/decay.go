@@ -24,6 +24,9 @@ type Action struct {
 type Duplicate struct {
 	A Ref `json:"a"`
 	B Ref `json:"b"`
+	// Score is between 0 and 1: the higher, the likelier they are one
+	// person (the matcher's; Reason gives its weights in bits).
+	Score float64 `json:"score"`
 	// Reason says why they look alike.
 	Reason string `json:"reason"`
 }

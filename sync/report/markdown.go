@@ -74,6 +74,9 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	for _, d := range v.Duplicates {
 		e.printf("- %s and %s: %s\n", md(d.A.Name), md(d.B.Name), md(d.Reason))
 	}
+	if v.DupsMore > 0 {
+		e.printf("- and %d more; `kith duplicates` lists them all\n", v.DupsMore)
+	}
 
 	if len(v.Left) > 0 {
 		e.printf("\n## Left their sources\n\nTheir cards left the address books; `kith restore UID` brings one back.\n\n")

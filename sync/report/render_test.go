@@ -59,9 +59,15 @@ func sample() *Report {
 	}
 	Sort(r.Contacts)
 	r.Assess(as, p)
-	r.PossibleDuplicates = []Duplicate{
-		{A: Ref{"u-anna", "Anna Berg"}, B: Ref{"u-x", "Anna Berg-Smith"}, Reason: "same phone +49 30 1234567, names differ"},
+	// More than a rendered list shows, in no order: the likeliest first.
+	dups := []Duplicate{
+		{A: Ref{"u-anna", "Anna Berg"}, B: Ref{"u-x", "Anna Berg-Smith"}, Score: 4.5, Reason: "same phone +49 30 1234567, names differ"},
 	}
+	for i := range 17 {
+		dups = append(dups, Duplicate{A: Ref{fmt.Sprintf("u-s%02d", i), "Sam Lee"}, B: Ref{fmt.Sprintf("u-t%02d", i), "Sam Lee"},
+			Score: float64(i%5) * 0.75, Reason: "same name, emails differ"})
+	}
+	r.SetDuplicates(dups)
 	for i := 8; i >= 1; i-- {
 		r.History = append(r.History, Week{
 			Start:  time.Date(2026, 11, 23-7*i, 0, 0, 0, 0, time.UTC).Format(time.DateOnly),
@@ -151,8 +157,15 @@ func TestJSONFields(t *testing.T) {
 	if len(doc.Actions) == 0 || len(doc.Actions) > MaxActions {
 		t.Errorf("%d actions, want 1..%d", len(doc.Actions), MaxActions)
 	}
-	if len(doc.Dups) != 1 || len(doc.History) == 0 {
+	if len(doc.Dups) != 18 || len(doc.History) == 0 {
 		t.Errorf("duplicates %v, history %v", doc.Dups, doc.History)
+	}
+	for _, d := range doc.Dups {
+		for _, k := range []string{"a", "b", "score", "reason"} {
+			if _, ok := d[k]; !ok {
+				t.Errorf("duplicate %v has no %q", d, k)
+			}
+		}
 	}
 }
 
@@ -232,5 +245,50 @@ func TestWriteErrors(t *testing.T) {
 		if err == nil {
 			t.Errorf("%s: write error lost", name)
 		}
+	}
+}
+
+// The report lists at most MaxDuplicates possible duplicates, the highest
+// scores first, and counts the rest; the pages show the first few and
+// point to kith duplicates for all of them.
+func TestDuplicatesCapped(t *testing.T) {
+	r := &Report{GeneratedAt: now}
+	var dups []Duplicate
+	n := MaxDuplicates + 37
+	for i := range n {
+		dups = append(dups, Duplicate{A: Ref{fmt.Sprintf("a%04d", i), "A"}, B: Ref{fmt.Sprintf("b%04d", i), "B"}, Score: float64((i*7919)%n) / 100})
+	}
+	r.SetDuplicates(dups)
+	if len(r.PossibleDuplicates) != MaxDuplicates || r.DuplicatesMore != 37 {
+		t.Fatalf("%d listed, %d more; want %d and 37", len(r.PossibleDuplicates), r.DuplicatesMore, MaxDuplicates)
+	}
+	for i, d := range r.PossibleDuplicates {
+		if want := float64(n-1-i) / 100; d.Score != want {
+			t.Fatalf("duplicate %d has score %v, want %v: not the highest first", i, d.Score, want)
+		}
+	}
+	var md, sum bytes.Buffer
+	if err := r.WriteMarkdown(&md); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.WriteSummary(&sum); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(md.String(), fmt.Sprintf("and %d more; `kith duplicates` lists them all", n-listMax)) {
+		t.Errorf("report.md does not count the duplicates it leaves out:\n%s", md.String())
+	}
+	if !strings.Contains(sum.String(), fmt.Sprintf("%d possible duplicates", n)) {
+		t.Errorf("summary does not count every possible duplicate:\n%s", sum.String())
+	}
+	var doc map[string]any
+	var js bytes.Buffer
+	if err := r.WriteJSON(&js); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(js.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc["possible_duplicates_more"] != float64(37) {
+		t.Errorf("report.json possible_duplicates_more = %v, want 37", doc["possible_duplicates_more"])
 	}
 }

@@ -1,10 +1,12 @@
 package report
 
 import (
+	"bytes"
 	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -23,8 +25,12 @@ type Report struct {
 	// Actions are at most seven things worth doing this week, most pressing first.
 	Actions []Action `json:"actions"`
 	// PossibleDuplicates are pairs of contacts that may be one person but
-	// were not merged; the matcher provides them.
+	// were not merged, the likeliest first (SetDuplicates): at most
+	// MaxDuplicates of them.
 	PossibleDuplicates []Duplicate `json:"possible_duplicates"`
+	// DuplicatesMore counts the possible duplicates left out of
+	// PossibleDuplicates; kith duplicates lists them all.
+	DuplicatesMore int `json:"possible_duplicates_more"`
 	// Circles are the circles' sizes against their typical sizes.
 	Circles []CircleSize `json:"circles"`
 	// History holds the state counts of past weeks, oldest first; the
@@ -79,11 +85,76 @@ type Interaction struct {
 	Via string `json:"via"`
 }
 
-// WriteJSON writes r as indented JSON.
+// MaxDuplicates is how many possible duplicates the report lists. A
+// matcher that finds thousands finds them in a book full of namesakes;
+// nobody reviews thousands, and listing them made report.json of a
+// 100,000-card book 36 MB bigger. The likeliest come first; the rest are
+// counted, and kith duplicates lists them all.
+const MaxDuplicates = 100
+
+// SetDuplicates lists ds in the report, the likeliest first (highest
+// score, then by names and UIDs), at most MaxDuplicates, and counts the
+// rest in DuplicatesMore.
+func (r *Report) SetDuplicates(ds []Duplicate) {
+	ds = slices.Clone(ds)
+	SortDuplicates(ds)
+	r.DuplicatesMore = 0
+	if len(ds) > MaxDuplicates {
+		r.DuplicatesMore = len(ds) - MaxDuplicates
+		ds = ds[:MaxDuplicates:MaxDuplicates]
+	}
+	r.PossibleDuplicates = ds
+}
+
+// SortDuplicates orders possible duplicates the likeliest first: highest
+// score, then by names and UIDs, so that the order is the same every sync.
+func SortDuplicates(ds []Duplicate) {
+	slices.SortFunc(ds, func(a, b Duplicate) int {
+		return cmp.Or(cmp.Compare(b.Score, a.Score),
+			cmp.Compare(strings.ToLower(a.A.Name), strings.ToLower(b.A.Name)), cmp.Compare(strings.ToLower(a.B.Name), strings.ToLower(b.B.Name)),
+			cmp.Compare(a.A.UID, b.A.UID), cmp.Compare(a.B.UID, b.B.UID))
+	})
+}
+
+// WriteJSON writes r as indented JSON, each contact on a line of its own:
+// a third smaller than indenting every field of tens of thousands of
+// contacts, and one line a contact for grep and diff.
 func (r *Report) WriteJSON(w io.Writer) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(r)
+	rest := *r
+	rest.Contacts = nil
+	doc, err := json.MarshalIndent(rest, "", "  ")
+	if err != nil {
+		return err
+	}
+	// No string in the document holds a raw newline, so this is the key.
+	const empty = "\n  \"contacts\": [],"
+	i := bytes.Index(doc, []byte(empty))
+	if i < 0 {
+		return errors.New("report: no contacts key")
+	}
+	var b bytes.Buffer
+	b.Grow(len(doc) + 512*len(r.Contacts))
+	b.Write(doc[:i])
+	b.WriteString("\n  \"contacts\": [")
+	for j, c := range r.Contacts {
+		line, err := json.Marshal(c)
+		if err != nil {
+			return err
+		}
+		if j > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("\n    ")
+		b.Write(line)
+	}
+	if len(r.Contacts) > 0 {
+		b.WriteString("\n  ")
+	}
+	b.WriteString("],")
+	b.Write(doc[i+len(empty):])
+	b.WriteByte('\n')
+	_, err = w.Write(b.Bytes())
+	return err
 }
 
 // Sort orders contacts by folded name, then UID, the order report.json uses.

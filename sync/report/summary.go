@@ -24,8 +24,8 @@ func (r *Report) WriteSummary(w io.Writer) error {
 			e.printf("    %s (%s), %s\n", l.Name, l.UID, l.Date)
 		}
 	}
-	if n := len(v.Duplicates); n > 0 {
-		e.printf("\n%d possible duplicate%s; see report.md or report.html.\n", n, map[bool]string{true: "", false: "s"}[n == 1])
+	if n := v.DupsTotal; n > 0 {
+		e.printf("\n%d possible duplicate%s; see report.md, report.html or kith duplicates.\n", n, map[bool]string{true: "", false: "s"}[n == 1])
 	}
 	return e.err
 }

@@ -46,11 +46,15 @@ type view struct {
 	Fading     list
 	Reviving   list
 	Duplicates []Duplicate
-	Weeks      []Week
-	Circles    []CircleSize
-	Since      []bucket
-	Left       []Left
-	LeftMore   int
+	// DupsMore counts the possible duplicates not shown; DupsTotal is all
+	// of them (report.json's list and the ones it left out).
+	DupsMore, DupsTotal int
+
+	Weeks    []Week
+	Circles  []CircleSize
+	Since    []bucket
+	Left     []Left
+	LeftMore int
 }
 
 type stateCount struct {
@@ -90,7 +94,12 @@ func newView(r *Report) *view {
 		a.Name, a.Reason = plain(a.Name), plain(a.Reason)
 		v.Actions = append(v.Actions, a)
 	}
-	for _, d := range r.PossibleDuplicates {
+	v.DupsTotal = len(r.PossibleDuplicates) + r.DuplicatesMore
+	for i, d := range r.PossibleDuplicates {
+		if i == listMax {
+			v.DupsMore = v.DupsTotal - listMax
+			break
+		}
 		d.A.Name, d.B.Name, d.Reason = plain(d.A.Name), plain(d.B.Name), plain(d.Reason)
 		v.Duplicates = append(v.Duplicates, d)
 	}
@@ -180,6 +189,9 @@ func verb(state string) string {
 	}
 	return "Get in touch with"
 }
+
+// Plain is plain, for the commands that print names from cards.
+func Plain(s string) string { return plain(s) }
 
 // plain replaces control characters and bidi overrides with spaces, so that
 // a name cannot move the cursor, recolour a terminal, reverse the text after
