@@ -18,12 +18,7 @@ import (
 // moves it back, each at the cost of the change.
 func TestCalDAVCalendarSyncs(t *testing.T) {
 	srv := davtest.StartRadicale(t)
-	srv.Do(t, "PROPFIND", srv.Home, http.Header{"Depth": {"0"}}, "")
-	body := `<?xml version="1.0" encoding="utf-8"?><C:mkcalendar xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:set><D:prop>` +
-		`<C:supported-calendar-component-set><C:comp name="VEVENT"/></C:supported-calendar-component-set></D:prop></D:set></C:mkcalendar>`
-	if code, _, resp := srv.Do(t, "MKCALENDAR", srv.Home+"personal/", http.Header{"Content-Type": {"application/xml"}}, body); code != http.StatusCreated {
-		t.Fatalf("MKCALENDAR: %d %s", code, resp)
-	}
+	srv.MakeCalendar(t, srv.Home+"personal/", "", "VEVENT")
 	event := func(uid, day string) {
 		t.Helper()
 		ics := fmt.Sprintf("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//kith//test//EN\r\nBEGIN:VEVENT\r\nUID:%s\r\nDTSTAMP:20261101T090000Z\r\n"+

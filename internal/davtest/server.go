@@ -274,6 +274,29 @@ func (s *Server) MakeBook(t testing.TB, name, display string) string {
 	return p
 }
 
+// MakeCalendar creates a calendar at path (ending in "/") with display name
+// display ("" for none) for the components comps (VEVENT, VTODO…).
+func (s *Server) MakeCalendar(t testing.TB, path, display string, comps ...string) {
+	t.Helper()
+	if s.Kind == "radicale" {
+		// Radicale makes the principal collection on the first request.
+		s.Do(t, "PROPFIND", s.Home, http.Header{"Depth": {"0"}}, "")
+	}
+	var b strings.Builder
+	b.WriteString(`<?xml version="1.0" encoding="utf-8"?><C:mkcalendar xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:set><D:prop>`)
+	if display != "" {
+		b.WriteString("<D:displayname>" + display + "</D:displayname>")
+	}
+	b.WriteString("<C:supported-calendar-component-set>")
+	for _, c := range comps {
+		b.WriteString(`<C:comp name="` + c + `"/>`)
+	}
+	b.WriteString("</C:supported-calendar-component-set></D:prop></D:set></C:mkcalendar>")
+	if code, _, resp := s.Do(t, "MKCALENDAR", path, http.Header{"Content-Type": {"application/xml"}}, b.String()); code != http.StatusCreated {
+		t.Fatalf("MKCALENDAR %s: %d %s", path, code, resp)
+	}
+}
+
 // PutCard stores a card at path unconditionally and returns its ETag.
 func (s *Server) PutCard(t testing.TB, path, vcf string) string {
 	t.Helper()

@@ -76,12 +76,7 @@ func BenchmarkNoChange(b *testing.B) {
 // Radicale's storage folder, which it reads as its own.
 func BenchmarkCalDAVNoChange(b *testing.B) {
 	srv := davtest.StartRadicale(b)
-	srv.Do(b, "PROPFIND", srv.Home, http.Header{"Depth": {"0"}}, "")
-	body := `<?xml version="1.0" encoding="utf-8"?><C:mkcalendar xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:set><D:prop>` +
-		`<C:supported-calendar-component-set><C:comp name="VEVENT"/></C:supported-calendar-component-set></D:prop></D:set></C:mkcalendar>`
-	if code, _, resp := srv.Do(b, "MKCALENDAR", srv.Home+"work/", http.Header{"Content-Type": {"application/xml"}}, body); code != http.StatusCreated {
-		b.Fatalf("MKCALENDAR: %d %s", code, resp)
-	}
+	srv.MakeCalendar(b, srv.Home+"work/", "", "VEVENT")
 	dir := filepath.Join(srv.Dir, "collection-root", strings.Trim(srv.Home, "/"), "work")
 	for e := range 5000 {
 		ics := fmt.Sprintf("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//kith//bench//EN\r\nBEGIN:VEVENT\r\nUID:ev-%d@example.org\r\nDTSTAMP:20260101T090000Z\r\n"+

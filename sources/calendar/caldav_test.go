@@ -108,21 +108,9 @@ func startCalDAV(t *testing.T) *davtest.Server {
 // calendar home set home of srv, and stores caldavEvents in them.
 func fillCalDAV(t *testing.T, srv *davtest.Server, home string) {
 	t.Helper()
-	srv.Do(t, "PROPFIND", home, http.Header{"Depth": {"0"}}, "") // makes Radicale's principal
-	for name, display := range map[string]string{"work": "Work", "personal": "Personal"} {
-		body := `<?xml version="1.0" encoding="utf-8"?><C:mkcalendar xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:set><D:prop>` +
-			`<D:displayname>` + display + `</D:displayname><C:supported-calendar-component-set><C:comp name="VEVENT"/></C:supported-calendar-component-set>` +
-			`</D:prop></D:set></C:mkcalendar>`
-		if code, _, resp := srv.Do(t, "MKCALENDAR", home+name+"/", http.Header{"Content-Type": {"application/xml"}}, body); code != http.StatusCreated {
-			t.Fatalf("MKCALENDAR %s: %d %s", name, code, resp)
-		}
-	}
-	// A task list: no events, so it is not read.
-	body := `<?xml version="1.0" encoding="utf-8"?><C:mkcalendar xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:set><D:prop>` +
-		`<C:supported-calendar-component-set><C:comp name="VTODO"/></C:supported-calendar-component-set></D:prop></D:set></C:mkcalendar>`
-	if code, _, resp := srv.Do(t, "MKCALENDAR", home+"tasks/", http.Header{"Content-Type": {"application/xml"}}, body); code != http.StatusCreated {
-		t.Fatalf("MKCALENDAR tasks: %d %s", code, resp)
-	}
+	srv.MakeCalendar(t, home+"work/", "Work", "VEVENT")
+	srv.MakeCalendar(t, home+"personal/", "Personal", "VEVENT")
+	srv.MakeCalendar(t, home+"tasks/", "", "VTODO") // no events, so it is not read
 	for p, ics := range caldavEvents {
 		putEvent(t, srv, home+p, ics)
 	}
@@ -237,14 +225,7 @@ func TestCalDAVQueryRefused(t *testing.T) {
 // port of the same host (where Go's client would keep Authorization) gets
 // no password there; the calendar fails with a line saying why.
 func TestCalDAVRedirectKeepsThePassword(t *testing.T) {
-	var leaked atomic.Int32
-	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Authorization") != "" {
-			leaked.Add(1)
-		}
-		http.Error(w, "no", http.StatusUnauthorized)
-	}))
-	defer other.Close()
+	other, leaked := passwordTrap(t)
 	redirecting := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, other.URL+r.URL.Path, http.StatusTemporaryRedirect)
 	}))
@@ -283,14 +264,7 @@ func TestCredentialsStayHome(t *testing.T) {
 // gets the password, and the calendar fails with a line saying why. An
 // answer over the calendar size limit is read no further than the limit.
 func TestCalDAVHostileAnswers(t *testing.T) {
-	var leaked atomic.Int32
-	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Authorization") != "" {
-			leaked.Add(1)
-		}
-		http.Error(w, "no", http.StatusUnauthorized)
-	}))
-	defer other.Close()
+	other, leaked := passwordTrap(t)
 	var sent atomic.Int64
 	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/xml")
@@ -334,4 +308,17 @@ func TestCalDAVHostileAnswers(t *testing.T) {
 	if n := sent.Load(); n > 16<<20 {
 		t.Errorf("the server got %d bytes out before the client stopped reading, want about the 1 MB limit", n)
 	}
+}
+
+// passwordTrap is a server that counts the requests that bring a password.
+func passwordTrap(t *testing.T) (*httptest.Server, *atomic.Int32) {
+	var leaked atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "" {
+			leaked.Add(1)
+		}
+		http.Error(w, "no", http.StatusUnauthorized)
+	}))
+	t.Cleanup(other.Close)
+	return other, &leaked
 }
