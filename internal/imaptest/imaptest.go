@@ -117,6 +117,11 @@ func Start(t testing.TB) *Server {
 		os.Chmod(filepath.Join(dir, "passwd"), 0o644) // read by the auth process, as dovecot
 	}
 	plain, secure := freePort(t), freePort(t)
+	for secure == plain {
+		// The kernel may hand the same free port out twice in a row:
+		// dovecot refuses two listeners on one port.
+		secure = freePort(t)
+	}
 	s.Addr, s.TLSAddr = "127.0.0.1:"+plain, "127.0.0.1:"+secure
 	conf := fmt.Sprintf(`base_dir = %[1]s/run
 state_dir = %[1]s/state
