@@ -114,6 +114,12 @@ CONF
 kith_once() { # config output-prefix
 	"$W/kith" --config "$1" --once >"$W/$2.out" 2>"$W/$2.log" || { cat "$W/$2.log"; exit 1; }
 }
+# no_change PREFIX: fails unless that run wrote nothing and took the
+# no-change path (its "sync phases" line has no load phase).
+no_change() {
+	grep -q " 0 cards written" "$W/$1.out" && ! grep 'msg="sync phases"' "$W/$1.log" | grep -q ' load=' ||
+		{ echo "kith's no-change run $1 did not take the no-change path: $(cat "$W/$1.out")" >&2; grep 'sync phases' "$W/$1.log" >&2; exit 1; }
+}
 t0=$(now)
 kith_once "$W/kith.toml" kith1
 t1=$(now)
@@ -121,7 +127,7 @@ kith_first=$(elapsed "$t0" "$t1")
 echo "kith first:     $(cat "$W/kith1.out")" >&2
 for i in $(seq "$RUNS"); do
 	timed "$W/kith-same.t" kith_once "$W/kith.toml" kith2
-	grep -q "0 cards written" "$W/kith2.out" || { echo "kith's no-change run wrote cards: $(cat "$W/kith2.out")" >&2; exit 1; }
+	no_change kith2
 done
 kith_same=$(median "$W/kith-same.t")
 echo "kith no-change: $(cat "$W/kith2.out")" >&2
@@ -195,7 +201,7 @@ for i in $(seq "$RUNS"); do
 	# shellcheck disable=SC2086
 	"$W/benchgen" floor -rounds 3 -parallel -user kith -password-env BENCH_PW $colls >> "$W/floor-par.t"
 	timed "$W/kithdav-same.t" kith_once "$W/kith-dav.toml" kithdav3
-	grep -q "0 cards written" "$W/kithdav3.out" || { echo "kith's no-change run to the CardDAV target wrote cards: $(cat "$W/kithdav3.out")" >&2; exit 1; }
+	no_change kithdav3
 	timed "$W/start.t" "$W/kith" --version >/dev/null
 done
 echo "kith dav no-change: $(cat "$W/kithdav3.out")" >&2
@@ -232,8 +238,9 @@ for line in sys.stdin:
     print("%.3f" % sum(float(v) * unit[u] for v, u in re.findall(r"\b[a-z_]+=([0-9.]+)(s|ms|µs|us|ns)\b", line)))
 ' > "$W/daemon.t"
 [ "$(wc -l < "$W/daemon.t")" -eq "$RUNS" ] || { echo "daemon: $(wc -l < "$W/daemon.t") timed syncs, want $RUNS" >&2; cat "$W/daemon.log" >&2; exit 1; }
-if grep 'msg="sync done"' "$W/daemon.log" | tail -n "$RUNS" | grep -v ' 0 cards written' >&2; then
-	echo "the daemon's no-change syncs wrote cards" >&2; exit 1
+if grep 'msg="sync done"' "$W/daemon.log" | tail -n "$RUNS" | grep -v ' 0 cards written' >&2 ||
+	grep 'msg="sync phases"' "$W/daemon.log" | tail -n "$RUNS" | grep ' load=' >&2; then
+	echo "the daemon's syncs did not all take the no-change path" >&2; exit 1
 fi
 daemon_same=$(median "$W/daemon.t")
 
