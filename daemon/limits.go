@@ -27,6 +27,10 @@ type Limits struct {
 	CSVRowSize Size `toml:"csv_row_size"`
 	// CalendarSize bounds one .ics file or CalDAV answer.
 	CalendarSize Size `toml:"calendar_size"`
+	// CardDAVAnswerSize bounds one CardDAV server answer (a listing, a
+	// multiget batch, a sync report): a server that sends more fails the
+	// request instead of filling memory.
+	CardDAVAnswerSize Size `toml:"carddav_answer_size"`
 	// CalendarDepth bounds how deeply calendar components nest
 	// (VCALENDAR > VEVENT > VALARM is 3).
 	CalendarDepth int `toml:"calendar_depth"`
@@ -41,11 +45,14 @@ var DefaultLimits = Limits{
 	CSVRowSize:    1 << 20,
 	CalendarSize:  64 << 20,
 	CalendarDepth: 20,
+	// A listing of about 300,000 cards, or a batch of 100 cards with
+	// large photos.
+	CardDAVAnswerSize: 128 << 20,
 }
 
 func (l *Limits) applyDefaults() {
 	d := DefaultLimits
-	for _, f := range []struct{ v, d *Size }{{&l.FileSize, &d.FileSize}, {&l.CardSize, &d.CardSize}, {&l.CSVRowSize, &d.CSVRowSize}, {&l.CalendarSize, &d.CalendarSize}} {
+	for _, f := range []struct{ v, d *Size }{{&l.FileSize, &d.FileSize}, {&l.CardSize, &d.CardSize}, {&l.CSVRowSize, &d.CSVRowSize}, {&l.CalendarSize, &d.CalendarSize}, {&l.CardDAVAnswerSize, &d.CardDAVAnswerSize}} {
 		if *f.v == 0 {
 			*f.v = *f.d
 		}
@@ -63,7 +70,7 @@ func (l *Limits) validate(bad func(key, format string, args ...any)) {
 		key string
 		v   Size
 		min Size
-	}{{"file_size", l.FileSize, 1 << 10}, {"card_size", l.CardSize, 1 << 10}, {"csv_row_size", l.CSVRowSize, 1 << 10}, {"calendar_size", l.CalendarSize, 1 << 10}} {
+	}{{"file_size", l.FileSize, 1 << 10}, {"card_size", l.CardSize, 1 << 10}, {"csv_row_size", l.CSVRowSize, 1 << 10}, {"calendar_size", l.CalendarSize, 1 << 10}, {"carddav_answer_size", l.CardDAVAnswerSize, 1 << 20}} {
 		if f.v < f.min {
 			bad("limits."+f.key, "%s is below the minimum of %s", card.FormatSize(int64(f.v)), card.FormatSize(int64(f.min)))
 		}

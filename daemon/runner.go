@@ -112,7 +112,7 @@ func NewRunner(cfg *Config, log *slog.Logger) (*Runner, error) {
 		case "vdir":
 			t, err = vdir.NewTarget(tc.Name, tc.Path)
 		case "carddav":
-			t, err = newCardDAVTarget(tc, log)
+			t, err = newCardDAVTarget(cfg, tc, log)
 		default:
 			err = fmt.Errorf("kind %q is not supported", tc.Kind)
 		}
@@ -133,7 +133,7 @@ func newCardDAVSource(cfg *Config, sc SourceConfig, log *slog.Logger) (ksync.Sou
 		return nil, err
 	}
 	o := carddav.Options{Name: sc.Name, URL: sc.URL, Username: sc.Username, Password: pw,
-		Addressbooks: sc.Addressbooks, Logger: log}
+		Addressbooks: sc.Addressbooks, MaxAnswer: int64(cfg.Limits.CardDAVAnswerSize), Logger: log}
 	// Never read what kith writes: its CardDAV targets' collections, and
 	// the embedded server's book.
 	for _, tc := range cfg.Targets {
@@ -152,12 +152,13 @@ func newCardDAVSource(cfg *Config, sc SourceConfig, log *slog.Logger) (ksync.Sou
 // token skips it.
 const serverTokenPrefix = "http://kith.invalid/ns/sync/"
 
-func newCardDAVTarget(tc TargetConfig, log *slog.Logger) (ksync.Target, error) {
+func newCardDAVTarget(cfg *Config, tc TargetConfig, log *slog.Logger) (ksync.Target, error) {
 	pw, err := tc.Password()
 	if err != nil {
 		return nil, err
 	}
-	return carddav.NewTarget(carddav.Options{Name: tc.Name, URL: tc.URL, Username: tc.Username, Password: pw, Logger: log})
+	return carddav.NewTarget(carddav.Options{Name: tc.Name, URL: tc.URL, Username: tc.Username, Password: pw,
+		MaxAnswer: int64(cfg.Limits.CardDAVAnswerSize), Logger: log})
 }
 
 // interactionWindow is how far back calendars and mail are read: shared

@@ -3,11 +3,13 @@ package carddav
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
 	gosync "sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/icholy/digest"
@@ -121,6 +123,39 @@ func TestErrorNeverEchoesHeaders(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "HTTP 500") {
 		t.Errorf("error %v does not name the status", err)
+	}
+}
+
+// TestAnswerOverTheLimit: a server that answers a PROPFIND without end is
+// read no further than Options.MaxAnswer, and the read fails naming the
+// [limits] key to raise (issue 14 item 8: nothing a server does may fill
+// the daemon's memory).
+func TestAnswerOverTheLimit(t *testing.T) {
+	var sent atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/xml")
+		w.WriteHeader(http.StatusMultiStatus)
+		io.WriteString(w, `<?xml version="1.0"?><D:multistatus xmlns:D="DAV:"><D:response><D:href>/book/</D:href><D:propstat><D:prop><D:displayname>`)
+		chunk := strings.Repeat("x", 64<<10)
+		for range 1 << 10 { // 64 MB, unless the client stops reading
+			n, err := io.WriteString(w, chunk)
+			sent.Add(int64(n))
+			if err != nil {
+				return
+			}
+		}
+	}))
+	defer srv.Close()
+	s, err := NewSource(Options{Name: "dav", URL: srv.URL + "/book/", MaxAnswer: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Read(context.Background(), "")
+	if err == nil || !strings.Contains(err.Error(), "carddav_answer_size") {
+		t.Fatalf("Read: %v, want an error naming carddav_answer_size", err)
+	}
+	if n := sent.Load(); n > 16<<20 {
+		t.Errorf("the server got %d bytes out before the client stopped reading, want about the 1 MB limit", n)
 	}
 }
 

@@ -3,6 +3,7 @@ package carddav
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"kith/internal/dav"
+	"kith/sync/card"
 )
 
 // XML namespaces of the properties kith asks for.
@@ -31,6 +33,8 @@ type client struct {
 	http *http.Client
 	auth *auth
 	log  *slog.Logger
+	// maxAnswer bounds a multistatus answer (Options.MaxAnswer).
+	maxAnswer int64
 }
 
 func newClient(o *Options, origin *url.URL) *client {
@@ -40,7 +44,7 @@ func newClient(o *Options, origin *url.URL) *client {
 		hc = &c
 	}
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &client{http: hc, auth: newAuth(origin, o.Username, o.Password), log: o.Logger}
+	return &client{http: hc, auth: newAuth(origin, o.Username, o.Password), log: o.Logger, maxAnswer: o.MaxAnswer}
 }
 
 // StatusError is an HTTP response with an unexpected status.
@@ -160,7 +164,10 @@ func (c *client) multistatus(ctx context.Context, r request) (*multistatus, *url
 		return nil, nil, err
 	}
 	defer resp.Body.Close()
-	ms, err := dav.Decode(resp.Body, 0)
+	ms, err := dav.Decode(resp.Body, c.maxAnswer)
+	if errors.Is(err, dav.ErrTooLarge) {
+		return nil, nil, fmt.Errorf("%s %s: %w", r.method, redact(resp.Request.URL), &card.LimitError{Key: "carddav_answer_size", What: "CardDAV answer", Max: c.maxAnswer})
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s %s: reading multistatus: %w", r.method, redact(resp.Request.URL), err)
 	}

@@ -55,6 +55,11 @@ type Options struct {
 	// before it looks again; 0 means DefaultRediscover, a negative value
 	// means on every Read.
 	Rediscover time.Duration
+	// MaxAnswer bounds one multistatus answer (a listing, a multiget
+	// batch, a sync report), in bytes: a server that sends more is read no
+	// further and the request fails naming the [limits] key; 0 means
+	// DefaultMaxAnswer.
+	MaxAnswer int64
 	// Logger receives the package's logs; nil discards them.
 	Logger *slog.Logger
 }
@@ -73,6 +78,9 @@ const (
 	DefaultMaxParallel = 4
 	DefaultBatchSize   = 100
 	DefaultRediscover  = time.Hour
+	// DefaultMaxAnswer holds the listing of a book of about 300,000 cards,
+	// or a multiget batch of 100 cards with large photos.
+	DefaultMaxAnswer = 128 << 20
 	// DefaultDisplayName names a collection a Target creates, as phones
 	// list it: not its path segment.
 	DefaultDisplayName = "People (kith)"
@@ -108,6 +116,9 @@ func (o *Options) check(kind string) (*url.URL, error) {
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultTimeout
+	}
+	if o.MaxAnswer <= 0 {
+		o.MaxAnswer = DefaultMaxAnswer
 	}
 	if o.Rediscover == 0 {
 		o.Rediscover = DefaultRediscover
