@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -44,24 +45,13 @@ func Duplicates(ctx context.Context, st *state.Store, w io.Writer) error {
 		_, err := fmt.Fprintln(w, "No possible duplicates.")
 		return err
 	}
-	bw := &errWriter{w: w}
-	bw.printf("%d possible duplicate(s), the likeliest first (score 0 to 1):\n", len(ds))
+	// bufio keeps the first write error for Flush to return.
+	bw := bufio.NewWriter(w)
+	fmt.Fprintf(bw, "%d possible duplicate(s), the likeliest first (score 0 to 1):\n", len(ds))
 	for _, d := range ds {
-		bw.printf("%.3f  %s (%s)\n       %s (%s)\n       %s\n", d.Score, report.Plain(d.A.Name), report.Plain(d.A.UID),
+		fmt.Fprintf(bw, "%.3f  %s (%s)\n       %s (%s)\n       %s\n", d.Score, report.Plain(d.A.Name), report.Plain(d.A.UID),
 			report.Plain(d.B.Name), report.Plain(d.B.UID), report.Plain(d.Reason))
 	}
-	bw.printf("kith join UID UID merges a pair; kith explain UID shows a contact's records.\n")
-	return bw.err
-}
-
-// errWriter remembers the first write error.
-type errWriter struct {
-	w   io.Writer
-	err error
-}
-
-func (e *errWriter) printf(format string, args ...any) {
-	if e.err == nil {
-		_, e.err = fmt.Fprintf(e.w, format, args...)
-	}
+	fmt.Fprintf(bw, "kith join UID UID merges a pair; kith explain UID shows a contact's records.\n")
+	return bw.Flush()
 }

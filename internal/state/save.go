@@ -308,18 +308,24 @@ func saveTargets(w *writer, prev, next *ksync.State) error {
 }
 
 func saveCursors(w *writer, prev, next *ksync.State) error {
-	for src, cur := range next.Cursors {
-		if old, ok := prev.Cursors[src]; ok && old == cur {
+	return saveStrings(w, "cursors", "source", "cursor", prev.Cursors, next.Cursors)
+}
+
+// saveStrings writes the rows of a table of string keys and values (key
+// and value name its columns) that differ from prev.
+func saveStrings(w *writer, table, key, value string, prev, next map[string]string) error {
+	for k, v := range next {
+		if old, ok := prev[k]; ok && old == v {
 			continue
 		}
-		if err := w.exec("INSERT OR REPLACE INTO cursors(source, cursor) VALUES (?, ?)", src, cur); err != nil {
-			return fmt.Errorf("cursor of %q: %w", src, err)
+		if err := w.exec("INSERT OR REPLACE INTO "+table+"("+key+", "+value+") VALUES (?, ?)", k, v); err != nil {
+			return fmt.Errorf("%s %q: %w", table, k, err)
 		}
 	}
-	for src := range prev.Cursors {
-		if _, ok := next.Cursors[src]; !ok {
-			if err := w.exec("DELETE FROM cursors WHERE source = ?", src); err != nil {
-				return fmt.Errorf("cursor of %q: %w", src, err)
+	for k := range prev {
+		if _, ok := next[k]; !ok {
+			if err := w.exec("DELETE FROM "+table+" WHERE "+key+" = ?", k); err != nil {
+				return fmt.Errorf("%s %q: %w", table, k, err)
 			}
 		}
 	}
@@ -417,22 +423,7 @@ func saveHistory(w *writer, prev, next *ksync.State) error {
 }
 
 func saveMeta(w *writer, prev, next *ksync.State) error {
-	for k, v := range next.Meta {
-		if old, ok := prev.Meta[k]; ok && old == v {
-			continue
-		}
-		if err := w.exec("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", k, v); err != nil {
-			return fmt.Errorf("meta %s: %w", k, err)
-		}
-	}
-	for k := range prev.Meta {
-		if _, ok := next.Meta[k]; !ok {
-			if err := w.exec("DELETE FROM meta WHERE key = ?", k); err != nil {
-				return fmt.Errorf("meta %s: %w", k, err)
-			}
-		}
-	}
-	return nil
+	return saveStrings(w, "meta", "key", "value", prev.Meta, next.Meta)
 }
 
 // saveLeft writes the contacts that left their sources. The nothing-changed
