@@ -3,7 +3,6 @@ package calendar
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -265,22 +264,10 @@ func TestCredentialsStayHome(t *testing.T) {
 // answer over the calendar size limit is read no further than the limit.
 func TestCalDAVHostileAnswers(t *testing.T) {
 	other, leaked := passwordTrap(t)
-	var sent atomic.Int64
+	endless, sent := davtest.EndlessAnswer(t)
 	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/xml")
 		w.WriteHeader(http.StatusMultiStatus)
-		if strings.HasPrefix(r.URL.Path, "/huge") {
-			io.WriteString(w, `<?xml version="1.0"?><D:multistatus xmlns:D="DAV:"><D:response><D:href>/huge/</D:href><D:propstat><D:prop><D:displayname>`)
-			chunk := strings.Repeat("x", 64<<10)
-			for range 1 << 10 { // 64 MB, unless the client stops reading
-				n, err := io.WriteString(w, chunk)
-				sent.Add(int64(n))
-				if err != nil {
-					return
-				}
-			}
-			return
-		}
 		fmt.Fprintf(w, `<?xml version="1.0"?><D:multistatus xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:response><D:href>/</D:href><D:propstat><D:prop>`+
 			`<D:resourcetype><D:collection/></D:resourcetype><C:calendar-home-set><D:href>%s/home/</D:href></C:calendar-home-set></D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response></D:multistatus>`, other.URL)
 	}))
@@ -289,7 +276,7 @@ func TestCalDAVHostileAnswers(t *testing.T) {
 		name, url, want string
 	}{
 		{"home set on another host", server.URL + "/", "not the configured server"},
-		{"answer over the limit", server.URL + "/huge/", "calendar_size"},
+		{"answer over the limit", endless.URL + "/huge/", "calendar_size"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			s, _ := newTestSource(t, Options{URL: tt.url, Username: "anna", Password: "s3cret", Limits: Limits{Size: 1 << 20}})

@@ -3,13 +3,11 @@ package carddav
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
 	gosync "sync"
-	"sync/atomic"
 	"testing"
 
 	"github.com/icholy/digest"
@@ -131,21 +129,7 @@ func TestErrorNeverEchoesHeaders(t *testing.T) {
 // [limits] key to raise (issue 14 item 8: nothing a server does may fill
 // the daemon's memory).
 func TestAnswerOverTheLimit(t *testing.T) {
-	var sent atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/xml")
-		w.WriteHeader(http.StatusMultiStatus)
-		io.WriteString(w, `<?xml version="1.0"?><D:multistatus xmlns:D="DAV:"><D:response><D:href>/book/</D:href><D:propstat><D:prop><D:displayname>`)
-		chunk := strings.Repeat("x", 64<<10)
-		for range 1 << 10 { // 64 MB, unless the client stops reading
-			n, err := io.WriteString(w, chunk)
-			sent.Add(int64(n))
-			if err != nil {
-				return
-			}
-		}
-	}))
-	defer srv.Close()
+	srv, sent := davtest.EndlessAnswer(t)
 	s, err := NewSource(Options{Name: "dav", URL: srv.URL + "/book/", MaxAnswer: 1 << 20})
 	if err != nil {
 		t.Fatal(err)
