@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -86,6 +87,7 @@ func NewRunner(cfg *Config, log *slog.Logger) (*Runner, error) {
 	}
 	r := &Runner{cfg: cfg, log: log, engine: eng, Now: time.Now, build: buildID(), cfgHash: configHash(cfg),
 		loadState: (*state.Store).Load}
+	probes := probeGates{}
 	for _, sc := range cfg.Sources {
 		var src ksync.Source
 		switch sc.Kind {
@@ -94,7 +96,7 @@ func NewRunner(cfg *Config, log *slog.Logger) (*Runner, error) {
 		case "scans":
 			src, err = scans.New(sc.Name, sc.Path, cfg.Limits.scans(), log)
 		case "carddav":
-			src, err = newCardDAVSource(cfg, sc, log)
+			src, err = newCardDAVSource(cfg, sc, probes.of(sc.URL), log)
 		default:
 			err = fmt.Errorf("kind %q is not supported", sc.Kind)
 		}
@@ -112,7 +114,7 @@ func NewRunner(cfg *Config, log *slog.Logger) (*Runner, error) {
 		case "vdir":
 			t, err = vdir.NewTarget(tc.Name, tc.Path)
 		case "carddav":
-			t, err = newCardDAVTarget(cfg, tc, log)
+			t, err = newCardDAVTarget(cfg, tc, probes.of(tc.URL), log)
 		default:
 			err = fmt.Errorf("kind %q is not supported", tc.Kind)
 		}
@@ -127,13 +129,34 @@ func NewRunner(cfg *Config, log *slog.Logger) (*Runner, error) {
 	return r, nil
 }
 
-func newCardDAVSource(cfg *Config, sc SourceConfig, log *slog.Logger) (ksync.Source, error) {
+// probeGates hands out one carddav.ProbeGate a server (scheme, host and
+// port), so that the change probes of every CardDAV source and target on
+// it go one after another.
+type probeGates map[string]*carddav.ProbeGate
+
+func (g probeGates) of(raw string) *carddav.ProbeGate {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil
+	}
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[strings.ToLower(u.Scheme)]
+	}
+	key := strings.ToLower(u.Scheme + "://" + u.Hostname() + ":" + port)
+	if g[key] == nil {
+		g[key] = &carddav.ProbeGate{}
+	}
+	return g[key]
+}
+
+func newCardDAVSource(cfg *Config, sc SourceConfig, probes *carddav.ProbeGate, log *slog.Logger) (ksync.Source, error) {
 	pw, err := sc.Password()
 	if err != nil {
 		return nil, err
 	}
 	o := carddav.Options{Name: sc.Name, URL: sc.URL, Username: sc.Username, Password: pw,
-		Addressbooks: sc.Addressbooks, MaxAnswer: int64(cfg.Limits.CardDAVAnswerSize), Logger: log}
+		Addressbooks: sc.Addressbooks, MaxAnswer: int64(cfg.Limits.CardDAVAnswerSize), Probes: probes, Logger: log}
 	// Never read what kith writes: its CardDAV targets' collections, and
 	// the embedded server's book.
 	for _, tc := range cfg.Targets {
@@ -152,13 +175,13 @@ func newCardDAVSource(cfg *Config, sc SourceConfig, log *slog.Logger) (ksync.Sou
 // token skips it.
 const serverTokenPrefix = "http://kith.invalid/ns/sync/"
 
-func newCardDAVTarget(cfg *Config, tc TargetConfig, log *slog.Logger) (ksync.Target, error) {
+func newCardDAVTarget(cfg *Config, tc TargetConfig, probes *carddav.ProbeGate, log *slog.Logger) (ksync.Target, error) {
 	pw, err := tc.Password()
 	if err != nil {
 		return nil, err
 	}
 	return carddav.NewTarget(carddav.Options{Name: tc.Name, URL: tc.URL, Username: tc.Username, Password: pw,
-		MaxAnswer: int64(cfg.Limits.CardDAVAnswerSize), Logger: log})
+		MaxAnswer: int64(cfg.Limits.CardDAVAnswerSize), Probes: probes, Logger: log})
 }
 
 // interactionWindow is how far back calendars and mail are read: shared

@@ -201,7 +201,8 @@ MAXPAR=4
 echo "kith dav first:     $(cat "$W/kithdav1.out")" >&2
 # Each no-change run beside the floor measured just before it (the median of
 # three rounds of one getctag per collection, one after another), and the
-# same getctags asked at once, as kith asks them.
+# same getctags asked at once (as kith asked them before its probes to one
+# server went one after another).
 colls="$URL/kith/friends/ $URL/kith/work/ $URL/kith/merged/"
 for i in $(seq "$RUNS"); do
 	# shellcheck disable=SC2086
@@ -298,7 +299,7 @@ printf '  %-52s %8s s (%s)\n' "kith --once" "$kithdav_same" "$(spread "$W/kithda
 printf '  %-52s %8s s (%s)\n' "  of which process start (kith --version)" "$start" "$(spread "$W/start.t")"
 printf '  %-52s %8s s (%s)\n' "kith daemon, a no-change sync (SIGHUP)" "$daemon_same" "$(spread "$W/daemon.t")"
 printf '  %-52s %8s s (%s)\n' "floor: the 3 getctags one after another" "$floor" "$(spread "$W/floor.t")"
-printf '  %-52s %8s s (%s)\n' "the 3 getctags asked at once, as kith does" "$floor_par" "$(spread "$W/floor-par.t")"
+printf '  %-52s %8s s (%s)\n' "the 3 getctags asked at once" "$floor_par" "$(spread "$W/floor-par.t")"
 printf '  %-52s %8s s (%s)\n' "vdirsyncer no-change, the sources alone" "$vds_same" "$(spread "$W/vds-same.t")"
 printf '  kith --once / floor: %sx (per run: median %s)\n' "$(ratio "$kithdav_same" "$floor")" "$pair_ratios"
 printf '  daemon sync / floor: %sx\n' "$(ratio "$daemon_same" "$floor")"

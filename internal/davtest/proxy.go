@@ -27,6 +27,9 @@ type Proxy struct {
 	mu     gosync.Mutex
 	log    []Request
 	faults []*Fault
+	// held and maxHeld count requests of a kind a Delay fault holds at
+	// once, and the most there were.
+	held, maxHeld map[string]int
 }
 
 // Request is one request the proxy saw.
@@ -131,6 +134,16 @@ func (p *Proxy) Reset() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.log = nil
+	clear(p.maxHeld)
+}
+
+// MaxHeld is the most requests of a kind a Delay fault held at once since
+// the proxy started or was Reset: more than one means they were sent at
+// once.
+func (p *Proxy) MaxHeld(kind string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.maxHeld[kind]
 }
 
 // Count returns how many requests of kind were seen since the last Reset.
@@ -179,6 +192,7 @@ func (p *Proxy) handler(next http.Handler) http.Handler {
 		req := classify(r, body)
 		p.mu.Lock()
 		p.log = append(p.log, req)
+
 		var hit []*Fault
 		for _, f := range p.faults {
 			if (f.Match == nil || f.Match(req)) && (f.Times == 0 || f.hits < f.Times) {
@@ -203,9 +217,24 @@ func (p *Proxy) handler(next http.Handler) http.Handler {
 			merged.HideCTag = merged.HideCTag || f.HideCTag
 		}
 		if merged.Delay > 0 {
+			// Held: two requests held at once were sent at once (a
+			// request sent after another's answer came cannot meet it
+			// here, whatever the servers' goroutines do after).
+			p.mu.Lock()
+			if p.held == nil {
+				p.held, p.maxHeld = map[string]int{}, map[string]int{}
+			}
+			p.held[req.Kind]++
+			p.maxHeld[req.Kind] = max(p.maxHeld[req.Kind], p.held[req.Kind])
+			p.mu.Unlock()
 			select {
 			case <-time.After(merged.Delay):
 			case <-r.Context().Done():
+			}
+			p.mu.Lock()
+			p.held[req.Kind]--
+			p.mu.Unlock()
+			if r.Context().Err() != nil {
 				return
 			}
 		}

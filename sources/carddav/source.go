@@ -449,8 +449,9 @@ func (s *Source) freshCtag(ctx context.Context, b book) (string, error) {
 }
 
 // ctag returns the book's getctag, or "" when the server has none.
-func (s *Source) ctag(ctx context.Context, b book) (string, error) {
-	return dav.CTag(ctx, s.c.doer(false), b.url)
+func (s *Source) ctag(ctx context.Context, b book) (ctag string, err error) {
+	s.opts.Probes.probe(func() { ctag, err = dav.CTag(ctx, s.c.doer(false), b.url) })
+	return ctag, err
 }
 
 // listMembers lists the cards in a book with their ETags.

@@ -121,7 +121,10 @@ func (t *Target) list(ctx context.Context) (map[string]string, error) {
 	if withToken {
 		props = append(props, "<D:sync-token/>")
 	}
-	p, found, err := t.collectionProps(ctx, props...)
+	var p prop
+	var found bool
+	var err error
+	t.opts.Probes.probe(func() { p, found, err = t.collectionProps(ctx, props...) })
 	if err != nil {
 		return nil, err
 	}
