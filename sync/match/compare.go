@@ -413,28 +413,20 @@ func compareBirthday(a, b *rec, p *pairData) {
 		}
 		return
 	}
-	// One side lacks a part (--MMDD, a year alone): the parts both have.
-	both := func(a, b int16) bool { return a != 0 && b != 0 }
+	// One side lacks a part (--MMDD, a year alone): compare the parts
+	// both have.
 	var dx, dy date
-	off := 0
-	for _, k := range []struct{ a, b *int16 }{{&x.y, &y.y}, {&x.m, &y.m}, {&x.d, &y.d}} {
-		if both(*k.a, *k.b) {
-			if *k.a != *k.b {
-				off++
-			}
-		}
-	}
-	if both(x.y, y.y) {
+	if x.y != 0 && y.y != 0 {
 		dx.y, dy.y = x.y, y.y
 	}
-	if both(x.m, y.m) {
+	if x.m != 0 && y.m != 0 {
 		dx.m, dy.m = x.m, y.m
 	}
-	if both(x.d, y.d) {
+	if x.d != 0 && y.d != 0 {
 		dx.d, dy.d = x.d, y.d
 	}
 	switch {
-	case off == 0:
+	case dx == dy:
 		p.v[cBirthday] = 1
 	case dx.m != 0 && dx.d != 0 && dx.m == dy.d && dx.d == dy.m && (dx.y == dy.y):
 		p.v[cBirthday] = 3

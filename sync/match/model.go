@@ -302,15 +302,17 @@ func (m *matcher) estimateM(cands []scored) {
 	for _, s := range cands {
 		patterns[s.key]++
 	}
-	type pat struct {
-		v vector
-		n float64
-	}
-	ps := make([]pat, 0, len(patterns))
+	ps := make([]pattern, 0, len(patterns))
+	var home []pattern // the patterns of pairs that share a home
 	for k, n := range patterns {
-		ps = append(ps, pat{unpack(k), n})
+		ps = append(ps, pattern{unpack(k), n})
 	}
-	slices.SortFunc(ps, func(a, b pat) int { return slices.Compare(a.v[:], b.v[:]) })
+	slices.SortFunc(ps, func(a, b pattern) int { return slices.Compare(a.v[:], b.v[:]) })
+	for _, p := range ps {
+		if sharesHome(&p.v) {
+			home = append(home, p)
+		}
+	}
 	md.hh = household{}
 	for c := range comparisons {
 		md.m[c] = make([]float64, len(comparisons[c].levels))
@@ -394,12 +396,6 @@ func (m *matcher) estimateM(cands []scored) {
 	for range hhRounds {
 		em(byName, names, notNames)
 		em(byID, ids, names)
-		var home []pattern
-		for _, p := range ps {
-			if sharesHome(&p.v) {
-				home = append(home, pattern(p))
-			}
-		}
 		md.estimateHousehold(home)
 	}
 	matches := 0.0
