@@ -63,6 +63,17 @@ type IncrementalSource interface {
 	Load(ctx context.Context, store ItemStore, since time.Time) ([]Interaction, error)
 }
 
+// ReadAll reads src in full into a fresh store that is then dropped, and
+// returns the interactions on or after since: an IncrementalSource used as
+// an InteractionSource.
+func ReadAll(ctx context.Context, src IncrementalSource, since time.Time) ([]Interaction, error) {
+	store := &MemItems{}
+	if _, err := src.Update(ctx, store); err != nil {
+		return nil, err
+	}
+	return src.Load(ctx, store, since)
+}
+
 // ItemStore keeps what incremental interaction sources read: per source,
 // boxes (a mail folder, an mbox file, an export file), each with a cursor
 // (what the box looked like when it was read) and items (what was read

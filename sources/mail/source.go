@@ -121,11 +121,7 @@ func (f fact) encode() []byte {
 // Interactions reads every mailbox in full, keeping nothing: what Update
 // and Load do with a fresh store.
 func (s *Source) Interactions(ctx context.Context, since time.Time) ([]ksync.Interaction, error) {
-	store := &ksync.MemItems{}
-	if _, err := s.Update(ctx, store); err != nil {
-		return nil, err
-	}
-	return s.Load(ctx, store, since)
+	return ksync.ReadAll(ctx, s, since)
 }
 
 // Update reads what changed in each mailbox since the last Update into

@@ -120,11 +120,7 @@ const racyWindow = 2 * time.Second
 // Interactions reads the folder in full, keeping nothing: what Update and
 // Load do with a fresh store.
 func (s *Source) Interactions(ctx context.Context, since time.Time) ([]ksync.Interaction, error) {
-	store := &ksync.MemItems{}
-	if _, err := s.Update(ctx, store); err != nil {
-		return nil, err
-	}
-	return s.Load(ctx, store, since)
+	return ksync.ReadAll(ctx, s, since)
 }
 
 // Update reads the export files that are new or changed since the last
