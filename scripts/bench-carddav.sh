@@ -50,6 +50,22 @@ VDS_RUNS=${VDS_RUNS:-3}
 median() { python3 -c "import statistics,sys; print('%.3f' % statistics.median(float(l) for l in open(sys.argv[1])))" "$1"; }
 # spread FILE: the smallest and the largest number in FILE.
 spread() { python3 -c "import sys; v=[float(l) for l in open(sys.argv[1])]; print('%.3f-%.3f' % (min(v), max(v)))" "$1"; }
+# phase_seconds [PHASE]: for each "sync phases" log line on stdin, the
+# seconds of PHASE, or of all its phases when none is named (Go durations:
+# 1m2.5s, 350ms, 80µs).
+phase_seconds() {
+	python3 -c '
+import re, sys
+unit = {"h": 3600, "m": 60, "s": 1, "ms": 1e-3, "µs": 1e-6, "us": 1e-6, "ns": 1e-9}
+want = sys.argv[1]
+for line in sys.stdin:
+    total = 0.0
+    for name, d in re.findall(r"\b([a-z_]+)=([0-9][0-9.hmsµun]*)", line):
+        if not want or name == want:
+            total += sum(float(v) * unit[u] for v, u in re.findall(r"([0-9.]+)(ms|µs|us|ns|h|m|s)", d))
+    print("%.3f" % total)
+' "${1:-}"
+}
 # timed FILE CMD...: runs CMD and appends its wall time (s) to FILE.
 timed() {
 	f=$1; shift
@@ -191,12 +207,8 @@ kithdav_first=$(elapsed "$t0" "$t1")
 kith_once "$W/kith-dav.toml" kithdav2
 merged=$(grep -o '[0-9]* cards written' "$W/kithdav1.out" | awk '{print $1}')
 # The first run's merge_write phase: merging and uploading every card.
-kithdav_upload=$(grep 'msg="sync phases"' "$W/kithdav1.log" | python3 -c '
-import re, sys
-unit = {"h": 3600, "m": 60, "s": 1, "ms": 1e-3, "µs": 1e-6, "us": 1e-6, "ns": 1e-9}
-m = re.search(r"\bmerge_write=([0-9.hmsµun]+)", sys.stdin.read())
-print("%.3f" % sum(float(v) * unit[u] for v, u in re.findall(r"([0-9.]+)(ms|µs|us|ns|h|m|s)", m.group(1))) if m else "0")
-')
+kithdav_upload=$(grep 'msg="sync phases"' "$W/kithdav1.log" | head -n 1 | phase_seconds merge_write)
+kithdav_upload=${kithdav_upload:-0}
 MAXPAR=4
 echo "kith dav first:     $(cat "$W/kithdav1.out")" >&2
 # Each no-change run beside the floor measured just before it (the median of
@@ -240,12 +252,7 @@ for i in $(seq "$RUNS"); do
 done
 kill "$KITH_PID"; wait "$KITH_PID" || true
 KITH_PID=
-grep 'msg="sync phases"' "$W/daemon.log" | tail -n "$RUNS" | python3 -c '
-import re, sys
-unit = {"s": 1, "ms": 1e-3, "µs": 1e-6, "us": 1e-6, "ns": 1e-9}
-for line in sys.stdin:
-    print("%.3f" % sum(float(v) * unit[u] for v, u in re.findall(r"\b[a-z_]+=([0-9.]+)(s|ms|µs|us|ns)\b", line)))
-' > "$W/daemon.t"
+grep 'msg="sync phases"' "$W/daemon.log" | tail -n "$RUNS" | phase_seconds > "$W/daemon.t"
 [ "$(wc -l < "$W/daemon.t")" -eq "$RUNS" ] || { echo "daemon: $(wc -l < "$W/daemon.t") timed syncs, want $RUNS" >&2; cat "$W/daemon.log" >&2; exit 1; }
 if grep 'msg="sync done"' "$W/daemon.log" | tail -n "$RUNS" | grep -v ' 0 cards written' >&2 ||
 	grep 'msg="sync phases"' "$W/daemon.log" | tail -n "$RUNS" | grep ' load=' >&2; then
