@@ -12,7 +12,6 @@ import (
 	"io"
 	"log/slog"
 	"maps"
-	"net/url"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -87,7 +86,7 @@ func NewRunner(cfg *Config, log *slog.Logger) (*Runner, error) {
 	}
 	r := &Runner{cfg: cfg, log: log, engine: eng, Now: time.Now, build: buildID(), cfgHash: configHash(cfg),
 		loadState: (*state.Store).Load}
-	probes := probeGates{}
+	probes := carddav.ProbeGates{}
 	for _, sc := range cfg.Sources {
 		var src ksync.Source
 		switch sc.Kind {
@@ -96,7 +95,7 @@ func NewRunner(cfg *Config, log *slog.Logger) (*Runner, error) {
 		case "scans":
 			src, err = scans.New(sc.Name, sc.Path, cfg.Limits.scans(), log)
 		case "carddav":
-			src, err = newCardDAVSource(cfg, sc, probes.of(sc.URL), log)
+			src, err = newCardDAVSource(cfg, sc, probes.For(sc.URL), log)
 		default:
 			err = fmt.Errorf("kind %q is not supported", sc.Kind)
 		}
@@ -114,7 +113,7 @@ func NewRunner(cfg *Config, log *slog.Logger) (*Runner, error) {
 		case "vdir":
 			t, err = vdir.NewTarget(tc.Name, tc.Path)
 		case "carddav":
-			t, err = newCardDAVTarget(cfg, tc, probes.of(tc.URL), log)
+			t, err = newCardDAVTarget(cfg, tc, probes.For(tc.URL), log)
 		default:
 			err = fmt.Errorf("kind %q is not supported", tc.Kind)
 		}
@@ -127,27 +126,6 @@ func NewRunner(cfg *Config, log *slog.Logger) (*Runner, error) {
 		return nil, err
 	}
 	return r, nil
-}
-
-// probeGates hands out one carddav.ProbeGate a server (scheme, host and
-// port), so that the change probes of every CardDAV source and target on
-// it go one after another.
-type probeGates map[string]*carddav.ProbeGate
-
-func (g probeGates) of(raw string) *carddav.ProbeGate {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return nil
-	}
-	port := u.Port()
-	if port == "" {
-		port = map[string]string{"http": "80", "https": "443"}[strings.ToLower(u.Scheme)]
-	}
-	key := strings.ToLower(u.Scheme + "://" + u.Hostname() + ":" + port)
-	if g[key] == nil {
-		g[key] = &carddav.ProbeGate{}
-	}
-	return g[key]
 }
 
 func newCardDAVSource(cfg *Config, sc SourceConfig, probes *carddav.ProbeGate, log *slog.Logger) (ksync.Source, error) {

@@ -423,21 +423,10 @@ func credentialsStayHome(req *http.Request, via []*http.Request) error {
 func credentialsMayGo(from, to *url.URL) error {
 	sameHost := strings.EqualFold(from.Hostname(), to.Hostname())
 	switch {
-	case sameHost && from.Scheme == to.Scheme && portOf(from) == portOf(to):
+	case from.Scheme == to.Scheme && dav.HostPort(from) == dav.HostPort(to):
 		return nil
 	case sameHost && from.Scheme == "http" && to.Scheme == "https":
 		return nil
 	}
 	return fmt.Errorf("%s://%s is not the configured server: the password is not sent there", to.Scheme, to.Host)
-}
-
-// portOf returns u's port, the scheme's default when it names none.
-func portOf(u *url.URL) string {
-	if p := u.Port(); p != "" {
-		return p
-	}
-	if u.Scheme == "https" {
-		return "443"
-	}
-	return "80"
 }

@@ -3,7 +3,6 @@ package carddav
 import (
 	"encoding/base64"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -11,6 +10,8 @@ import (
 	gosync "sync"
 
 	"github.com/icholy/digest"
+
+	"kith/internal/dav"
 )
 
 // auth is the login of one client: which scheme the server asked for, and
@@ -48,25 +49,12 @@ func newAuth(origin *url.URL, user, pass string) *auth {
 	return a
 }
 
-// hostPort returns u's host with the scheme's default port made explicit,
-// lower case.
-func hostPort(u *url.URL) string {
-	port := u.Port()
-	if port == "" {
-		port = "80"
-		if u.Scheme == "https" {
-			port = "443"
-		}
-	}
-	return net.JoinHostPort(strings.ToLower(u.Hostname()), port)
-}
-
 // allowed says whether credentials may be sent to u.
 func (a *auth) allowed(u *url.URL) bool {
 	if a.user == "" {
 		return false
 	}
-	if u.Scheme == a.origin.Scheme && hostPort(u) == hostPort(a.origin) {
+	if u.Scheme == a.origin.Scheme && dav.HostPort(u) == dav.HostPort(a.origin) {
 		return true
 	}
 	if u.Scheme == "https" && a.origin.Scheme == "http" && strings.EqualFold(u.Hostname(), a.origin.Hostname()) {
@@ -77,7 +65,7 @@ func (a *auth) allowed(u *url.URL) bool {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.trusted[u.Scheme+"://"+hostPort(u)]
+	return a.trusted[u.Scheme+"://"+dav.HostPort(u)]
 }
 
 // trust lets credentials go to u's host, named by named, a host they may
@@ -88,7 +76,7 @@ func (a *auth) trust(u, named *url.URL) {
 		return
 	}
 	a.mu.Lock()
-	a.trusted[u.Scheme+"://"+hostPort(u)] = true
+	a.trusted[u.Scheme+"://"+dav.HostPort(u)] = true
 	a.mu.Unlock()
 }
 

@@ -242,7 +242,7 @@ func (s *Source) ownBooks(ctx context.Context) []ownURL {
 			continue
 		}
 		out = append(out, ownURL{collectionKey(u), e.Why})
-		if hostPort(u) != hostPort(s.base) {
+		if dav.HostPort(u) != dav.HostPort(s.base) {
 			continue
 		}
 		if _, final, err := s.c.propfind(ctx, u, "0", true, "<D:resourcetype/>"); err == nil && collectionKey(final) != collectionKey(u) {
@@ -271,7 +271,7 @@ func (s *Source) whose(b book, own []ownURL) string {
 // cleaned, with no trailing slash, no query, no user.
 func collectionKey(u *url.URL) string {
 	p := path.Clean("/" + u.Path)
-	return strings.ToLower(u.Scheme) + "://" + hostPort(u) + strings.TrimSuffix(p, "/")
+	return strings.ToLower(u.Scheme) + "://" + dav.HostPort(u) + strings.TrimSuffix(p, "/")
 }
 
 // SameCollection says whether URLs a and b name the same collection as

@@ -8,6 +8,8 @@ import (
 	"net/url"
 	gosync "sync"
 	"time"
+
+	"kith/internal/dav"
 )
 
 // Options configure a Source or a Target.
@@ -74,6 +76,24 @@ type Options struct {
 // ProbeGate lets one change probe at a time reach a server. Its zero value
 // is ready to use.
 type ProbeGate struct{ mu gosync.Mutex }
+
+// ProbeGates hands out one ProbeGate a server (scheme, host and port), for
+// every source and target configured on it.
+type ProbeGates map[string]*ProbeGate
+
+// For returns the gate of the server rawURL names; nil for a URL that does
+// not parse (its source or target fails on its own).
+func (g ProbeGates) For(rawURL string) *ProbeGate {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil
+	}
+	key := u.Scheme + "://" + dav.HostPort(u)
+	if g[key] == nil {
+		g[key] = &ProbeGate{}
+	}
+	return g[key]
+}
 
 // probe runs f alone among the probes that share g; a nil g runs it at
 // once.
