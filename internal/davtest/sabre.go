@@ -37,6 +37,36 @@ func StartSabre(t testing.TB, auth string) *Server {
 	return s
 }
 
+// StartSabreCalDAV starts sabre/dav 4.7.1 as a CalDAV server (the calendar
+// engine of Nextcloud and Baikal; testdata/sabrecal/server.php on the same
+// bundle as StartSabre), with user "kith" logging in with auth ("basic" or
+// "digest", Baikal's default). It has no calendar until MakeCalendar; the
+// calendar home set is /calendars/kith/. It is stopped when the test ends,
+// and skipped (failed under CI=true) like StartSabre.
+func StartSabreCalDAV(t testing.TB, auth string) *Server {
+	t.Helper()
+	php := need(t, "php")
+	root := sabreDir(t)
+	_, file, _, _ := runtime.Caller(0)
+	script := filepath.Join(filepath.Dir(file), "testdata", "sabrecal", "server.php")
+	dir := t.TempDir()
+	db := filepath.Join(dir, "db.sqlite")
+	s := &Server{Kind: "sabre", Username: "kith", Password: "s3cret pw", Home: "/calendars/kith/", Dir: dir, Auth: auth,
+		env: []string{"SABRE_ROOT=" + root, "SABRE_DB=" + db, "SABRE_AUTH=" + auth, "PHP_CLI_SERVER_WORKERS=4"}}
+	if out, err := exec.Command(php, filepath.Join(root, "init.php"), db, s.Username, s.Password).CombinedOutput(); err != nil {
+		t.Fatalf("sabre/dav init.php: %v\n%s", err, out)
+	}
+	cmd := exec.Command(php, script, "init", db)
+	cmd.Env = append(os.Environ(), s.env...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("sabre/dav CalDAV init: %v\n%s", err, out)
+	}
+	start(t, s, php, func(port string) []string {
+		return []string{"-S", "127.0.0.1:" + port, script}
+	})
+	return s
+}
+
 // sabreDir finds the bundled sabre/dav folder, or skips (fails under
 // CI=true) t.
 func sabreDir(t testing.TB) string {

@@ -22,48 +22,41 @@ import (
 // davClient makes the CalDAV requests of one Update. Every answer is read
 // up to the calendar size limit.
 type davClient struct {
-	hc         *http.Client
-	origin     *url.URL // the configured URL: the password goes only there
-	user, pass string
-	limit      int64
+	hc    *http.Client
+	auth  *dav.Auth // the login: Basic or Digest, only to the configured server
+	limit int64
 }
 
 func (s *Source) newDAVClient() *davClient {
 	hc := *s.opts.HTTPClient
 	if s.opts.Username != "" {
-		// Go's client keeps Authorization on a redirect to another port of
-		// the same host name and from https down to http: the password
-		// would reach a server the user never named, or cross the network
-		// in the clear. Such a redirect is refused instead.
-		hc.CheckRedirect = credentialsStayHome
+		hc.CheckRedirect = credentialsStayHome(s.auth)
 	}
-	origin, _ := url.Parse(s.opts.URL) // checked by New
-	return &davClient{hc: &hc, origin: origin, user: s.opts.Username, pass: s.opts.Password, limit: s.opts.Limits.Size}
+	return &davClient{hc: &hc, auth: s.auth, limit: s.opts.Limits.Size}
 }
 
 // send makes one request and returns the response when its status is ok;
 // any other status becomes a *dav.StatusError saying what the server said.
 func (c *davClient) send(ctx context.Context, method string, u *url.URL, header http.Header, body []byte, ok int) (*http.Response, error) {
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
-	if err != nil {
-		return nil, err
-	}
-	for k, v := range header {
-		req.Header[k] = v
-	}
-	if c.user != "" {
+	if c.auth.User() != "" && !c.auth.Allowed(u) {
 		// An href in an answer may name another host: the password goes
 		// only to the configured one.
-		if err := credentialsMayGo(c.origin, u); err != nil {
-			return nil, fmt.Errorf("%s %s: %w", method, u.Redacted(), err)
-		}
-		req.SetBasicAuth(c.user, c.pass)
+		return nil, fmt.Errorf("%s %s: %s://%s is not the configured server: the password is not sent there", method, u.Redacted(), u.Scheme, u.Host)
 	}
-	resp, err := c.hc.Do(req)
+	resp, _, refused, err := c.auth.Send(c.hc, func() (*http.Request, error) {
+		var rd io.Reader
+		if body != nil {
+			rd = bytes.NewReader(body)
+		}
+		req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range header {
+			req.Header[k] = v
+		}
+		return req, nil
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -72,8 +65,8 @@ func (c *davClient) send(ctx context.Context, method string, u *url.URL, header 
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, dav.MaxErrorBody))
-	msg, pre := dav.ServerMessage(b, []string{c.pass})
-	return nil, &dav.StatusError{Method: method, URL: resp.Request.URL.Redacted(), Code: resp.StatusCode, Message: msg, Preconditions: pre}
+	msg, pre := dav.ServerMessage(b, c.auth.Secrets())
+	return nil, &dav.StatusError{Method: method, URL: resp.Request.URL.Redacted(), Code: resp.StatusCode, Hint: refused, Message: msg, Preconditions: pre}
 }
 
 // multistatus is the client's dav.Doer.
@@ -405,28 +398,20 @@ func (s *Source) readAll(ctx context.Context, c *davClient, u *url.URL, start ti
 	return out, nil
 }
 
-// credentialsStayHome lets a request that carries the password follow a
-// redirect only where credentialsMayGo allows.
-func credentialsStayHome(req *http.Request, via []*http.Request) error {
-	if len(via) >= 10 {
-		return errors.New("stopped after 10 redirects")
+// credentialsStayHome returns the redirect policy of a client that logs in
+// with auth: Go's client would keep Authorization on a redirect to another
+// port of the same host name and from https down to http, so the password
+// would reach a server the user never named, or cross the network in the
+// clear. Such a redirect is refused; one that is followed carries a login
+// made for its own URL.
+func credentialsStayHome(auth *dav.Auth) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		if !auth.Allowed(req.URL) {
+			return fmt.Errorf("redirected to %s://%s: not followed with the password (configure that URL if it is right)", req.URL.Scheme, req.URL.Host)
+		}
+		return auth.Apply(req)
 	}
-	if err := credentialsMayGo(via[0].URL, req.URL); err != nil {
-		return fmt.Errorf("redirected to %s://%s: not followed with the password (configure that URL if it is right)", req.URL.Scheme, req.URL.Host)
-	}
-	return nil
-}
-
-// credentialsMayGo allows the password of a request to from to go to to:
-// the same scheme, host and port, or from http up to https on the same
-// host.
-func credentialsMayGo(from, to *url.URL) error {
-	sameHost := strings.EqualFold(from.Hostname(), to.Hostname())
-	switch {
-	case from.Scheme == to.Scheme && dav.HostPort(from) == dav.HostPort(to):
-		return nil
-	case sameHost && from.Scheme == "http" && to.Scheme == "https":
-		return nil
-	}
-	return fmt.Errorf("%s://%s is not the configured server: the password is not sent there", to.Scheme, to.Host)
 }

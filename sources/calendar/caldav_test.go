@@ -8,7 +8,9 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
+	"kith/internal/dav"
 	"kith/internal/davtest"
 	ksync "kith/sync"
 )
@@ -171,7 +173,7 @@ func TestCalDAVErrors(t *testing.T) {
 		calendars []string
 		want      string
 	}{
-		{"wrong password", "wrong", nil, "finding calendars"},
+		{"wrong password", "bad-pw-1234", nil, "finding calendars"},
 		{"no such calendar", srv.Password, []string{"Holidays"}, "none of"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -180,7 +182,7 @@ func TestCalDAVErrors(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("err = %v, want one containing %q", err, tt.want)
 			}
-			if strings.Contains(err.Error(), srv.Password) || strings.Contains(err.Error(), "wrong") {
+			if strings.Contains(err.Error(), srv.Password) || strings.Contains(err.Error(), "bad-pw-1234") {
 				t.Errorf("error shows the password: %v", err)
 			}
 		})
@@ -253,7 +255,7 @@ func TestCredentialsStayHome(t *testing.T) {
 	} {
 		from, _ := http.NewRequest("GET", tt.from, nil)
 		to, _ := http.NewRequest("GET", tt.to, nil)
-		if err := credentialsStayHome(to, []*http.Request{from}); (err == nil) != tt.ok {
+		if err := credentialsStayHome(dav.NewAuth(from.URL, "anna", "s3cret"))(to, []*http.Request{from}); (err == nil) != tt.ok {
 			t.Errorf("%s -> %s: err = %v, want ok=%v", tt.from, tt.to, err, tt.ok)
 		}
 	}
@@ -308,4 +310,63 @@ func passwordTrap(t *testing.T) (*httptest.Server, *atomic.Int32) {
 	}))
 	t.Cleanup(other.Close)
 	return other, &leaked
+}
+
+// TestCalDAVSabreLogin reads calendars from sabre/dav, the engine of
+// Nextcloud and Baikal, logging in with Basic and with Digest (Baikal's
+// default, which kith could not answer before), never sending Basic over
+// http to a server that wants Digest; a wrong password gives one line
+// naming the source and the refused login, and never the password.
+func TestCalDAVSabreLogin(t *testing.T) {
+	want := []string{
+		"2026-11-08 hike@example.org/2026-11-08 people=1 who=carol@example.net",
+		"2026-11-20 coffee-alice@example.org/2026-11-20 people=1 who=alice@example.com",
+		"2026-11-20 daily-standup@example.org/2026-11-20 people=1 who=omar@example.com",
+		"2026-11-23 daily-standup@example.org/2026-11-23 people=2 who=omar@example.com,pia@example.com",
+		"2026-11-24 daily-standup@example.org/2026-11-24 people=1 who=omar@example.com",
+	}
+	for _, auth := range []string{"basic", "digest"} {
+		t.Run(auth, func(t *testing.T) {
+			srv := davtest.StartSabreCalDAV(t, auth)
+			fillCalDAV(t, srv, srv.Home)
+			// Bounded, so that a client that loops on the server's
+			// challenges fails the test instead of hanging it.
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			proxy := davtest.NewProxy(t, srv.URL)
+			for _, url := range []string{proxy.URL + "/", proxy.URL + srv.Home} {
+				s, _ := newTestSource(t, Options{URL: url, Username: srv.Username, Password: srv.Password})
+				got, err := s.Interactions(ctx, since)
+				if err != nil {
+					t.Fatalf("%s: %v", url, err)
+				}
+				var lines []string
+				for _, it := range got {
+					lines = append(lines, strings.Replace(line(it), " cal ", " ", 1))
+				}
+				if strings.Join(lines, "\n") != strings.Join(want, "\n") {
+					t.Errorf("%s: got\n%s\nwant\n%s", url, strings.Join(lines, "\n"), strings.Join(want, "\n"))
+				}
+			}
+			for _, r := range proxy.Requests() {
+				if a := r.Header.Get("Authorization"); auth == "digest" && a != "" && !strings.HasPrefix(a, "Digest ") {
+					t.Errorf("%s %s: sent %q to a server that asks for Digest, over http", r.Method, r.Path, strings.Fields(a)[0])
+				}
+			}
+			s, _ := newTestSource(t, Options{Name: "baikal", URL: proxy.URL + "/", Username: srv.Username, Password: "not " + srv.Password})
+			_, err := s.Interactions(ctx, since)
+			if err == nil {
+				t.Fatal("a wrong password read the calendars")
+			}
+			msg := err.Error()
+			for _, w := range []string{`calendar "baikal"`, "HTTP 401", `login refused for user "kith"`} {
+				if !strings.Contains(msg, w) {
+					t.Errorf("error %q does not say %q", msg, w)
+				}
+			}
+			if ctx.Err() != nil || strings.Contains(msg, srv.Password) || strings.Contains(msg, "\n") {
+				t.Errorf("error %q: not one line, shows the password, or came after the deadline", msg)
+			}
+		})
+	}
 }

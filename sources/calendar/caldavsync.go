@@ -26,6 +26,10 @@ const refull = 180 * 24 * time.Hour
 type listCursor struct {
 	Key string `json:"k"`
 	listing
+	// Auth is the login scheme the server asked for when a later first
+	// request may carry it (dav.Auth.Learned): a server that wants Basic
+	// over http is not asked once without a login every sync.
+	Auth string `json:"a,omitempty"`
 }
 
 // calCursor is the cursor of one CalDAV calendar's box.
@@ -105,6 +109,9 @@ func (s *Source) updateCalDAV(ctx context.Context, store ksync.ItemStore, curs m
 	var cals []calendarInfo
 	var err error
 	found := lc.Key == s.opts.URL && lc.URL != ""
+	if lc.Key == s.opts.URL {
+		c.auth.Remember(lc.Auth)
+	}
 	if found {
 		cals, err = s.list(ctx, c, lc.listing)
 		if dav.IsNotFound(err) {
@@ -114,12 +121,15 @@ func (s *Source) updateCalDAV(ctx context.Context, store ksync.ItemStore, curs m
 			return nil, fmt.Errorf("calendar %q: listing calendars: %w", s.opts.Name, err)
 		}
 	}
+	next := lc
 	if !found {
 		var l listing
 		if l, cals, err = s.discover(ctx, c); err != nil {
 			return nil, fmt.Errorf("calendar %q: finding calendars: %w", s.opts.Name, err)
 		}
-		next := listCursor{Key: s.opts.URL, listing: l}
+		next = listCursor{Key: s.opts.URL, listing: l}
+	}
+	if next.Auth = c.auth.Learned(); next != lc {
 		b, err := json.Marshal(next)
 		if err != nil {
 			return nil, err

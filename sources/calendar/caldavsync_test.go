@@ -22,6 +22,8 @@ var calServers = []struct {
 }{
 	{"radicale", davtest.StartRadicale, func(s *davtest.Server) string { return s.Home }},
 	{"xandikos", davtest.StartXandikos, func(*davtest.Server) string { return "/user/calendars/" }},
+	{"sabre", func(t testing.TB) *davtest.Server { return davtest.StartSabreCalDAV(t, "basic") }, func(s *davtest.Server) string { return s.Home }},
+	{"sabre-digest", func(t testing.TB) *davtest.Server { return davtest.StartSabreCalDAV(t, "digest") }, func(s *davtest.Server) string { return s.Home }},
 }
 
 // lunchICS is an event with Alice on the given day, at noon UTC.

@@ -19,8 +19,10 @@ type Options struct {
 	// URL is a CalDAV server, calendar home or calendar collection; empty
 	// means no CalDAV.
 	URL string
-	// Username and Password are sent with Basic auth when Username is set.
-	// The password is never logged or put in an error.
+	// Username and Password log in when Username is set, with Basic or
+	// Digest as the server asks (dav.Auth: over http nothing is sent
+	// before the server names its scheme). The password is never logged
+	// or put in an error, and goes only to the configured server.
 	Username string
 	Password string
 	// Calendars picks CalDAV calendars by display name or last path

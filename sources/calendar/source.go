@@ -5,10 +5,12 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"slices"
 	"time"
 
+	"kith/internal/dav"
 	ksync "kith/sync"
 	"kith/sync/card"
 	"kith/sync/normalize"
@@ -21,6 +23,9 @@ type Source struct {
 	user map[string]bool
 	norm *normalize.Normalizer
 	log  *slog.Logger
+	// auth is the CalDAV login, kept from one Update to the next so that
+	// a Digest server is not asked for a new challenge every sync.
+	auth *dav.Auth
 }
 
 var _ ksync.InteractionSource = (*Source)(nil)
@@ -40,7 +45,12 @@ func New(opts Options) (*Source, error) {
 		return nil, fmt.Errorf("calendar %q: user_emails: %w", opts.Name, err)
 	}
 	opts.Paths = slices.Clone(opts.Paths)
-	return &Source{opts: opts, user: user, norm: norm, log: opts.Logger.With("calendar", opts.Name)}, nil
+	s := &Source{opts: opts, user: user, norm: norm, log: opts.Logger.With("calendar", opts.Name)}
+	if opts.URL != "" {
+		origin, _ := url.Parse(opts.URL) // checked by check
+		s.auth = dav.NewAuth(origin, opts.Username, opts.Password)
+	}
+	return s, nil
 }
 
 // Name returns the configured name.

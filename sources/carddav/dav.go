@@ -31,7 +31,7 @@ const maxRedirects = 5
 // and logs in itself (auth) so that credentials go only where they may.
 type client struct {
 	http *http.Client
-	auth *auth
+	auth *dav.Auth
 	log  *slog.Logger
 	// maxAnswer bounds a multistatus answer (Options.MaxAnswer).
 	maxAnswer int64
@@ -44,7 +44,7 @@ func newClient(o *Options, origin *url.URL) *client {
 		hc = &c
 	}
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &client{http: hc, auth: newAuth(origin, o.Username, o.Password), log: o.Logger, maxAnswer: o.MaxAnswer}
+	return &client{http: hc, auth: dav.NewAuth(origin, o.Username, o.Password), log: o.Logger, maxAnswer: o.MaxAnswer}
 }
 
 // StatusError is an HTTP response with an unexpected status.
@@ -61,34 +61,28 @@ type request struct {
 	follow bool
 }
 
-// maxAuthTries bounds the requests sent again after a 401 (a first
-// challenge, then a new nonce).
-const maxAuthTries = 2
-
 // do sends r and returns the response when its status is one of ok; any
 // other status becomes a *StatusError (with what the server said) and the
 // body is closed. The caller closes the returned body.
 func (c *client) do(ctx context.Context, r request, ok ...int) (*http.Response, error) {
 	u := r.url
-	redirects, tries := 0, 0
+	redirects := 0
 	for {
-		var body io.Reader
-		if r.body != nil {
-			body = bytes.NewReader(r.body)
-		}
-		req, err := http.NewRequestWithContext(ctx, r.method, u.String(), body)
-		if err != nil {
-			return nil, err
-		}
-		for k, v := range r.header {
-			req.Header[k] = v
-		}
-		sent, nonce, err := c.auth.apply(req)
-		if err != nil {
-			return nil, fmt.Errorf("%s %s: %w", r.method, redact(u), err)
-		}
 		start := time.Now()
-		resp, err := c.http.Do(req)
+		resp, sent, hint, err := c.auth.Send(c.http, func() (*http.Request, error) {
+			var body io.Reader
+			if r.body != nil {
+				body = bytes.NewReader(r.body)
+			}
+			req, err := http.NewRequestWithContext(ctx, r.method, u.String(), body)
+			if err != nil {
+				return nil, err
+			}
+			for k, v := range r.header {
+				req.Header[k] = v
+			}
+			return req, nil
+		})
 		if err != nil {
 			c.log.Debug("request failed", "method", r.method, "url", redact(u), "took", time.Since(start), "err", err)
 			return nil, err
@@ -97,35 +91,22 @@ func (c *client) do(ctx context.Context, r request, ok ...int) (*http.Response, 
 		if slices.Contains(ok, resp.StatusCode) {
 			return resp, nil
 		}
-		hint := ""
-		if resp.StatusCode == http.StatusUnauthorized {
-			retry, h := c.auth.challenged(resp, sent, nonce)
-			if retry && tries < maxAuthTries {
-				tries++
-				drain(resp)
-				continue
-			}
-			hint = h
-			if retry {
-				hint = fmt.Sprintf("login refused for user %q (%s): wrong username or password?", c.auth.user, sent)
-			}
-		}
 		if r.follow && isRedirect(resp.StatusCode) && redirects < maxRedirects {
 			loc, lerr := resp.Location()
 			drain(resp)
 			if lerr != nil {
 				return nil, fmt.Errorf("%s %s: redirect without a usable Location: %w", r.method, redact(u), lerr)
 			}
-			if u.Scheme == "https" && loc.Scheme != "https" && c.auth.user != "" {
+			if u.Scheme == "https" && loc.Scheme != "https" && c.auth.User() != "" {
 				return nil, fmt.Errorf("%s %s: redirected from https to %s; kith does not follow it with a login", r.method, redact(u), redact(loc))
 			}
 			c.log.Debug("following redirect", "from", redact(u), "to", redact(loc))
-			u, redirects, tries = loc, redirects+1, 0
+			u, redirects = loc, redirects+1
 			continue
 		}
 		defer drain(resp)
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, dav.MaxErrorBody))
-		msg, pre := dav.ServerMessage(b, c.auth.secrets())
+		msg, pre := dav.ServerMessage(b, c.auth.Secrets())
 		return nil, &StatusError{Method: r.method, URL: redact(u), Code: resp.StatusCode, Hint: hint, Message: msg, Preconditions: pre}
 	}
 }

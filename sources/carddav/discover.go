@@ -125,7 +125,7 @@ func (s *Source) discoverFrom(ctx context.Context, u *url.URL) ([]book, error) {
 		if err != nil {
 			return nil, fmt.Errorf("addressbook-home-set: %w", err)
 		}
-		s.c.auth.trust(hu, base)
+		s.c.auth.Trust(hu, base)
 		bs, err := s.listBooks(ctx, hu)
 		if err != nil {
 			return nil, fmt.Errorf("home set %s: %w", redact(hu), err)

@@ -113,7 +113,7 @@ func (s *Source) decodeCursor(raw string) *cursor {
 		s.log.Info("stored cursor not usable; reading in full", "err", err)
 		return nil
 	}
-	s.c.auth.remember(c.Auth)
+	s.c.auth.Remember(c.Auth)
 	return &c
 }
 
@@ -397,7 +397,7 @@ func (s *Source) fetchInto(ctx context.Context, b book, st *bookState, members l
 }
 
 func (s *Source) finish(snap ksync.Snapshot, next *cursor) (ksync.Snapshot, error) {
-	next.Auth = s.c.auth.learned()
+	next.Auth = s.c.auth.Learned()
 	b, err := json.Marshal(next)
 	if err != nil {
 		return ksync.Snapshot{}, fmt.Errorf("encoding cursor: %w", err)

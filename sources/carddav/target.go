@@ -262,7 +262,7 @@ func (t *Target) Cursor() string {
 		return ""
 	}
 	st := *t.known
-	st.Auth = t.c.auth.learned()
+	st.Auth = t.c.auth.Learned()
 	b, err := json.Marshal(st)
 	if err != nil {
 		return ""
@@ -282,7 +282,7 @@ func (t *Target) SetCursor(raw string) {
 	if err := json.Unmarshal([]byte(raw), &st); err != nil || st.V != targetStateVersion || st.URL != t.coll.String() || st.Listing == nil {
 		return
 	}
-	t.c.auth.remember(st.Auth)
+	t.c.auth.Remember(st.Auth)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.known == nil {

@@ -1,8 +1,9 @@
-package carddav
+package dav
 
 import (
 	"encoding/base64"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -10,21 +11,20 @@ import (
 	gosync "sync"
 
 	"github.com/icholy/digest"
-
-	"kith/internal/dav"
 )
 
-// auth is the login of one client: which scheme the server asked for, and
-// where the credentials may go. Credentials go only to the configured
-// scheme and host (or from http up to https on the same host name), and to
-// a host that the configured server itself named as the user's home set; never to another host a redirect points at, nor from https down to
-// http.
+// Auth is the login of one CardDAV or CalDAV client: which scheme the
+// server asked for, and where the credentials may go. Credentials go only
+// to the configured scheme and host (or from http up to https on the same
+// host name), and to a host that the configured server itself named as the
+// user's home set (Trust); never to another host a redirect points at, nor
+// from https down to http.
 //
 // The scheme is chosen from the server's WWW-Authenticate: over https the
 // first request carries Basic (the common case, one round trip saved), over
 // http the first request carries nothing, so that a password is not sent in
 // the clear to a server that wants Digest.
-type auth struct {
+type Auth struct {
 	user, pass string
 	origin     *url.URL
 
@@ -41,20 +41,25 @@ const (
 	schemeDigest = "Digest"
 )
 
-func newAuth(origin *url.URL, user, pass string) *auth {
-	a := &auth{user: user, pass: pass, origin: origin, trusted: map[string]bool{}}
+// NewAuth returns the login of user with pass ("" user: none) at the
+// server of origin, the configured URL.
+func NewAuth(origin *url.URL, user, pass string) *Auth {
+	a := &Auth{user: user, pass: pass, origin: origin, trusted: map[string]bool{}}
 	if user != "" && origin.Scheme == "https" {
 		a.scheme = schemeBasic
 	}
 	return a
 }
 
-// allowed says whether credentials may be sent to u.
-func (a *auth) allowed(u *url.URL) bool {
+// User returns the configured user name ("" for none).
+func (a *Auth) User() string { return a.user }
+
+// Allowed says whether credentials may be sent to u.
+func (a *Auth) Allowed(u *url.URL) bool {
 	if a.user == "" {
 		return false
 	}
-	if u.Scheme == a.origin.Scheme && dav.HostPort(u) == dav.HostPort(a.origin) {
+	if u.Scheme == a.origin.Scheme && HostPort(u) == HostPort(a.origin) {
 		return true
 	}
 	if u.Scheme == "https" && a.origin.Scheme == "http" && strings.EqualFold(u.Hostname(), a.origin.Hostname()) {
@@ -65,27 +70,29 @@ func (a *auth) allowed(u *url.URL) bool {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.trusted[u.Scheme+"://"+dav.HostPort(u)]
+	return a.trusted[u.Scheme+"://"+HostPort(u)]
 }
 
-// trust lets credentials go to u's host, named by named, a host they may
-// go to (an addressbook-home-set on another host, as iCloud has), unless
-// that would take them from https down to http.
-func (a *auth) trust(u, named *url.URL) {
-	if !a.allowed(named) || u.Scheme != "https" && (a.origin.Scheme == "https" || named.Scheme == "https") {
+// Trust lets credentials go to u's host, named by named, a host they may
+// go to (a home set on another host, as iCloud has), unless that would
+// take them from https down to http.
+func (a *Auth) Trust(u, named *url.URL) {
+	if !a.Allowed(named) || u.Scheme != "https" && (a.origin.Scheme == "https" || named.Scheme == "https") {
 		return
 	}
 	a.mu.Lock()
-	a.trusted[u.Scheme+"://"+dav.HostPort(u)] = true
+	a.trusted[u.Scheme+"://"+HostPort(u)] = true
 	a.mu.Unlock()
 }
 
-// apply sets the Authorization header of req when credentials may go to
-// its URL and the scheme is known. It returns what it sent: the scheme ("" for
-// nothing) and, for Digest, the nonce.
-func (a *auth) apply(req *http.Request) (sent, nonce string, err error) {
-	if !a.allowed(req.URL) {
-		return "", "", nil
+// Apply sets the Authorization header of req when credentials may go to
+// its URL and the scheme is known, and takes off any other: Go's client
+// keeps the header of the first request on a redirect it follows, and a
+// Digest answer holds the request's own URI.
+func (a *Auth) Apply(req *http.Request) error {
+	req.Header.Del("Authorization")
+	if !a.Allowed(req.URL) {
+		return nil
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -96,22 +103,74 @@ func (a *auth) apply(req *http.Request) (sent, nonce string, err error) {
 		a.nc++
 		cred, err := digest.Digest(a.chal, digest.Options{Method: req.Method, URI: req.URL.RequestURI(), Count: a.nc, Username: a.user, Password: a.pass})
 		if err != nil {
-			return "", "", fmt.Errorf("digest login: %w", err)
+			return fmt.Errorf("digest login: %w", err)
 		}
 		req.Header.Set("Authorization", cred.String())
-		return a.scheme, a.chal.Nonce, nil
 	}
-	return a.scheme, "", nil
+	return nil
+}
+
+// sentWith returns the login req carried: the scheme ("" for none) and,
+// for Digest, the nonce.
+func sentWith(req *http.Request) (scheme, nonce string) {
+	h := req.Header.Get("Authorization")
+	scheme, _, _ = strings.Cut(h, " ")
+	if scheme == schemeDigest {
+		if c, err := digest.ParseCredentials(h); err == nil {
+			nonce = c.Nonce
+		}
+	}
+	return scheme, nonce
+}
+
+// maxAuthTries bounds the requests sent again after a 401 (a first
+// challenge, then a new nonce).
+const maxAuthTries = 2
+
+// Send sends the request that build makes (anew for each try, body
+// included) with hc, logged in. After a 401 that names a scheme kith can
+// answer, or a new Digest nonce, it is sent again, at most maxAuthTries
+// times. It returns the last response and the scheme its request carried
+// ("" for none); when that response is a 401 that stands, refused says why
+// in one line for the user. The caller closes the response's body.
+func (a *Auth) Send(hc *http.Client, build func() (*http.Request, error)) (resp *http.Response, sent, refused string, err error) {
+	for tries := 0; ; tries++ {
+		req, err := build()
+		if err != nil {
+			return nil, "", "", err
+		}
+		if err := a.Apply(req); err != nil {
+			return nil, "", "", fmt.Errorf("%s %s: %w", req.Method, req.URL.Redacted(), err)
+		}
+		resp, err := hc.Do(req)
+		if err != nil {
+			return nil, "", "", err
+		}
+		sent, nonce := sentWith(resp.Request)
+		if resp.StatusCode != http.StatusUnauthorized {
+			return resp, sent, "", nil
+		}
+		retry, hint := a.challenged(resp, sent, nonce)
+		if retry && tries < maxAuthTries {
+			io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+			resp.Body.Close()
+			continue
+		}
+		if retry {
+			hint = fmt.Sprintf("login refused for user %q (%s): wrong username or password?", a.user, sent)
+		}
+		return resp, sent, hint, nil
+	}
 }
 
 // challenged takes in the WWW-Authenticate of a 401 answer to a request
 // that carried scheme sent ("" for none; nonce for Digest). It returns
 // whether the request should be sent again (the caller bounds the tries),
 // or, when not, the reason to give the user.
-func (a *auth) challenged(resp *http.Response, sent, nonce string) (retry bool, hint string) {
+func (a *Auth) challenged(resp *http.Response, sent, nonce string) (retry bool, hint string) {
 	values := resp.Header.Values("WWW-Authenticate")
 	offered := challengeSchemes(values)
-	if !a.allowed(resp.Request.URL) {
+	if !a.Allowed(resp.Request.URL) {
 		if a.user == "" {
 			return false, fmt.Sprintf("the server asks for a login (%s); set username and a password", orNone(offered))
 		}
@@ -235,9 +294,9 @@ func splitChallenges(v string) []string {
 	return out
 }
 
-// learned returns the scheme the server asked for, when it is one a later
+// Learned returns the scheme the server asked for, when it is one a later
 // process may send from the first request on (Basic), else "".
-func (a *auth) learned() string {
+func (a *Auth) Learned() string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.scheme == schemeBasic {
@@ -246,9 +305,9 @@ func (a *auth) learned() string {
 	return ""
 }
 
-// remember takes in what learned returned in an earlier process: the
+// Remember takes in what Learned returned in an earlier process: the
 // server asked for Basic, so the first request carries it.
-func (a *auth) remember(scheme string) {
+func (a *Auth) Remember(scheme string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if scheme == schemeBasic && a.scheme == "" && a.user != "" {
@@ -256,9 +315,9 @@ func (a *auth) remember(scheme string) {
 	}
 }
 
-// secrets returns what must never appear in a message: the password and
+// Secrets returns what must never appear in a message: the password and
 // the Basic token.
-func (a *auth) secrets() []string {
+func (a *Auth) Secrets() []string {
 	if a.user == "" {
 		return nil
 	}
