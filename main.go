@@ -176,6 +176,9 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 	if *allowShrink {
 		opts = append(opts, daemon.WithAllowShrink())
 	}
+	if op := getenv(daemon.CrashEnv); op != "" {
+		opts = append(opts, daemon.WithCrashAfter(op))
+	}
 	if !journald && isTerminal(stderr) {
 		opts = append(opts, daemon.WithProgress(stderr))
 	}

@@ -25,11 +25,26 @@ import (
 func newOnTarget(ctx context.Context, t ksync.Target, prev *ksync.State, listing map[string]string, log *slog.Logger) (ksync.Snapshot, error) {
 	snap := ksync.Snapshot{Source: t.Name(), Cursor: prev.Cursors[t.Name()]}
 	known := prev.Targets[t.Name()]
+	// A card kith folded into another of its contact's and deleted in a
+	// sync that stopped before it saved: its record stays, as it would
+	// have (taken from the recorded delete when it was new then).
+	folded := map[string]bool{}
+	for href, p := range prev.Pending[t.Name()] {
+		if _, there := listing[href]; there || p.Kind != ksync.IntentFold || strings.HasPrefix(href, ksync.UIDPrefix) {
+			continue
+		}
+		folded[href] = true
+		if _, ok := prev.Records[ksync.RecordKey{Source: t.Name(), ID: href}]; !ok && p.Card != nil {
+			snap.Records = append(snap.Records, ksync.Record{
+				Source: t.Name(), ID: href, Card: p.Card, Hash: card.Hash(p.Card), Seen: card.Revision(p.Card),
+			})
+		}
+	}
 	for k := range prev.Records {
 		if k.Source != t.Name() {
 			continue
 		}
-		if _, there := listing[k.ID]; !there && known[k.ID] != nil {
+		if _, there := listing[k.ID]; !there && known[k.ID] != nil && !folded[k.ID] {
 			snap.Deleted = append(snap.Deleted, k.ID)
 		}
 	}
@@ -46,6 +61,7 @@ func newOnTarget(ctx context.Context, t ksync.Target, prev *ksync.State, listing
 		}
 		hrefs = append(hrefs, href)
 	}
+	slices.SortFunc(snap.Records, func(a, b ksync.Record) int { return strings.Compare(a.ID, b.ID) })
 	if len(hrefs) == 0 {
 		return snap, nil
 	}

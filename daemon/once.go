@@ -28,6 +28,7 @@ func Once(ctx context.Context, cfg *Config, log *slog.Logger, opts ...Option) (*
 		r.SetDryRun(o.dryRun)
 	}
 	r.AllowShrink = o.allowShrink
+	r.crashAfter = o.crashAfter
 	lock, err := AcquireLock(ctx, cfg.StateDir, "once", o.lockWait)
 	if err != nil {
 		return nil, err

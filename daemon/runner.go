@@ -73,6 +73,9 @@ type Runner struct {
 	// AllowShrink applies a source's snapshot even when it shrank by more
 	// than the config's max_shrink.
 	AllowShrink bool
+	// crashAfter, for crash tests only, kills the process right after the
+	// first target write of this kind ("put", "delete"): WithCrashAfter.
+	crashAfter string
 }
 
 // SetDryRun makes Sync print what it would change to w and write nothing.
@@ -655,7 +658,7 @@ func (r *Runner) Sync(ctx context.Context, st *state.Store) (*Summary, error) {
 		sum.Errors = append(sum.Errors, e)
 	}
 	phases.done("adopt")
-	out, as, cmds, err := r.mergeAndWrite(ctx, in, targets, sum)
+	out, as, cmds, err := r.mergeAndWrite(ctx, st, in, targets, sum)
 	phases.done("merge_write")
 	if err != nil {
 		return sum, err
@@ -671,7 +674,7 @@ func (r *Runner) Sync(ctx context.Context, st *state.Store) (*Summary, error) {
 		}
 		in.Prev = out.State
 		in.Fingerprint = r.fingerprint(in)
-		if out, as, _, err = r.mergeAndWrite(ctx, in, targets, sum); err != nil {
+		if out, as, _, err = r.mergeAndWrite(ctx, st, in, targets, sum); err != nil {
 			return sum, err
 		}
 	}
@@ -816,10 +819,11 @@ func constraints(ctx context.Context, st *state.Store) ([]match.Constraint, erro
 	return cs, nil
 }
 
-// mergeAndWrite merges the input and writes every target. It returns the
+// mergeAndWrite merges the input and writes every target, recording its
+// deletes in st before it makes them. It returns the
 // outcome (with the targets' new entries in its state), the assessor that
 // annotated the cards, and the split/join commands found on cards.
-func (r *Runner) mergeAndWrite(ctx context.Context, in ksync.Input, all []ksync.Target, sum *Summary) (*ksync.Outcome, *assess.Assessor, []cardCommand, error) {
+func (r *Runner) mergeAndWrite(ctx context.Context, st *state.Store, in ksync.Input, all []ksync.Target, sum *Summary) (*ksync.Outcome, *assess.Assessor, []cardCommand, error) {
 	out, err := r.engine.Merge(ctx, in)
 	if err != nil {
 		return nil, nil, nil, err
@@ -853,11 +857,21 @@ func (r *Runner) mergeAndWrite(ctx context.Context, in ksync.Input, all []ksync.
 		left[uid] = nil
 	}
 	for _, t := range all {
+		name := t.Name()
+		intents := ksync.Intents{Pending: in.Prev.Pending[name], Record: func(ctx context.Context, ds []*ksync.Intent) error {
+			return st.RecordIntents(ctx, name, ds)
+		}}
 		if r.DryRun {
-			t = &dryTarget{Target: t, w: r.dryOut}
+			t, intents.Record = &dryTarget{Target: t, w: r.dryOut}, nil
 		}
-		entries, ts, err := r.engine.SyncTarget(ctx, t, out.Contacts, in.Prev.GoldenOf, in.Prev.Targets[t.Name()], annotate, r.log)
-		targets[t.Name()] = entries
+		if r.crashAfter != "" {
+			t = &crashTarget{Target: t, op: r.crashAfter}
+		}
+		entries, ts, err := r.engine.SyncTarget(ctx, t, out.Contacts, in.Prev.GoldenOf, in.Prev.Targets[name], intents, annotate, r.log)
+		targets[name] = entries
+		if len(ts.Unsettled) > 0 {
+			out.State.Pending[name] = ts.Unsettled
+		}
 		sum.Created += ts.Created
 		sum.Updated += ts.Updated
 		sum.Removed += ts.Removed

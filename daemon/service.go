@@ -29,6 +29,7 @@ type options struct {
 	progress    io.Writer
 	timing      watchTiming
 	retryMin    time.Duration
+	crashAfter  string
 }
 
 func buildOptions(opts []Option) options {

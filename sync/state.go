@@ -33,6 +33,45 @@ type State struct {
 	// Left holds the contacts that left every source, by UID: what the
 	// user wrote on their cards is kept here, for kith restore.
 	Left map[string]*LeftContact
+	// Pending holds, per target name and by href, the deletes kith
+	// recorded before making them (Intents.Record) whose sync stopped
+	// before its state was saved: the next sync finishes them
+	// (SyncTarget) instead of taking the missing cards for the user's
+	// deletes. A nil map leaves the stored ones as they are (Store.Save).
+	Pending map[string]map[string]*Intent
+}
+
+// IntentKind says why kith deletes a card.
+type IntentKind string
+
+const (
+	// IntentFold is a card whose content kith moved onto another card of
+	// its contact (a contact joined into another, a second card the user
+	// made for one person).
+	IntentFold IntentKind = "fold"
+	// IntentLeave is the card of a contact that left every source: what
+	// the user wrote on it goes into State.Left.
+	IntentLeave IntentKind = "leave"
+)
+
+// Intent is a delete kith is about to make on a target, recorded
+// durably first (write-ahead), so that a crash between the delete and the
+// state's save is not taken for the user deleting the card.
+type Intent struct {
+	// Href is the card's.
+	Href string
+	// Kind says why it goes.
+	Kind IntentKind
+	// UID is the contact the card showed (IntentLeave) or the one its
+	// content moved to (IntentFold).
+	UID string
+	// ETag is the card's version the delete is conditional on.
+	ETag string
+	// Card is the card as the target held it at ETag: for a card the user
+	// made, its record's card; for IntentLeave, what the user wrote.
+	Card vcard.Card
+	// Base is the golden card Card was made from (IntentLeave; may be nil).
+	Base vcard.Card
 }
 
 // LeftContact is a contact that left every source, kept so that the user
@@ -65,6 +104,7 @@ func NewState() *State {
 		History:      map[string]map[string]int{},
 		Meta:         map[string]string{},
 		Left:         map[string]*LeftContact{},
+		Pending:      map[string]map[string]*Intent{},
 	}
 }
 

@@ -26,6 +26,24 @@ type TargetStats struct {
 	Left []LeftCard
 	// Failed lists the writes that did not succeed, one message each.
 	Failed []string
+	// Unsettled are the Intents.Pending this sync could not settle (the
+	// target could not be read): they are kept for the next.
+	Unsettled map[string]*Intent
+}
+
+// Intents is the write-ahead log of kith's deletes on one target: a delete
+// is recorded durably before it is made, and the record goes with the
+// state's save. A sync that stops in between (a crash, a kill, power)
+// leaves it for the next, which finishes the delete as the stopped sync
+// would have: a card kith deleted is never taken for the user's delete, and
+// what the user wrote on it is kept.
+type Intents struct {
+	// Pending are the deletes an earlier sync recorded (and may have made)
+	// before it stopped, by href.
+	Pending map[string]*Intent
+	// Record, when set, stores deletes durably before SyncTarget makes
+	// them. When it fails, none is made (each waits for the next sync).
+	Record func(ctx context.Context, ds []*Intent) error
 }
 
 // LeftCard is the card of a contact that left every source, as the user
@@ -56,18 +74,32 @@ const maxConflictRetries = 3
 // will see it, edits merged in) and returns it with kith's own properties
 // set (X-KITH-*). Cards are written only when their content changes; user
 // edits on the target are kept and merged with the sources' changes; a card
-// the user deleted stays deleted.
+// the user deleted stays deleted. Deletes go through intents (see Intents).
 func (e *Engine) SyncTarget(ctx context.Context, t Target, contacts []*Contact, prevGolden func(uid string) (vcard.Card, string),
-	entries map[string]*TargetEntry, annotate Annotator, log *slog.Logger) (map[string]*TargetEntry, TargetStats, error) {
+	entries map[string]*TargetEntry, intents Intents, annotate Annotator, log *slog.Logger) (map[string]*TargetEntry, TargetStats, error) {
 	var st TargetStats
 	listing, err := t.List(ctx)
 	if err != nil {
+		st.Unsettled = intents.Pending
 		return entries, st, fmt.Errorf("target %q: listing: %w", t.Name(), err)
 	}
 	next := map[string]*TargetEntry{}
 	for href, e := range entries {
 		c := *e
 		next[href] = &c
+	}
+	for _, href := range sortedHrefs(intents.Pending) {
+		p := intents.Pending[href]
+		if _, there := listing[href]; there {
+			continue // never deleted: this sync plans its card again
+		}
+		// Deleted by a sync that stopped before it saved: finished as that
+		// sync would have, never taken for the user's delete.
+		if p.Kind == IntentLeave && p.Card != nil {
+			st.Left = append(st.Left, LeftCard{UID: p.UID, Card: p.Card, Base: p.Base})
+		}
+		delete(next, href)
+		log.Info("card deleted by an interrupted sync; the delete is finished", "target", t.Name(), "href", href, "uid", p.UID, "kind", string(p.Kind))
 	}
 	// Cards whose ETag moved since kith's last write were edited by someone else.
 	var changed []string
@@ -111,6 +143,7 @@ func (e *Engine) SyncTarget(ctx context.Context, t Target, contacts []*Contact, 
 	changed = slices.Compact(changed)
 	current, err := t.Get(ctx, changed)
 	if err != nil {
+		st = TargetStats{Unsettled: intents.Pending}
 		return entries, st, fmt.Errorf("target %q: reading changed cards: %w", t.Name(), err)
 	}
 	for _, href := range changed {
@@ -281,6 +314,7 @@ func (e *Engine) SyncTarget(ctx context.Context, t Target, contacts []*Contact, 
 		ent        *TargetEntry
 		lc         LeftCard
 		err        error
+		intent     *Intent
 	}
 	const (
 		delJoined = iota
@@ -302,7 +336,12 @@ func (e *Engine) SyncTarget(ctx context.Context, t Target, contacts []*Contact, 
 		if etag, ok := folded[href]; ok {
 			// Joined into another contact, its content (the user's edits
 			// with it) now on that card.
-			dels = append(dels, &del{href: href, etag: etag, kind: delJoined, ent: ent})
+			was := ent.Card
+			if g, ok := current[href]; ok {
+				was = g.Card
+			}
+			dels = append(dels, &del{href: href, etag: etag, kind: delJoined, ent: ent,
+				intent: &Intent{Href: href, Kind: IntentFold, UID: owner[href].UID, ETag: etag, Card: was}})
 			continue
 		}
 		if c := owner[href]; c != nil && !leave[href] {
@@ -327,12 +366,36 @@ func (e *Engine) SyncTarget(ctx context.Context, t Target, contacts []*Contact, 
 		if lc.Card == nil {
 			continue
 		}
-		dels = append(dels, &del{href: href, etag: etag, kind: delLeft, ent: ent, lc: lc})
+		dels = append(dels, &del{href: href, etag: etag, kind: delLeft, ent: ent, lc: lc,
+			intent: &Intent{Href: href, Kind: IntentLeave, UID: lc.UID, ETag: etag, Card: lc.Card, Base: lc.Base}})
 	}
 	for _, href := range sortedHrefs(dropped) {
 		// A card the user made here whose person already had a card: its
 		// content is on that card now.
-		dels = append(dels, &del{href: href, etag: dropped[href], kind: delDropped})
+		p := &Intent{Href: href, Kind: IntentFold, ETag: dropped[href], Card: current[href].Card}
+		if c := owner[href]; c != nil {
+			p.UID = c.UID
+		}
+		dels = append(dels, &del{href: href, etag: dropped[href], kind: delDropped, intent: p})
+	}
+	if len(dels) > 0 && intents.Record != nil {
+		// Write-ahead: the deletes are recorded before they are made.
+		ps := make([]*Intent, len(dels))
+		for i, d := range dels {
+			ps[i] = d.intent
+		}
+		if err := intents.Record(ctx, ps); err != nil {
+			if ctx.Err() != nil {
+				return next, st, ctx.Err()
+			}
+			st.Failed = append(st.Failed, fmt.Sprintf("recording %d deletes before making them: %v", len(dels), err))
+			for _, d := range dels {
+				if d.kind == delJoined {
+					d.ent.UID = owner[d.href].UID // kept, and folded again next sync
+				}
+			}
+			dels = nil
+		}
 	}
 	for _, d := range dels {
 		select {

@@ -127,7 +127,7 @@ func TestEngineKeepsPhoneEdits(t *testing.T) {
 	}
 	prev := func(uid string) (vcard.Card, string) { return golden[uid], card.Hash(golden[uid]) }
 	tg := e.srv.Target("server")
-	entries, stats, err := eng.SyncTarget(ctx, tg, contacts(), prev, nil, nil, log)
+	entries, stats, err := eng.SyncTarget(ctx, tg, contacts(), prev, nil, ksync.Intents{}, nil, log)
 	if err != nil || stats.Created != 2 {
 		t.Fatalf("first sync: %+v, %v", stats, err)
 	}
@@ -151,7 +151,7 @@ func TestEngineKeepsPhoneEdits(t *testing.T) {
 			return c, card.Hash(c)
 		}
 		return nil, ""
-	}, entries, nil, log)
+	}, entries, ksync.Intents{}, nil, log)
 	if err != nil {
 		t.Fatal(err)
 	}

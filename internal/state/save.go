@@ -39,7 +39,7 @@ func (s *Store) Save(ctx context.Context, prev, next *ksync.State, run Run) (err
 		}
 	}()
 	for _, save := range []func(*writer, *ksync.State, *ksync.State) error{
-		saveRecords, saveContacts, saveTargets, saveCursors, saveInteractions, saveHistory, saveMeta, saveLeft,
+		saveRecords, saveContacts, saveTargets, saveCursors, saveInteractions, saveHistory, saveMeta, saveLeft, savePending,
 	} {
 		if err = save(w, prev, next); err != nil {
 			return err

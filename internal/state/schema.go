@@ -154,4 +154,19 @@ CREATE TABLE left_contacts (
 CREATE INDEX contacts_light ON contacts(uid, hash);
 CREATE INDEX target_entries_light ON target_entries(target, href, etag, deleted, is_group, uid, base_hash);
 `,
+	// 10: target writes kith recorded before making them (write-ahead),
+	// so that a sync that stops before saving leaves them for the next to
+	// finish, never to be taken for the user's deletes or edits.
+	`
+CREATE TABLE target_intents (
+	target TEXT NOT NULL,
+	href   TEXT NOT NULL,
+	kind   TEXT NOT NULL,              -- ksync.IntentKind: why kith writes or deletes the card
+	uid    TEXT NOT NULL,              -- the contact the card shows or whose card takes its content
+	etag   TEXT NOT NULL,              -- the version the write is conditional on
+	card   BLOB,                       -- the card at etag: the user's words
+	base   BLOB,                       -- the golden card it was made from, when known
+	PRIMARY KEY (target, href)
+) WITHOUT ROWID;
+`,
 }

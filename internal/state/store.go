@@ -147,6 +147,9 @@ func (s *Store) Load(ctx context.Context) (*ksync.State, error) {
 	if err := s.loadLeft(ctx, st); err != nil {
 		return nil, fmt.Errorf("state: loading contacts that left their sources: %w", err)
 	}
+	if err := s.loadPending(ctx, st); err != nil {
+		return nil, fmt.Errorf("state: loading target intents: %w", err)
+	}
 	cursors, err := s.Cursors(ctx)
 	if err != nil {
 		return nil, err
@@ -371,7 +374,8 @@ type Light struct {
 	// Behind counts the cards on targets that were not made from their
 	// contact's golden card as it stands (a write that failed), and the
 	// cards a user made on a target and deleted whose record is still
-	// there: the next sync has something to do.
+	// there, and the deletes a stopped sync left to finish: the next sync
+	// has something to do.
 	Behind int
 }
 
@@ -418,7 +422,8 @@ func (s *Store) LoadLight(ctx context.Context) (*Light, error) {
 		(SELECT COUNT(*) FROM target_entries e INDEXED BY target_entries_light LEFT JOIN contacts c INDEXED BY contacts_light ON c.uid = e.uid
 			WHERE e.deleted = 0 AND e.is_group = 0 AND (c.hash IS NULL OR e.base_hash <> c.hash))
 		+ (SELECT COUNT(*) FROM target_entries e INDEXED BY target_entries_light JOIN records r ON r.source = e.target AND r.id = e.href
-			WHERE e.deleted = 1)`).Scan(&l.Records, &l.Contacts, &l.Behind); err != nil {
+			WHERE e.deleted = 1)
+		+ (SELECT COUNT(*) FROM target_intents)`).Scan(&l.Records, &l.Contacts, &l.Behind); err != nil {
 		return nil, fmt.Errorf("state: counting: %w", err)
 	}
 	return l, nil
