@@ -124,6 +124,9 @@ type MailConfig struct {
 	// to counts. With url, IMAP folder names (default: INBOX).
 	Received []string `toml:"received"`
 	DAV
+	// CAFile is a PEM file of certificate authorities trusted beside the
+	// system's for the IMAP server (a home server's own CA).
+	CAFile string `toml:"ca_file"`
 	// MaxRecipients skips mail to more people; default 5.
 	MaxRecipients int `toml:"max_recipients"`
 }
@@ -280,6 +283,9 @@ func (c *Config) applyDefaults(baseDir string) {
 		}
 	}
 	for i := range c.Mail {
+		if c.Mail[i].CAFile != "" {
+			c.Mail[i].CAFile = abs(c.Mail[i].CAFile)
+		}
 		if c.Mail[i].URL != "" {
 			continue // folder names on the server, not paths
 		}
@@ -394,6 +400,8 @@ func (c *Config) Validate() error {
 			bad(key+".sent", "no mailbox given (sent, received)")
 		case m.DAV != (DAV{}):
 			bad(key+".username", "username and password keys go with url (an IMAP server)")
+		case m.CAFile != "":
+			bad(key+".ca_file", "goes with url (an IMAP server)")
 		}
 	}
 	for i, p := range c.PhoneLogs {

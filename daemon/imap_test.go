@@ -16,10 +16,12 @@ import (
 	"kith/sync/card"
 )
 
-// An IMAP [[mail]] configured like a user's Dovecot: sent mail to Carol
+// An IMAP [[mail]] configured like a user's Dovecot, over imaps:// with a
+// certificate from the user's own CA trusted by ca_file: sent mail to Carol
 // dates her last interaction; a second sync reads no mail and leaves the
 // cards alone; the password, given by password_file, is in no log, no
-// error and no state.
+// error and no state. A ca_file that holds no certificate stops the
+// runner with an error naming the key.
 func TestIMAPMailInteractions(t *testing.T) {
 	srv := imaptest.Start(t)
 	cfg, dir := demoSetup(t)
@@ -28,7 +30,13 @@ func TestIMAPMailInteractions(t *testing.T) {
 	pw := filepath.Join(dir, "imap-password")
 	os.WriteFile(pw, []byte(srv.Password+"\n"), 0o600)
 	cfg.UserEmails = []string{"me@example.org"}
-	cfg.Mail = []MailConfig{{Name: "dovecot", DAV: DAV{URL: srv.URL(), Username: srv.Username, PasswordFile: pw}}}
+	_, port, _ := strings.Cut(srv.TLSAddr, ":")
+	cfg.Mail = []MailConfig{{Name: "dovecot", DAV: DAV{URL: "imaps://localhost:" + port, Username: srv.Username, PasswordFile: pw}, CAFile: filepath.Join(dir, "bad-ca.pem")}}
+	os.WriteFile(cfg.Mail[0].CAFile, []byte("-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n"), 0o600)
+	if _, err := NewRunner(cfg, slog.New(slog.DiscardHandler)); err == nil || !strings.Contains(err.Error(), `mail "dovecot": ca_file:`) {
+		t.Fatalf("NewRunner with a ca_file without a certificate: %v, want an error naming the key", err)
+	}
+	cfg.Mail[0].CAFile = srv.CAFile
 
 	var logs bytes.Buffer
 	run := func() *Summary {

@@ -40,6 +40,12 @@ password_env = "X"`, "username: missing"},
 		{"username without url", `sent = ["Maildir/Sent"]
 username = "me"`, "go with url"},
 		{"nothing", ``, "no mailbox given"},
+		{"ca_file", `url = "imap://mail.home.lan"
+username = "me"
+password_env = "X"
+ca_file = "home-ca.pem"`, ""},
+		{"ca_file without url", `sent = ["Maildir/Sent"]
+ca_file = "home-ca.pem"`, "ca_file: goes with url"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg, err := ParseConfig([]byte(base+"[[mail]]\nname = \"m\"\n"+tt.mail+"\n"), "/etc/kith")
@@ -50,6 +56,9 @@ username = "me"`, "go with url"},
 				m := cfg.Mail[0]
 				if m.URL != "" && len(m.Received) > 0 && m.Received[0] != "INBOX" {
 					t.Errorf("IMAP folder names taken for paths: %q", m.Received)
+				}
+				if m.CAFile != "" && m.CAFile != "/etc/kith/home-ca.pem" {
+					t.Errorf("ca_file not made absolute: %q", m.CAFile)
 				}
 				if m.URL == "" && !strings.HasPrefix(m.Sent[0], "/etc/kith/") {
 					t.Errorf("local path not made absolute: %q", m.Sent[0])

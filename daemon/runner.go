@@ -204,7 +204,7 @@ func (r *Runner) buildInteractionSources() error {
 				return fmt.Errorf("mail %q: %w", mc.Name, err)
 			}
 			opts.Mailboxes = nil
-			opts.IMAP = &mail.IMAP{URL: mc.URL, Username: mc.Username, Password: pw, Sent: mc.Sent, Received: mc.Received}
+			opts.IMAP = &mail.IMAP{URL: mc.URL, Username: mc.Username, Password: pw, Sent: mc.Sent, Received: mc.Received, CAFile: mc.CAFile}
 		}
 		src, err := mail.New(opts)
 		if err != nil {

@@ -1,7 +1,8 @@
 // Package imaptest starts a real Dovecot IMAP server on 127.0.0.1 for
 // tests: its own configuration in a temporary folder, one passwd-file
 // user, Maildir storage, a Sent folder marked \Sent, plain IMAP with
-// STARTTLS and IMAPS with a certificate made for the test. It runs as an
+// STARTTLS and IMAPS with a certificate signed by a CA made for the test
+// (or, StartWithoutTLS, no TLS at all). It runs as an
 // ordinary process (as root it hands mail to Debian's dovecot user). A
 // test that needs it is skipped when Dovecot (Debian package
 // dovecot-imapd) is missing, unless the environment variable CI is
@@ -46,9 +47,11 @@ type Server struct {
 	Addr, TLSAddr string
 	// Username and Password log in.
 	Username, Password string
-	// RootCAs trusts the server's certificate (made for localhost and
-	// 127.0.0.1).
+	// RootCAs trusts the server's certificate (made for localhost,
+	// 127.0.0.1 and Host by a CA made for the test); CAFile holds that
+	// CA's certificate (PEM), as a user's ca_file would.
 	RootCAs *x509.CertPool
+	CAFile  string
 	dir     string
 	log     string
 }
@@ -74,6 +77,18 @@ func need(t testing.TB) string {
 // Start starts Dovecot with user "kith" and stops it when the test ends.
 func Start(t testing.TB) *Server {
 	t.Helper()
+	return start(t, true)
+}
+
+// StartWithoutTLS starts Dovecot with TLS off: it offers no STARTTLS, has
+// no IMAPS listener (TLSAddr is ""), and takes a password in the clear.
+func StartWithoutTLS(t testing.TB) *Server {
+	t.Helper()
+	return start(t, false)
+}
+
+func start(t testing.TB, withTLS bool) *Server {
+	t.Helper()
 	bin := need(t)
 	dir, err := os.MkdirTemp("", "kith-dovecot-")
 	if err != nil {
@@ -81,9 +96,9 @@ func Start(t testing.TB) *Server {
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	s := &Server{Username: "kith", Password: "s3cret pw", dir: dir, log: filepath.Join(dir, "dovecot.log")}
-	cert, key, pool := makeCert(t)
-	s.RootCAs = pool
-	for name, data := range map[string][]byte{"cert.pem": cert, "key.pem": key,
+	ca, cert, key, pool := makeCert(t)
+	s.RootCAs, s.CAFile = pool, filepath.Join(dir, "ca.pem")
+	for name, data := range map[string][]byte{"ca.pem": ca, "cert.pem": cert, "key.pem": key,
 		"passwd": []byte(s.Username + ":{PLAIN}" + s.Password + "::::::\n")} {
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
 			t.Fatal(err)
@@ -123,14 +138,19 @@ func Start(t testing.TB) *Server {
 		secure = freePort(t)
 	}
 	s.Addr, s.TLSAddr = "127.0.0.1:"+plain, "127.0.0.1:"+secure
+	sslConf, imaps := "ssl = no", ""
+	if withTLS {
+		sslConf = fmt.Sprintf("ssl = yes\nssl_cert = <%[1]s/cert.pem\nssl_key = <%[1]s/key.pem", dir)
+		imaps = fmt.Sprintf("  inet_listener imaps {\n    address = 127.0.0.1\n    port = %s\n    ssl = yes\n  }", secure)
+	} else {
+		s.TLSAddr = ""
+	}
 	conf := fmt.Sprintf(`base_dir = %[1]s/run
 state_dir = %[1]s/state
 log_path = %[1]s/dovecot.log
 protocols = imap
 listen = 127.0.0.1
-ssl = yes
-ssl_cert = <%[1]s/cert.pem
-ssl_key = <%[1]s/key.pem
+%[6]s
 auth_mechanisms = plain login
 disable_plaintext_auth = no
 default_internal_user = %[2]s
@@ -161,16 +181,12 @@ service imap-login {
     address = 127.0.0.1
     port = %[5]s
   }
-  inet_listener imaps {
-    address = 127.0.0.1
-    port = %[6]s
-    ssl = yes
-  }
+%[7]s
 }
 service anvil {
   chroot =
 }
-`, dir, internal, login, mailUser, plain, secure)
+`, dir, internal, login, mailUser, plain, sslConf, imaps)
 	confPath := filepath.Join(dir, "dovecot.conf")
 	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
@@ -405,21 +421,47 @@ func freePort(t testing.TB) string {
 	return port
 }
 
-// makeCert makes a self-signed certificate for localhost and 127.0.0.1.
-func makeCert(t testing.TB) (certPEM, keyPEM []byte, pool *x509.CertPool) {
+// Host is a name the server's certificate holds beside localhost and
+// 127.0.0.1 that is not a loopback name, as a home server's would be
+// (imap.home.test): a client that connects to it is held to TLS. Tests
+// resolve it to the server's address themselves.
+const Host = "imap.home.test"
+
+// makeCert makes a throwaway certificate authority and a server
+// certificate it signs for localhost, 127.0.0.1 and Host, as a home
+// server's own CA would. It returns the CA's and the server's certificate
+// and the server's key, PEM encoded, and a pool trusting the CA.
+func makeCert(t testing.TB) (caPEM, certPEM, keyPEM []byte, pool *x509.CertPool) {
 	t.Helper()
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "kith test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign, IsCA: true, BasicConstraintsValid: true,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, err := x509.ParseCertificate(caDER)
+	if err != nil {
+		t.Fatal(err)
+	}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
 	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "localhost"},
+		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: Host},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		DNSNames: []string{"localhost"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
-		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, IsCA: true, BasicConstraintsValid: true,
+		DNSNames: []string{"localhost", Host}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+		KeyUsage:    x509.KeyUsageDigitalSignature,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -427,10 +469,10 @@ func makeCert(t testing.TB) (certPEM, keyPEM []byte, pool *x509.CertPool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cert, _ := x509.ParseCertificate(der)
 	pool = x509.NewCertPool()
-	pool.AddCert(cert)
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+	pool.AddCert(ca)
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
+		pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
 		pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), pool
 }
 

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -35,6 +37,7 @@ type imapReader struct {
 	implicit bool // imaps: TLS from the first byte; else STARTTLS (or plain on loopback)
 	plain    bool // imap:// to a loopback host: no TLS
 	batch    int  // messages per FETCH
+	tls      *tls.Config
 }
 
 // imapTimeout bounds each read and write on the connection: a server that
@@ -88,7 +91,48 @@ func newIMAPReader(s *Source, o IMAP) (*imapReader, error) {
 	if o.Password == "" {
 		return nil, errors.New("password: missing (password_file, password_env or password_credential)")
 	}
+	r.tls = o.TLS.Clone()
+	if r.tls == nil {
+		r.tls = &tls.Config{}
+	}
+	if r.tls.ServerName == "" {
+		r.tls.ServerName = r.host
+	}
+	if o.CAFile != "" {
+		pool, err := LoadCAFile(o.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("ca_file: %w", err)
+		}
+		r.tls.RootCAs = pool
+	}
 	return r, nil
+}
+
+// LoadCAFile returns the system's certificate authorities and those of the
+// PEM file at path. It fails when the file holds no certificate.
+func LoadCAFile(path string) (*x509.CertPool, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(b) {
+		return nil, fmt.Errorf("%s: no PEM certificate in it", path)
+	}
+	return pool, nil
+}
+
+// tlsError says what a failed TLS handshake means to the user: an
+// unknown authority is most often a home server's own CA.
+func tlsError(step string, err error) error {
+	var ua x509.UnknownAuthorityError
+	if errors.As(err, &ua) {
+		return fmt.Errorf("%s: %w (a server with its own certificate authority or a self-signed certificate: trust it with ca_file)", step, err)
+	}
+	return fmt.Errorf("%s: %w", step, err)
 }
 
 func cmpOr(a, b string) string {
@@ -214,19 +258,16 @@ func (r *imapReader) fail(ctx context.Context, c *imapclient.Client, err error) 
 // connect dials, secures and logs in. Its errors say which step failed:
 // the connection, TLS, or the login.
 func (r *imapReader) connect(ctx context.Context) (*imapclient.Client, error) {
-	d := net.Dialer{Timeout: 30 * time.Second}
-	raw, err := d.DialContext(ctx, "tcp", r.addr)
+	dial := r.opts.dial
+	if dial == nil {
+		dial = (&net.Dialer{Timeout: 30 * time.Second}).DialContext
+	}
+	raw, err := dial(ctx, "tcp", r.addr)
 	if err != nil {
 		return nil, fmt.Errorf("connecting: %w", err)
 	}
 	conn := net.Conn(&timeoutConn{Conn: raw})
-	tlsConfig := r.opts.TLS.Clone()
-	if tlsConfig == nil {
-		tlsConfig = &tls.Config{}
-	}
-	if tlsConfig.ServerName == "" {
-		tlsConfig.ServerName = r.host
-	}
+	tlsConfig := r.tls.Clone()
 	opts := &imapclient.Options{TLSConfig: tlsConfig, WordDecoder: newParser(nil).addr.WordDecoder}
 	var c *imapclient.Client
 	switch {
@@ -234,7 +275,7 @@ func (r *imapReader) connect(ctx context.Context) (*imapclient.Client, error) {
 		tc := tls.Client(conn, tlsConfig)
 		if err := tc.HandshakeContext(ctx); err != nil {
 			conn.Close()
-			return nil, fmt.Errorf("TLS: %w", err)
+			return nil, tlsError("TLS", err)
 		}
 		c = imapclient.New(tc, opts)
 	case r.plain:
@@ -242,7 +283,10 @@ func (r *imapReader) connect(ctx context.Context) (*imapclient.Client, error) {
 	default:
 		if c, err = imapclient.NewStartTLS(conn, opts); err != nil {
 			conn.Close()
-			return nil, fmt.Errorf("STARTTLS (required for imap:// to a host that is not loopback; or use imaps://): %w", err)
+			// go-imap sends STARTTLS whether or not the server offers
+			// it, and nothing else before the handshake: a server
+			// without it fails here, before the password is sent.
+			return nil, tlsError("STARTTLS (required for imap:// to a host that is not loopback, so that the password never goes in the clear; or use imaps://)", err)
 		}
 	}
 	if err := c.WaitGreeting(); err != nil {

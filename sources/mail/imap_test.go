@@ -3,6 +3,9 @@ package mail
 import (
 	"context"
 	"fmt"
+	"net"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -242,23 +245,106 @@ func TestIMAPDroppedConnection(t *testing.T) {
 	}
 }
 
-// TestIMAPS: imaps:// with the server's certificate trusted works; without
-// it, the error says TLS.
-func TestIMAPS(t *testing.T) {
+// dialVia returns a dialer that reaches addr whatever address it is asked
+// for: the client connects to imaptest.Host, a name that is not loopback
+// (so kith holds it to TLS, as a home server's), and the test resolves it.
+func dialVia(addr string) func(ctx context.Context, network, _ string) (net.Conn, error) {
+	return func(ctx context.Context, network, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, network, addr)
+	}
+}
+
+// TestIMAPTLS: a home server with a certificate from its own CA is read
+// over implicit TLS (imaps://) and over STARTTLS (imap:// to a host that
+// is not loopback) when ca_file trusts that CA; without it the read fails
+// saying the certificate is not trusted and how to trust it; a server that
+// offers no STARTTLS is refused. In none of the failures does the password
+// go out before TLS is up: no LOGIN or AUTHENTICATE is seen in the clear.
+func TestIMAPTLS(t *testing.T) {
 	srv := imaptest.Start(t)
 	fillServer(t, srv)
+	plain := imaptest.StartWithoutTLS(t)
+	fillServer(t, plain)
 	ctx := context.Background()
-	s := newIMAPSource(t, IMAP{URL: "imaps://localhost:" + strings.Split(srv.TLSAddr, ":")[1], Username: srv.Username,
-		Password: srv.Password, TLS: srv.TLSConfig()})
-	if _, err := s.Update(ctx, &ksync.MemItems{}); err != nil {
-		t.Fatalf("%v\n%s", err, srv.Log())
+	want := func() []string {
+		s := newIMAPSource(t, IMAP{URL: srv.URL(), Username: srv.Username, Password: srv.Password})
+		store := &ksync.MemItems{}
+		if _, err := s.Update(ctx, store); err != nil {
+			t.Fatal(err)
+		}
+		ins, err := s.Load(ctx, store, since)
+		if err != nil || len(ins) == 0 {
+			t.Fatalf("plain read over loopback: %d interactions, %v", len(ins), err)
+		}
+		var out []string
+		for _, in := range ins {
+			out = append(out, in.Ref+" "+in.Kind)
+		}
+		return out
+	}()
+	for _, tt := range []struct {
+		name, url string
+		addr      string // where the client's connection goes
+		caFile    string
+		err       []string // "" when the read works
+	}{
+		{"imaps, CA in ca_file", "imaps://" + imaptest.Host, srv.TLSAddr, srv.CAFile, nil},
+		{"STARTTLS, CA in ca_file", "imap://" + imaptest.Host, srv.Addr, srv.CAFile, nil},
+		{"imaps, CA not trusted", "imaps://" + imaptest.Host, srv.TLSAddr, "", []string{"TLS", "certificate", "ca_file"}},
+		{"STARTTLS, CA not trusted", "imap://" + imaptest.Host, srv.Addr, "", []string{"STARTTLS", "certificate", "ca_file"}},
+		{"server without STARTTLS", "imap://" + imaptest.Host, plain.Addr, srv.CAFile, []string{"STARTTLS", "password never goes in the clear"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			proxy := imaptest.NewProxy(t, tt.addr)
+			s := newIMAPSource(t, IMAP{URL: tt.url, Username: srv.Username, Password: srv.Password, CAFile: tt.caFile, dial: dialVia(proxy.Addr)})
+			store := &ksync.MemItems{}
+			_, err := s.Update(ctx, store)
+			cmds := proxy.Commands()
+			if slices.Contains(cmds, "LOGIN") || slices.Contains(cmds, "AUTHENTICATE") {
+				t.Errorf("the password went out in the clear: commands %q", cmds)
+			}
+			if strings.HasPrefix(tt.url, "imap://") && (len(cmds) == 0 || cmds[0] != "STARTTLS") {
+				t.Errorf("the first command was not STARTTLS: %q", cmds)
+			}
+			if tt.err == nil {
+				if err != nil {
+					t.Fatalf("%v\n%s", err, srv.Log())
+				}
+				ins, err := s.Load(ctx, store, since)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var got []string
+				for _, in := range ins {
+					got = append(got, in.Ref+" "+in.Kind)
+				}
+				if !slices.Equal(got, want) {
+					t.Errorf("read %q, want %q as over loopback", got, want)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("the read succeeded")
+			}
+			for _, w := range append(tt.err, `mail "mail"`) {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not say %q", err, w)
+				}
+			}
+			if strings.Contains(err.Error(), srv.Password) {
+				t.Errorf("error %q shows the password", err)
+			}
+		})
 	}
-	untrusted := newIMAPSource(t, IMAP{URL: "imaps://localhost:" + strings.Split(srv.TLSAddr, ":")[1], Username: srv.Username,
-		Password: srv.Password})
-	_, err := untrusted.Update(ctx, &ksync.MemItems{})
-	if err == nil || !strings.Contains(err.Error(), "TLS") || !strings.Contains(err.Error(), "certificate") {
-		t.Fatalf("err = %v, want a TLS certificate error", err)
-	}
+	t.Run("ca_file without a certificate", func(t *testing.T) {
+		bad := filepath.Join(t.TempDir(), "ca.pem")
+		os.WriteFile(bad, []byte("not a certificate\n"), 0o600)
+		_, err := New(Options{Name: "mail", UserEmails: []string{"me@example.org"}, IMAP: &IMAP{URL: "imaps://" + imaptest.Host, Username: "u", Password: "p", CAFile: bad}})
+		if err == nil || !strings.Contains(err.Error(), "ca_file") || !strings.Contains(err.Error(), "no PEM certificate") {
+			t.Errorf("err = %v, want one naming ca_file", err)
+		}
+	})
 }
 
 func TestIMAPOptions(t *testing.T) {

@@ -1,10 +1,12 @@
 package mail
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"time"
 )
 
@@ -91,6 +93,13 @@ type IMAP struct {
 	Sent []string
 	// Received are the other folders; empty means INBOX.
 	Received []string
-	// TLS configures TLS; nil means the system's roots. Tests set RootCAs.
+	// CAFile is a PEM file of certificate authorities trusted beside the
+	// system's: a home server's own CA, or its self-signed certificate.
+	CAFile string
+	// TLS configures TLS; nil means the system's roots (and CAFile's).
 	TLS *tls.Config
+
+	// dial connects to the server's address; nil means a net.Dialer.
+	// Tests set it to reach a server under a name that is not loopback.
+	dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
