@@ -277,3 +277,37 @@ func TestCrashAfterDeletingALeftContactKeepsTheUsersWords(t *testing.T) {
 		})
 	}
 }
+
+// A second card the user made on the phone for a person who has one there
+// already: kith moves its content onto the first and deletes it. Killed
+// right after that delete, the next sync must keep its words on the
+// contact, on every target.
+func TestCrashAfterDroppingASecondUserCardLosesNothing(t *testing.T) {
+	t.Parallel()
+	for _, kind := range crashKinds {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			s := newCrashSetup(t, kind)
+			s.phone.put(t, "u1.vcf", davtest.Card("u1", "Bob Miller", "EMAIL:bob@example.org", "NOTE:likes jazz"))
+			s.once(t)
+			s.phone.put(t, "u2.vcf", davtest.Card("u2", "Bob Miller", "EMAIL:bob@example.org", "TEL:+49 30 1234567", "NOTE:plays chess"))
+
+			s.crash(t)
+			if got := holding(t, s.phone, "plays chess"); !slices.Equal(got, []string{"u1.vcf"}) {
+				t.Fatalf("phone after the killed sync: cards with the second card's words %v, want [u1.vcf] (u2.vcf deleted)", got)
+			}
+
+			for i := range 2 {
+				notTakenForUserDeletes(t, s.once(t))
+				for name, b := range s.books() {
+					if got := holding(t, b, "likes jazz", "plays chess", "+49 30 1234567"); len(got) != 1 {
+						t.Errorf("sync %d after the crash: %s: cards with both cards' words %v, want one\n%v", i+1, name, got, b.cards(t))
+					}
+					if n := len(b.cards(t)); n != 2 {
+						t.Errorf("sync %d after the crash: %s holds %d cards, want 2 (Ada, Bob)", i+1, name, n)
+					}
+				}
+			}
+		})
+	}
+}
