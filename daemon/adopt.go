@@ -50,8 +50,16 @@ func newOnTarget(ctx context.Context, t ksync.Target, prev *ksync.State, listing
 	}
 	slices.Sort(snap.Deleted)
 	var hrefs []string
-	for href := range listing {
+	for href, etag := range listing {
 		if _, ok := known[href]; ok {
+			continue
+		}
+		if p := prev.Pending[t.Name()][href]; p != nil && p.Kind == ksync.IntentAdopt && p.Card != nil && p.ETag != etag {
+			// Written by a sync that stopped before it saved: its record
+			// is the card as the user made it, not kith's merged one.
+			snap.Records = append(snap.Records, ksync.Record{
+				Source: t.Name(), ID: href, Card: p.Card, Hash: card.Hash(p.Card), Seen: card.Revision(p.Card),
+			})
 			continue
 		}
 		if strings.HasPrefix(href, ksync.UIDPrefix) {
@@ -61,8 +69,8 @@ func newOnTarget(ctx context.Context, t ksync.Target, prev *ksync.State, listing
 		}
 		hrefs = append(hrefs, href)
 	}
-	slices.SortFunc(snap.Records, func(a, b ksync.Record) int { return strings.Compare(a.ID, b.ID) })
 	if len(hrefs) == 0 {
+		slices.SortFunc(snap.Records, func(a, b ksync.Record) int { return strings.Compare(a.ID, b.ID) })
 		return snap, nil
 	}
 	slices.Sort(hrefs)
@@ -79,6 +87,7 @@ func newOnTarget(ctx context.Context, t ksync.Target, prev *ksync.State, listing
 			Source: t.Name(), ID: href, Card: e.Card, Hash: card.Hash(e.Card), Seen: card.Revision(e.Card),
 		})
 	}
+	slices.SortFunc(snap.Records, func(a, b ksync.Record) int { return strings.Compare(a.ID, b.ID) })
 	return snap, nil
 }
 

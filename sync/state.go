@@ -33,15 +33,16 @@ type State struct {
 	// Left holds the contacts that left every source, by UID: what the
 	// user wrote on their cards is kept here, for kith restore.
 	Left map[string]*LeftContact
-	// Pending holds, per target name and by href, the deletes kith
-	// recorded before making them (Intents.Record) whose sync stopped
+	// Pending holds, per target name and by href, the intents kith
+	// recorded before acting on them (Intents.Record) whose sync stopped
 	// before its state was saved: the next sync finishes them
-	// (SyncTarget) instead of taking the missing cards for the user's
-	// deletes. A nil map leaves the stored ones as they are (Store.Save).
+	// (SyncTarget, and the daemon's reading of cards made on targets)
+	// instead of taking the missing cards for the user's deletes. A nil
+	// map leaves the stored ones as they are (Store.Save).
 	Pending map[string]map[string]*Intent
 }
 
-// IntentKind says why kith deletes a card.
+// IntentKind says why kith deletes a card, or writes one the user made.
 type IntentKind string
 
 const (
@@ -52,11 +53,16 @@ const (
 	// IntentLeave is the card of a contact that left every source: what
 	// the user wrote on it goes into State.Left.
 	IntentLeave IntentKind = "leave"
+	// IntentAdopt is a card the user made that kith is about to write its
+	// contact onto for the first time (adoption in place): Card is the
+	// card as the user made it, its record's card. Not a delete.
+	IntentAdopt IntentKind = "adopt"
 )
 
-// Intent is a delete kith is about to make on a target, recorded
-// durably first (write-ahead), so that a crash between the delete and the
-// state's save is not taken for the user deleting the card.
+// Intent is a delete kith is about to make on a target (or a first write
+// onto a card the user made), recorded durably first (write-ahead), so
+// that a crash between it and the state's save is not taken for the
+// user's deletion or edit of the card.
 type Intent struct {
 	// Href is the card's.
 	Href string

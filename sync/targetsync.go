@@ -31,18 +31,19 @@ type TargetStats struct {
 	Unsettled map[string]*Intent
 }
 
-// Intents is the write-ahead log of kith's deletes on one target: a delete
-// is recorded durably before it is made, and the record goes with the
-// state's save. A sync that stops in between (a crash, a kill, power)
-// leaves it for the next, which finishes the delete as the stopped sync
-// would have: a card kith deleted is never taken for the user's delete, and
-// what the user wrote on it is kept.
+// Intents is the write-ahead log of kith's deletes on one target, and of
+// its first writes onto cards the user made: each is recorded durably
+// before it is made, and the record goes with the state's save. A sync
+// that stops in between (a crash, a kill, power) leaves it for the next,
+// which finishes it as the stopped sync would have: a card kith deleted is
+// never taken for the user's delete, what the user wrote on it is kept,
+// and a card the user made keeps its record as the user made it.
 type Intents struct {
 	// Pending are the deletes an earlier sync recorded (and may have made)
 	// before it stopped, by href.
 	Pending map[string]*Intent
-	// Record, when set, stores deletes durably before SyncTarget makes
-	// them. When it fails, none is made (each waits for the next sync).
+	// Record, when set, stores intents durably before SyncTarget acts on
+	// them. When it fails, none is acted on (each waits for the next sync).
 	Record func(ctx context.Context, ds []*Intent) error
 }
 
@@ -90,7 +91,7 @@ func (e *Engine) SyncTarget(ctx context.Context, t Target, contacts []*Contact, 
 	}
 	for _, href := range sortedHrefs(intents.Pending) {
 		p := intents.Pending[href]
-		if _, there := listing[href]; there {
+		if _, there := listing[href]; there || p.Kind == IntentAdopt {
 			continue // never deleted: this sync plans its card again
 		}
 		// Deleted by a sync that stopped before it saved: finished as that
@@ -186,6 +187,7 @@ func (e *Engine) SyncTarget(ctx context.Context, t Target, contacts []*Contact, 
 		baseHash string
 		absorbed []absorbedCard
 		drops    []string
+		adopt    bool
 	}
 	var jobs []job
 	leave := map[string]bool{} // cards of contacts whose card the user deleted here
@@ -196,7 +198,7 @@ func (e *Engine) SyncTarget(ctx context.Context, t Target, contacts []*Contact, 
 		if p.href == "" {
 			continue
 		}
-		j := job{href: p.href, c: p.c, ent: next[p.href], drops: p.drops}
+		j := job{href: p.href, c: p.c, ent: next[p.href], drops: p.drops, adopt: p.adopt}
 		j.base, j.baseHash = baseOf(j.ent, j.c.UID, prevGolden)
 		if g, ok := current[p.href]; ok {
 			j.cur = &g
@@ -228,6 +230,25 @@ func (e *Engine) SyncTarget(ctx context.Context, t Target, contacts []*Contact, 
 	folded := map[string]string{}  // href of an absorbed card → the ETag its content was taken at
 	dropped := map[string]string{} // href of a card the user made, merged into another → its ETag
 	renamed := map[string]string{} // UID of a card that goes → UID of the card it merged into
+	// Write-ahead: a card the user made is recorded as they had it before
+	// kith first writes its contact onto it, so that a sync stopped after
+	// the write still takes the user's card for its record, not kith's.
+	var adopting []*Intent
+	for _, j := range jobs {
+		if j.adopt && j.cur != nil {
+			adopting = append(adopting, &Intent{Href: j.href, Kind: IntentAdopt, UID: j.c.UID, ETag: j.cur.ETag, Card: j.cur.Card})
+		}
+	}
+	if len(adopting) > 0 && intents.Record != nil {
+		if err := intents.Record(ctx, adopting); err != nil {
+			if ctx.Err() != nil {
+				return next, st, ctx.Err()
+			}
+			// Not written now: each waits for the next sync.
+			st.Failed = append(st.Failed, fmt.Sprintf("recording %d cards made on the target before writing them: %v", len(adopting), err))
+			jobs = slices.DeleteFunc(jobs, func(j job) bool { return j.adopt })
+		}
+	}
 	for _, j := range jobs {
 		href, c, ent, cur, base, baseHash, absorbed, drops := j.href, j.c, j.ent, j.cur, j.base, j.baseHash, j.absorbed, j.drops
 		select {

@@ -137,12 +137,13 @@ func (s *crashSetup) once(t *testing.T) string {
 	return out
 }
 
-// crash runs kith --once killed right after its first delete on a target.
-func (s *crashSetup) crash(t *testing.T) {
+// crash runs kith --once killed right after its first target write of
+// kind op ("delete", "put").
+func (s *crashSetup) crash(t *testing.T, op string) {
 	t.Helper()
-	out, code := runKith(t, append(slices.Clip(s.env), "KITH_TEST_CRASH=delete"), "--config", s.config, "--once")
+	out, code := runKith(t, append(slices.Clip(s.env), "KITH_TEST_CRASH="+op), "--config", s.config, "--once")
 	if code != -1 || strings.Contains(out, "sync done") {
-		t.Fatalf("kith --once with KITH_TEST_CRASH=delete: exit %d, want killed\n%s", code, out)
+		t.Fatalf("kith --once with KITH_TEST_CRASH=%s: exit %d, want killed\n%s", op, code, out)
 	}
 }
 
@@ -203,7 +204,7 @@ func TestCrashAfterFoldingAUserCardLosesNothing(t *testing.T) {
 			}
 			s.kith(t, "join", "Bob Miller", "Carla Jones")
 
-			s.crash(t)
+			s.crash(t, "delete")
 			if got := holding(t, s.phone, "plays chess"); !slices.Equal(got, []string{"u1.vcf"}) {
 				t.Fatalf("phone after the killed sync: cards with the folded card's words %v, want [u1.vcf] (u2.vcf deleted)", got)
 			}
@@ -255,7 +256,7 @@ func TestCrashAfterDeletingALeftContactKeepsTheUsersWords(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			s.crash(t)
+			s.crash(t, "delete")
 			if got := holding(t, s.phone, "FN:Bob Miller"); len(got) != 0 {
 				t.Fatalf("phone after the killed sync: Bob's cards %v, want none (deleted)", got)
 			}
@@ -292,7 +293,7 @@ func TestCrashAfterDroppingASecondUserCardLosesNothing(t *testing.T) {
 			s.once(t)
 			s.phone.put(t, "u2.vcf", davtest.Card("u2", "Bob Miller", "EMAIL:bob@example.org", "TEL:+49 30 1234567", "NOTE:plays chess"))
 
-			s.crash(t)
+			s.crash(t, "delete")
 			if got := holding(t, s.phone, "plays chess"); !slices.Equal(got, []string{"u1.vcf"}) {
 				t.Fatalf("phone after the killed sync: cards with the second card's words %v, want [u1.vcf] (u2.vcf deleted)", got)
 			}
@@ -306,6 +307,42 @@ func TestCrashAfterDroppingASecondUserCardLosesNothing(t *testing.T) {
 					if n := len(b.cards(t)); n != 2 {
 						t.Errorf("sync %d after the crash: %s holds %d cards, want 2 (Ada, Bob)", i+1, name, n)
 					}
+				}
+			}
+		})
+	}
+}
+
+// A card the user made on the phone for a person a source has: kith
+// writes the merged contact onto it (adoption in place). Killed right
+// after that write, the next sync must still know the card as the user
+// made it: a value its source drops later goes from the contact.
+func TestCrashAfterAdoptingAUserCardKeepsItsRecord(t *testing.T) {
+	t.Parallel()
+	for _, kind := range crashKinds {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			s := newCrashSetup(t, kind)
+			s.once(t)
+			s.phone.put(t, "u1.vcf", davtest.Card("u1", "Bob Miller", "EMAIL:bob@example.org", "NOTE:likes jazz"))
+			bob := filepath.Join(s.dir, "book", "bob.vcf")
+			writeFile(t, bob, davtest.Card("b", "Bob Miller", "EMAIL:bob@example.org", "TEL:+49 30 1111111"))
+
+			s.crash(t, "put")
+			if got := holding(t, s.phone, "likes jazz", "1111111"); !slices.Equal(got, []string{"u1.vcf"}) {
+				t.Fatalf("phone after the killed sync: merged cards %v, want [u1.vcf]\n%v", got, s.phone.cards(t))
+			}
+			notTakenForUserDeletes(t, s.once(t))
+
+			// The number changes in the source: the old one must leave the contact.
+			writeFile(t, bob, davtest.Card("b", "Bob Miller", "EMAIL:bob@example.org", "TEL:+49 30 2222222"))
+			s.once(t)
+			for name, b := range s.books() {
+				if got := holding(t, b, "likes jazz", "2222222"); len(got) != 1 {
+					t.Errorf("%s: Bob's cards with the user's note and the new number %v, want one\n%v", name, got, b.cards(t))
+				}
+				if got := holding(t, b, "1111111"); len(got) != 0 {
+					t.Errorf("%s: cards with the number the source dropped %v, want none\n%v", name, got, b.cards(t))
 				}
 			}
 		})
