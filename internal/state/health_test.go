@@ -143,6 +143,29 @@ func TestOpenCreatesWholeDatabase(t *testing.T) {
 	}
 }
 
+// Open no longer asks for WAL (the file keeps it from its creation): a
+// reopened state still writes ahead on every connection, so a reader (a
+// phone served by the embedded server) never waits for a sync's commit.
+func TestReopenedStateWritesAhead(t *testing.T) {
+	ctx := context.Background()
+	dir := savedState(t, t.TempDir(), 3)
+	st, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	st.DB().SetMaxIdleConns(0) // every query below on a new connection
+	for i := range 2 {
+		var mode string
+		if err := st.DB().QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+			t.Fatal(err)
+		}
+		if mode != "wal" {
+			t.Errorf("connection %d: journal mode %q, want wal", i, mode)
+		}
+	}
+}
+
 // kith check runs quick_check: damage inside the file, which opening
 // alone does not notice, is reported.
 func TestInspectFindsDamage(t *testing.T) {

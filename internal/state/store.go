@@ -54,7 +54,10 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 	// WAL with synchronous NORMAL: every commit is atomic and the database
 	// always consistent; a power cut may lose the last sync, which the
 	// next one redoes (it takes over the cards it finds already written).
-	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "synchronous(NORMAL)", "foreign_keys(1)"} {
+	// WAL is a property of the file, set by create and checked by
+	// checkFile; asking for it again (journal_mode) would cost every
+	// process start 2-3 ms for nothing.
+	for _, p := range []string{"busy_timeout(10000)", "synchronous(NORMAL)", "foreign_keys(1)"} {
 		q.Add("_pragma", p)
 	}
 	// Every transaction is a write transaction that takes the write lock at
