@@ -35,6 +35,11 @@ type Target struct {
 	// known is what the last List saw, to list again at the cost of a
 	// getctag (or a sync-collection) when little or nothing changed.
 	known *targetState
+	// cursor is known as Cursor gives it (with the login scheme
+	// cursorAuth), kept while known stays as it is: a sync in which the
+	// collection did not change hands back the cursor it was given
+	// without encoding the listing again.
+	cursor, cursorAuth string
 }
 
 // targetState is the collection as the last List saw it.
@@ -51,6 +56,17 @@ type targetState struct {
 	// Auth is the login scheme the server asked for, when a later
 	// process may send it at once (Basic).
 	Auth string `json:"a,omitempty"`
+	// raw is Listing as a cursor held it, while it is not decoded yet
+	// (Listing nil): a restored state's listing is decoded by the List
+	// that needs it, once its getctag is asked, not before.
+	raw json.RawMessage
+}
+
+// storedState is targetState as a cursor holds it, its listing not
+// decoded.
+type storedState struct {
+	targetState
+	Listing json.RawMessage `json:"l"`
 }
 
 // targetStateVersion changes when targetState's meaning does.
@@ -132,11 +148,26 @@ func (t *Target) list(ctx context.Context) (map[string]string, error) {
 		t.setMissing(nil)
 		return map[string]string{}, nil
 	}
+	if known != nil && known.Listing == nil {
+		// Restored by SetCursor: decoded while the other probes are
+		// answered. One that does not decode is listed in full.
+		k := *known
+		if err := json.Unmarshal(known.raw, &k.Listing); err != nil || k.Listing == nil {
+			known = nil
+		} else {
+			k.raw, known = nil, &k
+		}
+	}
 	next := &targetState{V: targetStateVersion, URL: t.coll.String(), CTag: p.CTag, Token: p.SyncToken}
 	switch {
 	case known != nil && p.CTag != "" && p.CTag == known.CTag:
 		t.log.Debug("collection unchanged since the last listing", "ctag", p.CTag)
-		next.Token, next.Listing = known.Token, known.Listing
+		// known stays, and with it the cursor made of it.
+		t.mu.Lock()
+		t.known = known
+		t.missing = false
+		t.mu.Unlock()
+		return maps.Clone(known.Listing), nil
 	case known != nil && known.Token != "":
 		listing, token, err := t.changesSince(ctx, known)
 		if err == nil {
@@ -165,7 +196,7 @@ func (t *Target) list(ctx context.Context) (map[string]string, error) {
 		next.Listing = listing
 	}
 	t.mu.Lock()
-	t.known = next
+	t.known, t.cursor = next, ""
 	t.missing = false
 	t.mu.Unlock()
 	return maps.Clone(next.Listing), nil
@@ -195,7 +226,7 @@ func (t *Target) collectionProps(ctx context.Context, props ...string) (prop, bo
 func (t *Target) setMissing(_ error) {
 	t.mu.Lock()
 	t.missing = true
-	t.known = nil
+	t.known, t.cursor = nil, ""
 	t.mu.Unlock()
 	t.log.Info("collection does not exist yet; it is created on the first write", "url", redact(t.coll))
 }
@@ -261,13 +292,24 @@ func (t *Target) Cursor() string {
 	if t.known == nil {
 		return ""
 	}
+	auth := t.c.auth.Learned()
+	if t.cursor != "" && t.cursorAuth == auth {
+		return t.cursor
+	}
 	st := *t.known
-	st.Auth = t.c.auth.Learned()
-	b, err := json.Marshal(st)
+	st.Auth = auth
+	var b []byte
+	var err error
+	if st.Listing == nil { // restored, and not listed since
+		b, err = json.Marshal(storedState{targetState: st, Listing: st.raw})
+	} else {
+		b, err = json.Marshal(st)
+	}
 	if err != nil {
 		return ""
 	}
-	return string(b)
+	t.cursor, t.cursorAuth = string(b), auth
+	return t.cursor
 }
 
 // SetCursor restores what Cursor returned, unless the target already
@@ -278,15 +320,20 @@ func (t *Target) SetCursor(raw string) {
 	if raw == "" {
 		return
 	}
-	var st targetState
-	if err := json.Unmarshal([]byte(raw), &st); err != nil || st.V != targetStateVersion || st.URL != t.coll.String() || st.Listing == nil {
+	// The listing (one entry a card) is decoded by List, after its getctag
+	// is asked: the request need not wait for it.
+	var st storedState
+	if err := json.Unmarshal([]byte(raw), &st); err != nil || st.V != targetStateVersion || st.URL != t.coll.String() ||
+		len(st.Listing) == 0 || string(st.Listing) == "null" {
 		return
 	}
 	t.c.auth.Remember(st.Auth)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.known == nil {
-		t.known = &st
+		known := st.targetState
+		known.raw = st.Listing
+		t.known, t.cursor, t.cursorAuth = &known, raw, st.Auth
 	}
 }
 

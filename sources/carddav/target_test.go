@@ -2,6 +2,7 @@ package carddav
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"maps"
 	"net/http"
@@ -206,5 +207,21 @@ func TestTargetListsByCtag(t *testing.T) {
 		if n := len(px.Requests()); n != want {
 			t.Errorf("next process: %d requests, want %d", n, want)
 		}
+		// The cursor a process hands on unchanged still lists by one
+		// getctag, and a change made after it is seen.
+		third := newTarget(t, srv, px.URL+coll)
+		third.SetCursor(next.Cursor())
+		srv.PutCard(t, coll+"d.vcf", davtest.Card("d", "Dan"))
+		list(third, "third process, after a change", false)
+		// A cursor whose listing does not read is listed in full.
+		var bad map[string]any
+		if err := json.Unmarshal([]byte(third.Cursor()), &bad); err != nil {
+			t.Fatal(err)
+		}
+		bad["l"] = map[string]int{"d.vcf": 1}
+		b, _ := json.Marshal(bad)
+		fourth := newTarget(t, srv, px.URL+coll)
+		fourth.SetCursor(string(b))
+		list(fourth, "a cursor with a broken listing", true)
 	})
 }
