@@ -3,6 +3,8 @@ package daemon
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,6 +16,7 @@ import (
 	"time"
 
 	"kith/internal/davtest"
+	"kith/internal/state"
 )
 
 // davServers are the real CardDAV servers the account-level tests run
@@ -160,8 +163,15 @@ func TestNoChangeSyncAsksOnlyCtags(t *testing.T) {
 			}
 			px.Reset()
 			px.AddFault(&davtest.Fault{Match: davtest.IsKind("PROPFIND depth 0"), Delay: 100 * time.Millisecond})
+			db := filepath.Join(cfg.StateDir, state.FileName)
+			before := fileDigest(t, db)
 			if sum := syncAt(t, cfg, fixedNow); !sum.Complete() || sum.Created+sum.Updated+sum.Removed > 0 {
 				t.Fatalf("no-change sync: %s", sum)
+			}
+			// Nothing moved, not even a cursor: nothing is written (a home
+			// server's disk is not woken, nor worn, every few minutes).
+			if fileDigest(t, db) != before {
+				t.Error("a no-change sync wrote to the state database")
 			}
 			if n := px.MaxHeld("PROPFIND depth 0"); n != 1 {
 				t.Errorf("no-change sync had %d probes at the server at once, want 1", n)
@@ -217,4 +227,15 @@ func TestFailedTargetListingAskedOnce(t *testing.T) {
 	if n > 2 {
 		t.Errorf("the failing target was asked %d times: %v", n, px.Requests())
 	}
+}
+
+// fileDigest returns a digest of the file's content.
+func fileDigest(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }

@@ -63,7 +63,8 @@ type Runner struct {
 	// mail: read now, and kept from before for sources that failed.
 	external []ksync.Interaction
 	kept     map[string][]ksync.Interaction
-	// build and cfgHash identify kith's build and cfg, worked out once.
+	// build and cfgHash identify kith's build and cfg, worked out once
+	// (by the first Sync).
 	build, cfgHash string
 	// book is the embedded server's book, made once per state store.
 	book      ksync.Target
@@ -87,8 +88,7 @@ func NewRunner(cfg *Config, log *slog.Logger) (*Runner, error) {
 	if err != nil {
 		return nil, fmt.Errorf("default_region: %w", err)
 	}
-	r := &Runner{cfg: cfg, log: log, engine: eng, Now: time.Now, build: buildID(), cfgHash: configHash(cfg),
-		loadState: (*state.Store).Load}
+	r := &Runner{cfg: cfg, log: log, engine: eng, Now: time.Now, loadState: (*state.Store).Load}
 	probes := carddav.ProbeGates{}
 	for _, sc := range cfg.Sources {
 		var src ksync.Source
@@ -561,6 +561,11 @@ func (r *Runner) Sync(ctx context.Context, st *state.Store) (*Summary, error) {
 		ext = r.readExternal(readCtx, start, items)
 		changed(func() bool { return externalUnchanged(light, ext) })
 	}()
+	if r.cfgHash == "" {
+		// Worked out while the servers answer: it costs a fresh process
+		// a millisecond or two.
+		r.build, r.cfgHash = buildID(), configHash(r.cfg)
+	}
 	in := ksync.Input{Now: start}
 	light, err = st.LoadLight(ctx)
 	if err == nil {
@@ -600,8 +605,12 @@ func (r *Runner) Sync(ctx context.Context, st *state.Store) (*Summary, error) {
 		saveTargetCursors(raw, next.Cursors)
 		sum.Records, sum.Contacts = light.Records, light.Contacts
 		sum.Duration = r.Now().Sub(start)
-		if err := st.Save(ctx, &ksync.State{Cursors: light.Cursors}, next, state.Run{Started: start, Finished: r.Now(), Summary: sum}); err != nil {
-			return sum, err
+		// When no cursor moved either there is nothing to keep: the sync
+		// writes nothing (no runs row, no transaction, no fsync).
+		if !maps.Equal(light.Cursors, next.Cursors) {
+			if err := st.Save(ctx, &ksync.State{Cursors: light.Cursors}, next, state.Run{Started: start, Finished: r.Now(), Summary: sum}); err != nil {
+				return sum, err
+			}
 		}
 		r.checkpoint(ctx, st)
 		phases.done("save")
