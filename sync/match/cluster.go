@@ -342,14 +342,14 @@ func (m *matcher) keys(i int, out []keyEntry) []keyEntry {
 			groups := g.groups
 			if r.scanned {
 				// A scanned "T0mmy" joins the group of Thomas.
-				groups = nicknames.byOCR[g.ocr]
+				groups = nicknames().byOCR[g.ocr]
 			}
 			for _, id := range groups {
 				add(roleMember, keyName, fam, string(appendInt(gid[:0], id)))
 			}
 			add(roleMember, keySound, phonetic(n.ff.flat), g.ocr)
 			add(roleTarget, keyInitial, fam, ocrFold(g.first[:1]))
-			for _, c := range nicknames.initialsOf(g.fgroups) {
+			for _, c := range nicknames().initialsOf(g.fgroups) {
 				add(roleTarget, keyInitial, fam, ocrFold(string(c)))
 			}
 		}

@@ -314,7 +314,7 @@ func givenPairLevel(x, y *form, ocr bool) (int8, string) {
 		if len(yf) == 1 {
 			xf, yf, long = yf, xf, x
 		}
-		if xf[0] == yf[0] || nicknames.hasInitial(long.fgroups, xf[0]) {
+		if xf[0] == yf[0] || nicknames().hasInitial(long.fgroups, xf[0]) {
 			return 2, "initial"
 		}
 		return 0, ""
@@ -325,7 +325,7 @@ func givenPairLevel(x, y *form, ocr bool) (int8, string) {
 	if x.ocr == y.ocr {
 		return 3, "OCR slip"
 	}
-	if ocr && (nicknames.sameNickOCR(x.ocr, y.groups) || nicknames.sameNickOCR(y.ocr, x.groups)) {
+	if ocr && (nicknames().sameNickOCR(x.ocr, y.groups) || nicknames().sameNickOCR(y.ocr, x.groups)) {
 		return 4, "nickname with an OCR slip"
 	}
 	if len(x.flat) >= 4 && len(y.flat) >= 4 && within1(x.flat, y.flat) {

@@ -409,9 +409,9 @@ type form struct {
 func makeForm(s string) form {
 	f := form{s: s, flat: strings.ReplaceAll(s, " ", ""), first: firstWord(s)}
 	f.ocr = ocrForm(f.flat)
-	f.groups = nicknames.byName[f.flat]
+	f.groups = nicknames().byName[f.flat]
 	if f.first != f.flat {
-		f.fgroups = nicknames.byName[f.first]
+		f.fgroups = nicknames().byName[f.first]
 	} else {
 		f.fgroups = f.groups
 	}
@@ -566,7 +566,7 @@ func givenPair(x, y *form, ocr bool) (rel, string) {
 		if len(yf) == 1 {
 			xf, yf, long = yf, xf, x
 		}
-		if xf[0] == yf[0] || nicknames.hasInitial(long.fgroups, xf[0]) {
+		if xf[0] == yf[0] || nicknames().hasInitial(long.fgroups, xf[0]) {
 			return relWeak, "initial"
 		}
 		return relConflict, ""
@@ -578,7 +578,7 @@ func givenPair(x, y *form, ocr bool) (rel, string) {
 		if x.ocr == y.ocr {
 			return relOCR, "OCR slip"
 		}
-		if nicknames.sameNickOCR(x.ocr, y.groups) || nicknames.sameNickOCR(y.ocr, x.groups) {
+		if nicknames().sameNickOCR(x.ocr, y.groups) || nicknames().sameNickOCR(y.ocr, x.groups) {
 			return relOCR, "nickname with an OCR slip"
 		}
 	}
