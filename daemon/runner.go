@@ -709,6 +709,7 @@ func (r *Runner) Sync(ctx context.Context, st *state.Store) (*Summary, error) {
 		sum.Errors = append(sum.Errors, err.Error())
 	}
 	phases.done("report")
+	r.pruneItems(ctx, st)
 	if err := st.Save(ctx, prev, out.State, state.Run{Started: start, Finished: r.Now(), Summary: sum}); err != nil {
 		return sum, err
 	}
@@ -716,6 +717,26 @@ func (r *Runner) Sync(ctx context.Context, st *state.Store) (*Summary, error) {
 	phases.done("save")
 	sum.Duration = r.Now().Sub(start)
 	return sum, nil
+}
+
+// pruneItems drops what calendars, mail and phone logs no longer in the
+// config read (item_boxes, items), as the records of a removed source go.
+// A failure is only logged: the next full sync tries again.
+func (r *Runner) pruneItems(ctx context.Context, st *state.Store) {
+	var keep []string
+	for _, src := range r.interactions {
+		keep = append(keep, src.Name())
+	}
+	n, err := st.Items().Prune(ctx, keep)
+	if err != nil {
+		if ctx.Err() == nil {
+			r.log.Warn("items of removed sources not dropped; the next sync tries again", "err", err)
+		}
+		return
+	}
+	if n > 0 {
+		r.log.Info("items of sources no longer configured dropped", "items", n)
+	}
 }
 
 // checkpoint folds the state's write-ahead log into the database after a

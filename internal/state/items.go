@@ -3,6 +3,7 @@ package state
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 
 	ksync "kith/sync"
@@ -114,4 +115,35 @@ func (it *Items) Update(ctx context.Context, source string, changes ...ksync.Box
 		}
 	}
 	return tx.Commit()
+}
+
+// Prune drops the boxes and items of every source not in keep (the
+// configured calendars, mail and phone logs): a source removed from the
+// config leaves nothing behind. It returns how many items went.
+func (it *Items) Prune(ctx context.Context, keep []string) (n int64, err error) {
+	list, err := json.Marshal(keep)
+	if err != nil {
+		return 0, err
+	}
+	tx, err := it.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("state: dropping items of removed sources: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			tx.Rollback()
+			err = fmt.Errorf("state: dropping items of removed sources: %w", err)
+		}
+	}()
+	res, err := tx.ExecContext(ctx, "DELETE FROM items WHERE source NOT IN (SELECT value FROM json_each(?))", string(list))
+	if err != nil {
+		return 0, err
+	}
+	if n, err = res.RowsAffected(); err != nil {
+		return 0, err
+	}
+	if _, err = tx.ExecContext(ctx, "DELETE FROM item_boxes WHERE source NOT IN (SELECT value FROM json_each(?))", string(list)); err != nil {
+		return 0, err
+	}
+	return n, tx.Commit()
 }
