@@ -348,3 +348,36 @@ func TestCrashAfterAdoptingAUserCardKeepsItsRecord(t *testing.T) {
 		})
 	}
 }
+
+// kith killed right after it updated a card the user had written on (its
+// new ETag not saved): the next sync finds the card moved, reads it, and
+// keeps both the user's words and the source's change, on one card.
+func TestCrashAfterUpdatingACardLosesNothing(t *testing.T) {
+	t.Parallel()
+	for _, kind := range crashKinds {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			s := newCrashSetup(t, kind)
+			s.once(t)
+			hrefs := holding(t, s.phone, "FN:Ada Lovelace")
+			if len(hrefs) != 1 {
+				t.Fatalf("phone: Ada's cards %v, want one", hrefs)
+			}
+			c := s.phone.cards(t)[hrefs[0]]
+			s.phone.put(t, hrefs[0], strings.Replace(c, "END:VCARD", "NOTE:first programmer\r\nEND:VCARD", 1))
+			s.once(t)
+			writeFile(t, filepath.Join(s.dir, "book", "ada.vcf"), strings.Replace(card("Ada", "Lovelace"), "END:VCARD", "TEL:+44 20 7946 0001\r\nEND:VCARD", 1))
+
+			s.crash(t, "put")
+			for i := range 2 {
+				notTakenForUserDeletes(t, s.once(t))
+				if got := holding(t, s.phone, "FN:Ada Lovelace", "first programmer", "+44 20 7946 0001"); !slices.Equal(got, hrefs) {
+					t.Errorf("sync %d after the crash: phone: Ada's cards with the note and the new number %v, want %v\n%v", i+1, got, hrefs, s.phone.cards(t))
+				}
+				if got := holding(t, s.other, "FN:Ada Lovelace", "+44 20 7946 0001"); len(got) != 1 || len(s.other.cards(t)) != 1 {
+					t.Errorf("sync %d after the crash: other: Ada's cards with the new number %v, want the only card\n%v", i+1, got, s.other.cards(t))
+				}
+			}
+		})
+	}
+}
