@@ -96,6 +96,9 @@ type crashSetup struct {
 	phone       book
 	other       vdirBook
 	env         []string
+	// proxy stands between kith and Radicale (kind "carddav"), to fail
+	// requests.
+	proxy *davtest.Proxy
 }
 
 func newCrashSetup(t *testing.T, kind string) *crashSetup {
@@ -112,7 +115,10 @@ func newCrashSetup(t *testing.T, kind string) *crashSetup {
 		s.phone = vdirBook{filepath.Join(dir, "phone")}
 	case "carddav":
 		srv := davtest.StartRadicale(t)
-		s.phone = davBook{srv: srv, path: srv.MakeBook(t, "phone", "Phone")}
+		s.proxy = davtest.NewProxy(t, srv.URL)
+		proxied := *srv
+		proxied.URL = s.proxy.URL
+		s.phone = davBook{srv: &proxied, path: srv.MakeBook(t, "phone", "Phone")}
 		s.env = []string{"KITH_TEST_DAV_PW=" + srv.Password}
 	}
 	writeFile(t, filepath.Join(dir, "book", "ada.vcf"), card("Ada", "Lovelace"))
@@ -379,5 +385,32 @@ func TestCrashAfterUpdatingACardLosesNothing(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The sync after the kill cannot read the phone (its server answers 503):
+// the deletes the killed sync left must wait for a sync that can, not go.
+func TestCrashThenUnreadableTargetKeepsTheFold(t *testing.T) {
+	t.Parallel()
+	s := newCrashSetup(t, "carddav")
+	s.once(t)
+	s.phone.put(t, "u1.vcf", davtest.Card("u1", "Bob Miller", "TEL:+49 30 1234567", "NOTE:likes jazz"))
+	s.phone.put(t, "u2.vcf", davtest.Card("u2", "Carla Jones", "EMAIL:carla@example.org", "NOTE:plays chess"))
+	s.once(t)
+	s.kith(t, "join", "Bob Miller", "Carla Jones")
+	s.crash(t, "delete")
+
+	s.proxy.AddFault(&davtest.Fault{Status: http.StatusServiceUnavailable})
+	if out, code := runKith(t, s.env, "--config", s.config, "--once"); code != 2 {
+		t.Fatalf("kith --once with the phone's server down: exit %d, want 2 (a target failed)\n%s", code, out)
+	}
+	s.proxy.ClearFaults()
+	for i := range 2 {
+		notTakenForUserDeletes(t, s.once(t))
+		for name, b := range s.books() {
+			if got := holding(t, b, "likes jazz", "plays chess", "carla@example.org", "+49 30 1234567"); len(got) != 1 || len(b.cards(t)) != 2 {
+				t.Errorf("sync %d with the phone back: %s: cards with both cards' words %v, want one of two\n%v", i+1, name, got, b.cards(t))
+			}
+		}
 	}
 }
