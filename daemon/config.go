@@ -99,6 +99,22 @@ type DAV struct {
 	// PasswordCredential names a systemd credential (LoadCredential=) in
 	// $CREDENTIALS_DIRECTORY holding the password.
 	PasswordCredential string `toml:"password_credential"`
+	// Timeout bounds the wait for the server: one CardDAV or CalDAV
+	// request, body included, or one IMAP answer; 0 means the client's
+	// default (2m).
+	Timeout Duration `toml:"timeout"`
+}
+
+// checkTimeout reports a timeout without a server to wait for, or out of
+// 1s..1h (shorter fails a slow but working server; longer is a hang).
+func (d DAV) checkTimeout(key string, bad func(key, format string, args ...any)) {
+	switch t := d.Timeout.Duration; {
+	case t == 0:
+	case d.URL == "":
+		bad(key+".timeout", "goes with url (a server)")
+	case t < time.Second || t > time.Hour:
+		bad(key+".timeout", "%s is not between 1s and 1h", t)
+	}
 }
 
 // CalendarConfig is one [[calendar]] table: .ics files or folders, and/or
@@ -366,6 +382,7 @@ func (c *Config) Validate() error {
 			bad(key+".kind", "%q is not one of %s", s.Kind, strings.Join(sourceKinds, ", "))
 		}
 		checkLocation(key, s.Kind, s.Path, s.DAV, bad)
+		s.checkTimeout(key, bad)
 	}
 	for i, t := range c.Targets {
 		key := checkName("target", i, t.Name)
@@ -373,6 +390,7 @@ func (c *Config) Validate() error {
 			bad(key+".kind", "%q is not one of %s", t.Kind, strings.Join(targetKinds, ", "))
 		}
 		checkLocation(key, t.Kind, t.Path, t.DAV, bad)
+		t.checkTimeout(key, bad)
 	}
 	c.checkOwnRead(bad)
 	for i, cc := range c.Calendars {
@@ -380,6 +398,7 @@ func (c *Config) Validate() error {
 		if len(cc.Paths) == 0 && cc.URL == "" {
 			bad(key+".paths", "neither paths nor url given")
 		}
+		cc.checkTimeout(key, bad)
 	}
 	for i, m := range c.Mail {
 		key := checkName("mail", i, m.Name)
@@ -398,11 +417,12 @@ func (c *Config) Validate() error {
 			}
 		case len(m.Sent)+len(m.Received) == 0:
 			bad(key+".sent", "no mailbox given (sent, received)")
-		case m.DAV != (DAV{}):
+		case m.DAV != (DAV{Timeout: m.Timeout}):
 			bad(key+".username", "username and password keys go with url (an IMAP server)")
 		case m.CAFile != "":
 			bad(key+".ca_file", "goes with url (an IMAP server)")
 		}
+		m.checkTimeout(key, bad)
 	}
 	for i, p := range c.PhoneLogs {
 		key := checkName("phonelog", i, p.Name)
@@ -486,7 +506,7 @@ func checkLocation(key, kind, path string, dav DAV, bad func(key, format string,
 	if path == "" {
 		bad(key+".path", "missing")
 	}
-	if dav != (DAV{}) {
+	if dav != (DAV{Timeout: dav.Timeout}) {
 		bad(key+".url", "url, username and password keys are for kind carddav")
 	}
 }

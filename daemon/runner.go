@@ -137,7 +137,7 @@ func newCardDAVSource(cfg *Config, sc SourceConfig, probes *carddav.ProbeGate, l
 		return nil, err
 	}
 	o := carddav.Options{Name: sc.Name, URL: sc.URL, Username: sc.Username, Password: pw,
-		Addressbooks: sc.Addressbooks, MaxAnswer: int64(cfg.Limits.CardDAVAnswerSize), Probes: probes, Logger: log}
+		Addressbooks: sc.Addressbooks, MaxAnswer: int64(cfg.Limits.CardDAVAnswerSize), Probes: probes, Logger: log, Timeout: sc.Timeout.Duration}
 	// Never read what kith writes: its CardDAV targets' collections, and
 	// the embedded server's book.
 	for _, tc := range cfg.Targets {
@@ -162,7 +162,7 @@ func newCardDAVTarget(cfg *Config, tc TargetConfig, probes *carddav.ProbeGate, l
 		return nil, err
 	}
 	return carddav.NewTarget(carddav.Options{Name: tc.Name, URL: tc.URL, Username: tc.Username, Password: pw,
-		MaxAnswer: int64(cfg.Limits.CardDAVAnswerSize), Probes: probes, Logger: log})
+		MaxAnswer: int64(cfg.Limits.CardDAVAnswerSize), Probes: probes, Logger: log, Timeout: tc.Timeout.Duration})
 }
 
 // interactionWindow is how far back calendars and mail are read: shared
@@ -180,7 +180,7 @@ func (r *Runner) buildInteractionSources() error {
 		src, err := calendar.New(calendar.Options{
 			Name: cc.Name, Paths: cc.Paths, URL: cc.URL, Username: cc.Username, Password: pw,
 			Calendars: cc.Calendars, UserEmails: r.cfg.UserEmails, MaxAttendees: cc.MaxAttendees, Now: now, Logger: r.log,
-			Limits: calendar.Limits{Size: int64(r.cfg.Limits.CalendarSize), Depth: r.cfg.Limits.CalendarDepth},
+			Limits: calendar.Limits{Size: int64(r.cfg.Limits.CalendarSize), Depth: r.cfg.Limits.CalendarDepth}, Timeout: cc.Timeout.Duration,
 		})
 		if err != nil {
 			return fmt.Errorf("calendar %q: %w", cc.Name, err)
@@ -204,7 +204,7 @@ func (r *Runner) buildInteractionSources() error {
 				return fmt.Errorf("mail %q: %w", mc.Name, err)
 			}
 			opts.Mailboxes = nil
-			opts.IMAP = &mail.IMAP{URL: mc.URL, Username: mc.Username, Password: pw, Sent: mc.Sent, Received: mc.Received, CAFile: mc.CAFile}
+			opts.IMAP = &mail.IMAP{URL: mc.URL, Username: mc.Username, Password: pw, Sent: mc.Sent, Received: mc.Received, CAFile: mc.CAFile, Timeout: mc.Timeout.Duration}
 		}
 		src, err := mail.New(opts)
 		if err != nil {

@@ -1,6 +1,7 @@
 package calendar
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -40,9 +41,11 @@ type Options struct {
 	Location *time.Location
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
-	// HTTPClient makes CalDAV requests; nil means a client with a
-	// two-minute timeout.
+	// HTTPClient makes CalDAV requests; nil means a client with Timeout.
 	HTTPClient *http.Client
+	// Timeout bounds one CalDAV request, body included; 0 means
+	// DefaultTimeout.
+	Timeout time.Duration
 	// Logger receives the package's logs; nil discards them.
 	Logger *slog.Logger
 	// Limits bound each .ics file and CalDAV answer; zero fields mean
@@ -52,6 +55,10 @@ type Options struct {
 
 // DefaultLimits are the limits used where Options leave them at zero.
 var DefaultLimits = Limits{Size: 64 << 20, Depth: 20}
+
+// DefaultTimeout bounds one CalDAV request when Options leave Timeout at
+// zero.
+const DefaultTimeout = 2 * time.Minute
 
 // DefaultMaxAttendees is the MaxAttendees used when Options leave it at
 // zero: larger meetings are not personal contact (Dunbar's conversation
@@ -102,7 +109,7 @@ func (o *Options) check() error {
 		o.Now = time.Now
 	}
 	if o.HTTPClient == nil {
-		o.HTTPClient = &http.Client{Timeout: 2 * time.Minute}
+		o.HTTPClient = &http.Client{Timeout: cmp.Or(o.Timeout, DefaultTimeout)}
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

@@ -2,6 +2,7 @@ package mail
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -38,11 +39,16 @@ type imapReader struct {
 	plain    bool // imap:// to a loopback host: no TLS
 	batch    int  // messages per FETCH
 	tls      *tls.Config
+	timeout  time.Duration // each wait for the server
 }
 
-// imapTimeout bounds each read and write on the connection: a server that
-// stops answering fails the read instead of hanging the sync.
-const imapTimeout = 2 * time.Minute
+// DefaultTimeout bounds each read and write on the connection when
+// IMAP.Timeout is zero: a server that stops answering fails the read
+// instead of hanging the sync.
+const DefaultTimeout = 2 * time.Minute
+
+// dialTimeout bounds connecting, unless IMAP.Timeout is shorter.
+const dialTimeout = 30 * time.Second
 
 // imapBatch is how many messages' headers one FETCH asks for.
 const imapBatch = 1000
@@ -91,6 +97,7 @@ func newIMAPReader(s *Source, o IMAP) (*imapReader, error) {
 	if o.Password == "" {
 		return nil, errors.New("password: missing (password_file, password_env or password_credential)")
 	}
+	r.timeout = cmp.Or(o.Timeout, DefaultTimeout)
 	r.tls = o.TLS.Clone()
 	if r.tls == nil {
 		r.tls = &tls.Config{}
@@ -260,13 +267,13 @@ func (r *imapReader) fail(ctx context.Context, c *imapclient.Client, err error) 
 func (r *imapReader) connect(ctx context.Context) (*imapclient.Client, error) {
 	dial := r.opts.dial
 	if dial == nil {
-		dial = (&net.Dialer{Timeout: 30 * time.Second}).DialContext
+		dial = (&net.Dialer{Timeout: min(dialTimeout, r.timeout)}).DialContext
 	}
 	raw, err := dial(ctx, "tcp", r.addr)
 	if err != nil {
 		return nil, fmt.Errorf("connecting: %w", err)
 	}
-	conn := net.Conn(&timeoutConn{Conn: raw})
+	conn := net.Conn(&timeoutConn{Conn: raw, d: r.timeout})
 	tlsConfig := r.tls.Clone()
 	opts := &imapclient.Options{TLSConfig: tlsConfig, WordDecoder: newParser(nil).addr.WordDecoder}
 	var c *imapclient.Client
@@ -431,15 +438,18 @@ func (r *imapReader) updateFolder(ctx context.Context, c *imapclient.Client, sto
 // uidKey is a UID as an item key that sorts in UID order.
 func uidKey(u imap.UID) string { return fmt.Sprintf("%010d", uint32(u)) }
 
-// timeoutConn fails a read or write that waits longer than imapTimeout.
-type timeoutConn struct{ net.Conn }
+// timeoutConn fails a read or write that waits longer than d.
+type timeoutConn struct {
+	net.Conn
+	d time.Duration
+}
 
 func (c *timeoutConn) Read(b []byte) (int, error) {
-	c.Conn.SetReadDeadline(time.Now().Add(imapTimeout))
+	c.Conn.SetReadDeadline(time.Now().Add(c.d))
 	return c.Conn.Read(b)
 }
 
 func (c *timeoutConn) Write(b []byte) (int, error) {
-	c.Conn.SetWriteDeadline(time.Now().Add(imapTimeout))
+	c.Conn.SetWriteDeadline(time.Now().Add(c.d))
 	return c.Conn.Write(b)
 }

@@ -98,6 +98,9 @@ type IMAP struct {
 	CAFile string
 	// TLS configures TLS; nil means the system's roots (and CAFile's).
 	TLS *tls.Config
+	// Timeout bounds each wait for the server (connecting, each read
+	// and write); 0 means DefaultTimeout.
+	Timeout time.Duration
 
 	// dial connects to the server's address; nil means a net.Dialer.
 	// Tests set it to reach a server under a name that is not loopback.
