@@ -609,43 +609,19 @@ func (e *Engine) writeOne(ctx context.Context, t Target, href string, c *Contact
 			user, etag = cur.Card, cur.ETag
 			// Without an entry (state lost, or a crash before it was saved)
 			// the card is kith's own: merged in, not counted as an edit.
-			res.edited = res.edited || ent != nil && card.Hash(user) != ent.Hash
+			if !res.edited && ent != nil && card.Hash(user) != ent.Hash {
+				// A card that is what kith makes of the one it knew is
+				// kith's own write, whose ETag a sync stopped before it
+				// saved: no edit of the user's.
+				res.edited = ent.Card == nil || card.Hash(e.wantFor(c, base, ent.Card, absorbed, annotate)) != card.Hash(user)
+			}
 			if ent == nil {
 				base = vcard.Card{} // nothing known: every source value counts as new
 			}
 		} else if ent != nil {
 			user = ent.Card
 		}
-		var want vcard.Card
-		switch {
-		case user == nil:
-			want = c.Card
-		case base == nil:
-			want = e.merger.Rebase(vcard.Card{}, c.Card, user)
-		default:
-			want = e.merger.Rebase(base, c.Card, user)
-		}
-		for _, ab := range absorbed {
-			// The absorbed card is the user's version of its contact: what
-			// the user added there is carried onto this card.
-			abBase := ab.base
-			if abBase == nil {
-				abBase = vcard.Card{}
-			}
-			want = e.merger.Rebase(abBase, want, ab.card)
-		}
-		// A card keeps its UID for good: the one the user's card has (a
-		// card made on a phone), else the contact's. (want is a copy
-		// whenever user is set.)
-		if user != nil {
-			if u := user.Value(vcard.FieldUID); u != "" && u != want.Value(vcard.FieldUID) {
-				want.SetValue(vcard.FieldUID, u)
-			}
-		}
-		want = card.ToV3(want)
-		if annotate != nil {
-			want = annotate(c.UID, want)
-		}
+		want := e.wantFor(c, base, user, absorbed, annotate)
 		hash := card.Hash(want)
 		if res.edited && attempt == 0 {
 			log.Info("card edited on target; edits kept", "target", t.Name(), "href", href, "uid", c.UID)
@@ -679,6 +655,44 @@ func (e *Engine) writeOne(ctx context.Context, t Target, href string, c *Contact
 			cur = nil
 		}
 	}
+}
+
+// wantFor returns the card kith writes for contact c over user, the card
+// as the target holds it (nil: none), base being the golden card user was
+// made from: the sources' changes merged with the user's edits, the
+// absorbed cards' edits carried over, kith's properties set.
+func (e *Engine) wantFor(c *Contact, base, user vcard.Card, absorbed []absorbedCard, annotate Annotator) vcard.Card {
+	var want vcard.Card
+	switch {
+	case user == nil:
+		want = c.Card
+	case base == nil:
+		want = e.merger.Rebase(vcard.Card{}, c.Card, user)
+	default:
+		want = e.merger.Rebase(base, c.Card, user)
+	}
+	for _, ab := range absorbed {
+		// The absorbed card is the user's version of its contact: what
+		// the user added there is carried onto this card.
+		abBase := ab.base
+		if abBase == nil {
+			abBase = vcard.Card{}
+		}
+		want = e.merger.Rebase(abBase, want, ab.card)
+	}
+	// A card keeps its UID for good: the one the user's card has (a
+	// card made on a phone), else the contact's. (want is a copy
+	// whenever user is set.)
+	if user != nil {
+		if u := user.Value(vcard.FieldUID); u != "" && u != want.Value(vcard.FieldUID) {
+			want.SetValue(vcard.FieldUID, u)
+		}
+	}
+	want = card.ToV3(want)
+	if annotate != nil {
+		want = annotate(c.UID, want)
+	}
+	return want
 }
 
 func sortedHrefs[V any](m map[string]V) []string {

@@ -356,8 +356,9 @@ func TestCrashAfterAdoptingAUserCardKeepsItsRecord(t *testing.T) {
 }
 
 // kith killed right after it updated a card the user had written on (its
-// new ETag not saved): the next sync finds the card moved, reads it, and
-// keeps both the user's words and the source's change, on one card.
+// new ETag not saved): the next sync finds the card moved, reads it, keeps
+// both the user's words and the source's change on one card, and does not
+// take kith's own write for an edit of the user's.
 func TestCrashAfterUpdatingACardLosesNothing(t *testing.T) {
 	t.Parallel()
 	for _, kind := range crashKinds {
@@ -376,7 +377,11 @@ func TestCrashAfterUpdatingACardLosesNothing(t *testing.T) {
 
 			s.crash(t, "put")
 			for i := range 2 {
-				notTakenForUserDeletes(t, s.once(t))
+				out := s.once(t)
+				notTakenForUserDeletes(t, out)
+				if strings.Contains(out, "edits kept") {
+					t.Errorf("sync %d after the crash: kith's own write taken for the user's edit:\n%s", i+1, out)
+				}
 				if got := holding(t, s.phone, "FN:Ada Lovelace", "first programmer", "+44 20 7946 0001"); !slices.Equal(got, hrefs) {
 					t.Errorf("sync %d after the crash: phone: Ada's cards with the note and the new number %v, want %v\n%v", i+1, got, hrefs, s.phone.cards(t))
 				}
