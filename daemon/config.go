@@ -103,11 +103,19 @@ type DAV struct {
 	// request, body included, or one IMAP answer; 0 means the client's
 	// default (2m).
 	Timeout Duration `toml:"timeout"`
+	// CAFile is a PEM file of certificate authorities trusted beside the
+	// system's for the server (a home server's own CA, or its self-signed
+	// certificate).
+	CAFile string `toml:"ca_file"`
 }
 
-// checkTimeout reports a timeout without a server to wait for, or out of
-// 1s..1h (shorter fails a slow but working server; longer is a hang).
-func (d DAV) checkTimeout(key string, bad func(key, format string, args ...any)) {
+// checkServer reports a timeout or a ca_file without a server, and a
+// timeout out of 1s..1h (shorter fails a slow but working server; longer
+// is a hang).
+func (d DAV) checkServer(key string, bad func(key, format string, args ...any)) {
+	if d.URL == "" && d.CAFile != "" {
+		bad(key+".ca_file", "goes with url (a server)")
+	}
 	switch t := d.Timeout.Duration; {
 	case t == 0:
 	case d.URL == "":
@@ -116,6 +124,9 @@ func (d DAV) checkTimeout(key string, bad func(key, format string, args ...any))
 		bad(key+".timeout", "%s is not between 1s and 1h", t)
 	}
 }
+
+// serverKeys are the keys of DAV checkServer speaks for, alone.
+func (d DAV) serverKeys() DAV { return DAV{Timeout: d.Timeout, CAFile: d.CAFile} }
 
 // CalendarConfig is one [[calendar]] table: .ics files or folders, and/or
 // a CalDAV server.
@@ -140,9 +151,6 @@ type MailConfig struct {
 	// to counts. With url, IMAP folder names (default: INBOX).
 	Received []string `toml:"received"`
 	DAV
-	// CAFile is a PEM file of certificate authorities trusted beside the
-	// system's for the IMAP server (a home server's own CA).
-	CAFile string `toml:"ca_file"`
 	// MaxRecipients skips mail to more people; default 5.
 	MaxRecipients int `toml:"max_recipients"`
 }
@@ -289,19 +297,20 @@ func (c *Config) applyDefaults(baseDir string) {
 	}
 	for i := range c.Sources {
 		c.Sources[i].Path = abs(c.Sources[i].Path)
+		c.Sources[i].CAFile = abs(c.Sources[i].CAFile)
 	}
 	for i := range c.Targets {
 		c.Targets[i].Path = abs(c.Targets[i].Path)
+		c.Targets[i].CAFile = abs(c.Targets[i].CAFile)
 	}
 	for i := range c.Calendars {
+		c.Calendars[i].CAFile = abs(c.Calendars[i].CAFile)
 		for j := range c.Calendars[i].Paths {
 			c.Calendars[i].Paths[j] = abs(c.Calendars[i].Paths[j])
 		}
 	}
 	for i := range c.Mail {
-		if c.Mail[i].CAFile != "" {
-			c.Mail[i].CAFile = abs(c.Mail[i].CAFile)
-		}
+		c.Mail[i].CAFile = abs(c.Mail[i].CAFile)
 		if c.Mail[i].URL != "" {
 			continue // folder names on the server, not paths
 		}
@@ -382,7 +391,7 @@ func (c *Config) Validate() error {
 			bad(key+".kind", "%q is not one of %s", s.Kind, strings.Join(sourceKinds, ", "))
 		}
 		checkLocation(key, s.Kind, s.Path, s.DAV, bad)
-		s.checkTimeout(key, bad)
+		s.checkServer(key, bad)
 	}
 	for i, t := range c.Targets {
 		key := checkName("target", i, t.Name)
@@ -390,7 +399,7 @@ func (c *Config) Validate() error {
 			bad(key+".kind", "%q is not one of %s", t.Kind, strings.Join(targetKinds, ", "))
 		}
 		checkLocation(key, t.Kind, t.Path, t.DAV, bad)
-		t.checkTimeout(key, bad)
+		t.checkServer(key, bad)
 	}
 	c.checkOwnRead(bad)
 	for i, cc := range c.Calendars {
@@ -398,7 +407,7 @@ func (c *Config) Validate() error {
 		if len(cc.Paths) == 0 && cc.URL == "" {
 			bad(key+".paths", "neither paths nor url given")
 		}
-		cc.checkTimeout(key, bad)
+		cc.checkServer(key, bad)
 	}
 	for i, m := range c.Mail {
 		key := checkName("mail", i, m.Name)
@@ -417,12 +426,10 @@ func (c *Config) Validate() error {
 			}
 		case len(m.Sent)+len(m.Received) == 0:
 			bad(key+".sent", "no mailbox given (sent, received)")
-		case m.DAV != (DAV{Timeout: m.Timeout}):
+		case m.DAV != m.serverKeys():
 			bad(key+".username", "username and password keys go with url (an IMAP server)")
-		case m.CAFile != "":
-			bad(key+".ca_file", "goes with url (an IMAP server)")
 		}
-		m.checkTimeout(key, bad)
+		m.checkServer(key, bad)
 	}
 	for i, p := range c.PhoneLogs {
 		key := checkName("phonelog", i, p.Name)
@@ -506,7 +513,7 @@ func checkLocation(key, kind, path string, dav DAV, bad func(key, format string,
 	if path == "" {
 		bad(key+".path", "missing")
 	}
-	if dav != (DAV{Timeout: dav.Timeout}) {
+	if dav != dav.serverKeys() {
 		bad(key+".url", "url, username and password keys are for kind carddav")
 	}
 }

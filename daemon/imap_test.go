@@ -31,7 +31,7 @@ func TestIMAPMailInteractions(t *testing.T) {
 	os.WriteFile(pw, []byte(srv.Password+"\n"), 0o600)
 	cfg.UserEmails = []string{"me@example.org"}
 	_, port, _ := strings.Cut(srv.TLSAddr, ":")
-	cfg.Mail = []MailConfig{{Name: "dovecot", DAV: DAV{URL: "imaps://localhost:" + port, Username: srv.Username, PasswordFile: pw}, CAFile: filepath.Join(dir, "bad-ca.pem")}}
+	cfg.Mail = []MailConfig{{Name: "dovecot", DAV: DAV{URL: "imaps://localhost:" + port, Username: srv.Username, PasswordFile: pw, CAFile: filepath.Join(dir, "bad-ca.pem")}}}
 	os.WriteFile(cfg.Mail[0].CAFile, []byte("-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n"), 0o600)
 	if _, err := NewRunner(cfg, slog.New(slog.DiscardHandler)); err == nil || !strings.Contains(err.Error(), `mail "dovecot": ca_file:`) {
 		t.Fatalf("NewRunner with a ca_file without a certificate: %v, want an error naming the key", err)

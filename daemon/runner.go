@@ -138,6 +138,9 @@ func newCardDAVSource(cfg *Config, sc SourceConfig, probes *carddav.ProbeGate, l
 	}
 	o := carddav.Options{Name: sc.Name, URL: sc.URL, Username: sc.Username, Password: pw,
 		Addressbooks: sc.Addressbooks, MaxAnswer: int64(cfg.Limits.CardDAVAnswerSize), Probes: probes, Logger: log, Timeout: sc.Timeout.Duration}
+	if o.HTTPClient, err = sc.httpClient(carddav.DefaultTimeout); err != nil {
+		return nil, err
+	}
 	// Never read what kith writes: its CardDAV targets' collections, and
 	// the embedded server's book.
 	for _, tc := range cfg.Targets {
@@ -161,8 +164,12 @@ func newCardDAVTarget(cfg *Config, tc TargetConfig, probes *carddav.ProbeGate, l
 	if err != nil {
 		return nil, err
 	}
+	hc, err := tc.httpClient(carddav.DefaultTimeout)
+	if err != nil {
+		return nil, err
+	}
 	return carddav.NewTarget(carddav.Options{Name: tc.Name, URL: tc.URL, Username: tc.Username, Password: pw,
-		MaxAnswer: int64(cfg.Limits.CardDAVAnswerSize), Probes: probes, Logger: log, Timeout: tc.Timeout.Duration})
+		MaxAnswer: int64(cfg.Limits.CardDAVAnswerSize), Probes: probes, Logger: log, Timeout: tc.Timeout.Duration, HTTPClient: hc})
 }
 
 // interactionWindow is how far back calendars and mail are read: shared
@@ -177,8 +184,12 @@ func (r *Runner) buildInteractionSources() error {
 		if err != nil {
 			return fmt.Errorf("calendar %q: %w", cc.Name, err)
 		}
+		hc, err := cc.httpClient(calendar.DefaultTimeout)
+		if err != nil {
+			return fmt.Errorf("calendar %q: %w", cc.Name, err)
+		}
 		src, err := calendar.New(calendar.Options{
-			Name: cc.Name, Paths: cc.Paths, URL: cc.URL, Username: cc.Username, Password: pw,
+			Name: cc.Name, Paths: cc.Paths, URL: cc.URL, Username: cc.Username, Password: pw, HTTPClient: hc,
 			Calendars: cc.Calendars, UserEmails: r.cfg.UserEmails, MaxAttendees: cc.MaxAttendees, Now: now, Logger: r.log,
 			Limits: calendar.Limits{Size: int64(r.cfg.Limits.CalendarSize), Depth: r.cfg.Limits.CalendarDepth}, Timeout: cc.Timeout.Duration,
 		})

@@ -13,16 +13,10 @@
 package imaptest
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"os"
 	"os/exec"
@@ -39,6 +33,7 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 
 	"kith/internal/davtest"
+	"kith/internal/testca"
 )
 
 // Server is a running Dovecot.
@@ -96,13 +91,10 @@ func start(t testing.TB, withTLS bool) *Server {
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	s := &Server{Username: "kith", Password: "s3cret pw", dir: dir, log: filepath.Join(dir, "dovecot.log")}
-	ca, cert, key, pool := makeCert(t)
-	s.RootCAs, s.CAFile = pool, filepath.Join(dir, "ca.pem")
-	for name, data := range map[string][]byte{"ca.pem": ca, "cert.pem": cert, "key.pem": key,
-		"passwd": []byte(s.Username + ":{PLAIN}" + s.Password + "::::::\n")} {
-		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
-			t.Fatal(err)
-		}
+	ca := testca.New(t, dir, Host)
+	s.RootCAs, s.CAFile = ca.Pool, ca.CAFile
+	if err := os.WriteFile(filepath.Join(dir, "passwd"), []byte(s.Username+":{PLAIN}"+s.Password+"::::::\n"), 0o600); err != nil {
+		t.Fatal(err)
 	}
 	home := filepath.Join(dir, "home")
 	if err := os.Mkdir(home, 0o755); err != nil {
@@ -426,55 +418,6 @@ func freePort(t testing.TB) string {
 // (imap.home.test): a client that connects to it is held to TLS. Tests
 // resolve it to the server's address themselves.
 const Host = "imap.home.test"
-
-// makeCert makes a throwaway certificate authority and a server
-// certificate it signs for localhost, 127.0.0.1 and Host, as a home
-// server's own CA would. It returns the CA's and the server's certificate
-// and the server's key, PEM encoded, and a pool trusting the CA.
-func makeCert(t testing.TB) (caPEM, certPEM, keyPEM []byte, pool *x509.CertPool) {
-	t.Helper()
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	caTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "kith test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign, IsCA: true, BasicConstraintsValid: true,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, err := x509.ParseCertificate(caDER)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: Host},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		DNSNames: []string{"localhost", Host}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
-		KeyUsage:    x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool = x509.NewCertPool()
-	pool.AddCert(ca)
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
-		pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), pool
-}
 
 // TLSConfig returns a client configuration that trusts the server.
 func (s *Server) TLSConfig() *tls.Config { return &tls.Config{RootCAs: s.RootCAs} }

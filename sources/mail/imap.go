@@ -11,7 +11,6 @@ import (
 	"io"
 	"net"
 	"net/url"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,6 +20,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
+	"kith/internal/cafile"
 	ksync "kith/sync"
 )
 
@@ -106,30 +106,13 @@ func newIMAPReader(s *Source, o IMAP) (*imapReader, error) {
 		r.tls.ServerName = r.host
 	}
 	if o.CAFile != "" {
-		pool, err := LoadCAFile(o.CAFile)
+		pool, err := cafile.Load(o.CAFile)
 		if err != nil {
 			return nil, fmt.Errorf("ca_file: %w", err)
 		}
 		r.tls.RootCAs = pool
 	}
 	return r, nil
-}
-
-// LoadCAFile returns the system's certificate authorities and those of the
-// PEM file at path. It fails when the file holds no certificate.
-func LoadCAFile(path string) (*x509.CertPool, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	pool, err := x509.SystemCertPool()
-	if err != nil {
-		pool = x509.NewCertPool()
-	}
-	if !pool.AppendCertsFromPEM(b) {
-		return nil, fmt.Errorf("%s: no PEM certificate in it", path)
-	}
-	return pool, nil
 }
 
 // tlsError says what a failed TLS handshake means to the user: an
