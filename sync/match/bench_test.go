@@ -19,7 +19,9 @@ var bench1M = flag.Bool("bench1m", false, "also run BenchmarkCluster at 1M recor
 // BenchmarkCluster clusters generated worlds of 10k, 100k and (with
 // -bench1m) 1M records. Besides time and allocations per op it reports the
 // CPU time per op (cpu-s/op, meaningful when the machine is busy with other
-// work), the peak live heap during Cluster (peak-MB) and records/s.
+// work), the peak live heap during Cluster (peak-MB), records/s and the
+// CPU time of each phase (prepare, blocking, termfreq, usample, compare,
+// em, tfpass, grouping: cpu-s-PHASE/op).
 //
 //	go test ./sync/match -run '^$' -bench Cluster -benchtime 3x [-args -bench1m]
 func BenchmarkCluster(b *testing.B) {
@@ -34,11 +36,20 @@ func BenchmarkCluster(b *testing.B) {
 			runtime.GC()
 			base := heapBytes()
 			peak := newPeakHeap()
+			phases := map[string]time.Duration{}
+			var last time.Duration
+			opts := Options{Normalizer: nz, phase: func(name string) {
+				now := cpuTime()
+				if name != "" {
+					phases[name] += now - last
+				}
+				last = now
+			}}
 			cpu0 := cpuTime()
 			b.ReportAllocs()
 			b.ResetTimer()
 			for b.Loop() {
-				if _, err := Cluster(context.Background(), ev, nil, Options{Normalizer: nz}); err != nil {
+				if _, err := Cluster(context.Background(), ev, nil, opts); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -48,6 +59,9 @@ func BenchmarkCluster(b *testing.B) {
 			b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
 			b.ReportMetric(float64(max-min(max, base))/1e6, "peak-MB")
 			b.ReportMetric(float64(len(ev))*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+			for name, d := range phases {
+				b.ReportMetric(d.Seconds()/float64(b.N), "cpu-s-"+name+"/op")
+			}
 		})
 	}
 }

@@ -29,6 +29,9 @@ type Options struct {
 	// instead of the Fellegi-Sunter model; kept to measure the model
 	// against it.
 	RuleCascade bool
+	// phase, if set, is called as each phase of the work ends, with its
+	// name ("" at the start), for benchmarks.
+	phase func(name string)
 }
 
 // Group is one person: the records that describe them.
@@ -96,14 +99,23 @@ func cluster(ctx context.Context, ev []Evidence, cons []Constraint, opts Options
 	if err != nil {
 		return Result{}, nil, nil, fmt.Errorf("match: scoring: %w", err)
 	}
-	return m.union(joins, possible, cons), m, pairs, nil
+	res, err := m.union(ctx, joins, possible, cons)
+	if err != nil {
+		return Result{}, nil, nil, fmt.Errorf("match: grouping: %w", err)
+	}
+	m.mark("grouping")
+	return res, m, pairs, nil
 }
 
 // newMatcher normalises ev and returns the candidate pairs.
 func newMatcher(ctx context.Context, ev []Evidence, opts Options) (*matcher, []uint64, error) {
-	m := &matcher{ev: ev, recs: make([]rec, len(ev)), fs: !opts.RuleCascade}
-	if err := parallel(ctx, len(ev), func(i int) {
-		m.recs[i] = prepare(&ev[i], opts.Normalizer)
+	m := &matcher{ev: ev, recs: make([]rec, len(ev)), fs: !opts.RuleCascade, phase: opts.phase}
+	m.mark("")
+	if err := parallelBatches(ctx, len(ev), compactBatch, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			m.recs[i] = prepare(&ev[i], opts.Normalizer)
+		}
+		compact(m.recs[lo:hi])
 	}); err != nil {
 		return nil, nil, fmt.Errorf("match: normalising: %w", err)
 	}
@@ -113,10 +125,12 @@ func newMatcher(ctx context.Context, ev []Evidence, opts Options) (*matcher, []u
 			break
 		}
 	}
+	m.mark("prepare")
 	pairs, err := m.candidates(ctx)
 	if err != nil {
 		return nil, nil, fmt.Errorf("match: blocking: %w", err)
 	}
+	m.mark("blocking")
 	return m, pairs, nil
 }
 
@@ -132,6 +146,15 @@ type matcher struct {
 	sample []uint64
 	// noTF leaves term frequencies out of compare, while u is estimated.
 	noTF bool
+	// phase is Options.phase.
+	phase func(name string)
+}
+
+// mark tells Options.phase that a phase ended.
+func (m *matcher) mark(name string) {
+	if m.phase != nil {
+		m.phase(name)
+	}
 }
 
 // parallel runs f(0..n-1) on all CPUs in contiguous chunks.
@@ -410,16 +433,60 @@ func phonetic(s string) string {
 }
 
 // candidates returns the pairs (i<<32 | j, i < j) that share a blocking key,
-// deduplicated, and records which identifiers are shared.
+// deduplicated, and records which identifiers are shared. The blocks are
+// cut into ranges paired on all CPUs.
 func (m *matcher) candidates(ctx context.Context) ([]uint64, error) {
 	entries, err := m.sortedKeys(ctx)
 	if err != nil {
 		return nil, err
 	}
 	m.shared = map[uint64]bool{}
-	// About a dozen candidates a record in a large book: growing the
-	// slice from nothing would copy it twenty times.
-	pairs := make([]uint64, 0, 12*len(m.recs))
+	workers := runtime.GOMAXPROCS(0)
+	if len(entries) < 1<<16 {
+		workers = 1
+	}
+	// Range w starts at the first block boundary at or after w/workers of
+	// the entries, so no block is split.
+	cuts := make([]int, workers+1)
+	for w := 1; w < workers; w++ {
+		c := max(len(entries)*w/workers, cuts[w-1])
+		for c > 0 && c < len(entries) && entries[c].h == entries[c-1].h {
+			c++
+		}
+		cuts[w] = c
+	}
+	cuts[workers] = len(entries)
+	parts := make([][]uint64, workers)
+	shared := make([][]uint64, workers)
+	var wg gosync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			parts[w], shared[w] = m.rangePairs(ctx, entries[cuts[w]:cuts[w+1]])
+		})
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	n := 0
+	for _, ps := range parts {
+		n += len(ps)
+	}
+	pairs := make([]uint64, 0, n)
+	for w, ps := range parts {
+		pairs = append(pairs, ps...)
+		for _, h := range shared[w] {
+			m.shared[h] = true
+		}
+	}
+	radixSort(pairs, func(x uint64) uint64 { return x })
+	return slices.Compact(pairs), ctx.Err()
+}
+
+// rangePairs returns the pairs of the blocks in entries (whole blocks,
+// sorted) and, for the rule cascade, the identifier blocks that are shared.
+func (m *matcher) rangePairs(ctx context.Context, entries []keyEntry) (pairs, shared []uint64) {
+	pairs = make([]uint64, 0, len(entries))
 	var members, targets, probes []int32
 	for lo, blocks := 0, 0; lo < len(entries); blocks++ {
 		hi := lo + 1
@@ -444,21 +511,21 @@ func (m *matcher) candidates(ctx context.Context) ([]uint64, error) {
 		switch entries[lo].kind {
 		case keyEmail, keyPhone, keyAddr:
 			if !m.fs && m.isShared(entries[lo], members) {
-				m.shared[entries[lo].h] = true
+				shared = append(shared, entries[lo].h)
 			}
 		}
 		pairs = m.blockPairs(pairs, entries[lo].kind, members, targets, probes)
 		lo = hi
 		if blocks%4096 == 0 && ctx.Err() != nil {
-			return nil, ctx.Err()
+			return nil, nil
 		}
 	}
-	slices.Sort(pairs)
-	return slices.Compact(pairs), ctx.Err()
+	return pairs, shared
 }
 
 // sortedKeys returns every record's blocking keys sorted by hash, then
-// record. Chunks of records are keyed and sorted on all CPUs, then merged.
+// record. Chunks of records are keyed on all CPUs; the keys, in record
+// order, are then sorted by a stable radix sort on the hash.
 func (m *matcher) sortedKeys(ctx context.Context) ([]keyEntry, error) {
 	workers := runtime.GOMAXPROCS(0)
 	if len(m.recs) < 4096 {
@@ -477,7 +544,6 @@ func (m *matcher) sortedKeys(ctx context.Context) ([]keyEntry, error) {
 				}
 				run = m.keys(i, run)
 			}
-			slices.SortFunc(run, compareKeys)
 			runs[w] = run
 		})
 	}
@@ -485,40 +551,51 @@ func (m *matcher) sortedKeys(ctx context.Context) ([]keyEntry, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	for len(runs) > 1 {
-		var next [][]keyEntry
-		for k := 0; k < len(runs); k += 2 {
-			if k+1 == len(runs) {
-				next = append(next, runs[k])
-				continue
-			}
-			next = append(next, mergeKeys(runs[k], runs[k+1]))
-		}
-		runs = next
+	n := 0
+	for _, run := range runs {
+		n += len(run)
 	}
-	return runs[0], nil
+	entries := make([]keyEntry, 0, n)
+	for _, run := range runs {
+		entries = append(entries, run...)
+	}
+	radixSort(entries, func(e keyEntry) uint64 { return e.h })
+	return entries, nil
 }
 
-func compareKeys(a, b keyEntry) int {
-	switch {
-	case a.h < b.h:
-		return -1
-	case a.h > b.h:
-		return 1
+// radixSort sorts xs by key, stably, in up to eight passes of one byte;
+// a pass whose byte is the same for every element is skipped.
+func radixSort[T any](xs []T, key func(T) uint64) {
+	if len(xs) < 2 {
+		return
 	}
-	return int(a.i - b.i)
-}
-
-func mergeKeys(a, b []keyEntry) []keyEntry {
-	out := make([]keyEntry, 0, len(a)+len(b))
-	for len(a) > 0 && len(b) > 0 {
-		if compareKeys(a[0], b[0]) <= 0 {
-			out, a = append(out, a[0]), a[1:]
-		} else {
-			out, b = append(out, b[0]), b[1:]
+	var counts [8][256]int
+	for _, x := range xs {
+		k := key(x)
+		for d := range 8 {
+			counts[d][byte(k>>(8*d))]++
 		}
 	}
-	return append(append(out, a...), b...)
+	src, dst := xs, make([]T, len(xs))
+	for d := range 8 {
+		c := &counts[d]
+		if c[byte(key(src[0])>>(8*d))] == len(src) {
+			continue // every element has this byte
+		}
+		at := 0
+		for b := range c {
+			c[b], at = at, at+c[b]
+		}
+		for _, x := range src {
+			b := byte(key(x) >> (8 * d))
+			dst[c[b]] = x
+			c[b]++
+		}
+		src, dst = dst, src
+	}
+	if &src[0] != &xs[0] {
+		copy(xs, src)
+	}
 }
 
 // blockPairs appends the pairs of one block (see keyEntry). A block with

@@ -12,6 +12,7 @@ import (
 // result does not depend on scheduling.
 func (m *matcher) fsJudgeAll(ctx context.Context, pairs []uint64) (joins, possible []edge, err error) {
 	m.countValues()
+	m.mark("termfreq")
 	// Term frequencies depend on u: the estimation goes without them, and
 	// only the pairs they could lift to a possible duplicate are compared
 	// again with them.
@@ -19,10 +20,12 @@ func (m *matcher) fsJudgeAll(ctx context.Context, pairs []uint64) (joins, possib
 	if err := m.estimateU(ctx); err != nil {
 		return nil, nil, err
 	}
+	m.mark("usample")
 	cands, err := m.compareAll(ctx, pairs)
 	if err != nil {
 		return nil, nil, err
 	}
+	m.mark("compare")
 	// u from random pairs counts the duplicates among them; each round
 	// discounts them by their probability under the model so far.
 	for range uRounds {
@@ -30,6 +33,7 @@ func (m *matcher) fsJudgeAll(ctx context.Context, pairs []uint64) (joins, possib
 		m.refineU()
 	}
 	m.estimateM(cands)
+	m.mark("em")
 	m.noTF = false
 	m.model.pairs = len(cands)
 	if err := parallel(ctx, len(cands), func(k int) {
@@ -47,6 +51,7 @@ func (m *matcher) fsJudgeAll(ctx context.Context, pairs []uint64) (joins, possib
 	}); err != nil {
 		return nil, nil, err
 	}
+	m.mark("tfpass")
 	for _, s := range cands {
 		if s.skip {
 			continue

@@ -289,7 +289,7 @@ func (m *matcher) nameReason(a, b int32, nr rel, how string) string {
 // union joins records: the user's Together decisions first, then the
 // automatic joins strongest first, each refused when it would put records
 // the user kept apart, or two clearly different names, into one group.
-func (m *matcher) union(joins, possible []edge, cons []Constraint) Result {
+func (m *matcher) union(ctx context.Context, joins, possible []edge, cons []Constraint) (Result, error) {
 	n := len(m.recs)
 	u := newUnionFind(n)
 	var index map[string]int32
@@ -314,7 +314,16 @@ func (m *matcher) union(joins, possible []edge, cons []Constraint) Result {
 	for i := range apart {
 		u.aparts[i] = []int32{i}
 	}
-	reasons := make([][]string, n)
+	// reasons[r] are the lines of root r's joins, as indexes into lines;
+	// the words of automatic joins are written after the joining, on all
+	// CPUs (explaining a pair compares it again).
+	reasons := make([][]int32, n)
+	var lines []reasonLine
+	addLine := func(r, gone int32, l reasonLine) {
+		reasons[r] = append(append(reasons[r], reasons[gone]...), int32(len(lines)))
+		reasons[gone] = nil
+		lines = append(lines, l)
+	}
 	for _, c := range cons {
 		a, okA := index[c.A]
 		b, okB := index[c.B]
@@ -326,9 +335,7 @@ func (m *matcher) union(joins, possible []edge, cons []Constraint) Result {
 			continue
 		}
 		r := u.join(ra, rb, m)
-		reasons[r] = append(append(reasons[r], reasons[ra^rb^r]...),
-			fmt.Sprintf("%s + %s: joined by the user", m.ev[a].Key, m.ev[b].Key))
-		reasons[ra^rb^r] = nil
+		addLine(r, ra^rb^r, reasonLine{a: a, b: b, user: true})
 	}
 	slices.SortFunc(joins, func(x, y edge) int {
 		switch {
@@ -358,9 +365,18 @@ func (m *matcher) union(joins, possible []edge, cons []Constraint) Result {
 			continue
 		}
 		r := u.join(ra, rb, m)
-		reasons[r] = append(append(reasons[r], reasons[ra^rb^r]...),
-			fmt.Sprintf("%s + %s: %s", m.ev[e.a].Key, m.ev[e.b].Key, m.reason(e.a, e.b)))
-		reasons[ra^rb^r] = nil
+		addLine(r, ra^rb^r, reasonLine{a: e.a, b: e.b})
+	}
+	texts := make([]string, len(lines))
+	if err := parallel(ctx, len(lines), func(k int) {
+		l := lines[k]
+		if l.user {
+			texts[k] = fmt.Sprintf("%s + %s: joined by the user", m.ev[l.a].Key, m.ev[l.b].Key)
+			return
+		}
+		texts[k] = fmt.Sprintf("%s + %s: %s", m.ev[l.a].Key, m.ev[l.b].Key, m.reason(l.a, l.b))
+	}); err != nil {
+		return Result{}, err
 	}
 
 	var res Result
@@ -372,7 +388,11 @@ func (m *matcher) union(joins, possible []edge, cons []Constraint) Result {
 		r := u.find(int32(i))
 		if groupOf[r] < 0 {
 			groupOf[r] = int32(len(res.Groups))
-			res.Groups = append(res.Groups, Group{Reasons: reasons[r]})
+			var why []string
+			for _, k := range reasons[r] {
+				why = append(why, texts[k])
+			}
+			res.Groups = append(res.Groups, Group{Reasons: why})
 		}
 		g := &res.Groups[groupOf[r]]
 		g.Members = append(g.Members, i)
@@ -402,9 +422,11 @@ func (m *matcher) union(joins, possible []edge, cons []Constraint) Result {
 		best[k] = len(res.Possible)
 		res.Possible = append(res.Possible, p)
 	}
-	for i := range res.Possible {
+	if err := parallel(ctx, len(res.Possible), func(i int) {
 		p := &res.Possible[i]
 		p.Reason = m.reason(int32(p.A), int32(p.B)) + p.Reason
+	}); err != nil {
+		return Result{}, err
 	}
 	slices.SortFunc(res.Possible, func(x, y Pair) int {
 		switch {
@@ -417,7 +439,13 @@ func (m *matcher) union(joins, possible []edge, cons []Constraint) Result {
 		}
 		return x.B - y.B
 	})
-	return res
+	return res, nil
+}
+
+// reasonLine is one join of union, to be put in words.
+type reasonLine struct {
+	a, b int32
+	user bool // joined by the user's decision
 }
 
 func pairKey(a, b int32) uint64 {

@@ -7,7 +7,6 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"slices"
-	"strings"
 	gosync "sync"
 )
 
@@ -49,8 +48,9 @@ type model struct {
 	// rawPrior is that odds as estimated, for discounting duplicates among
 	// the random pairs.
 	rawPrior float64
-	// tf counts values per comparison, for term-frequency adjustment.
-	tf    [nComp]map[string]int32
+	// tf counts values per comparison (keyed by tfKey), for
+	// term-frequency adjustment; tfN counts the values of each comparison.
+	tf    map[uint64]int32
 	tfN   [nComp]int
 	pairs int // candidate pairs scored
 }
@@ -66,42 +66,34 @@ var tfComparisons = []int{cGiven, cFamily, cEmail, cPhone, cAddress, cOrg}
 // switchboard carried by twenty families is common.
 func (m *matcher) countValues() {
 	md := &m.model
-	for _, c := range tfComparisons {
-		md.tf[c] = map[string]int32{}
-	}
-	type carrier struct {
-		c   int
-		v   string
-		fam uint64
-	}
-	var ids []carrier
+	md.tf = make(map[uint64]int32, len(m.recs))
+	// carriers are (value, family) pairs, counted once each.
+	type carrier struct{ v, fam uint64 }
+	ids := make([]carrier, 0, 2*len(m.recs))
 	for i := range m.recs {
 		r := &m.recs[i]
-		add := func(c int, v string) {
-			if v != "" {
-				md.tf[c][v]++
-				md.tfN[c]++
-			}
-		}
 		if r.nm.person() {
 			if len(r.nm.gf) > 0 {
-				add(cGiven, r.nm.gf[0].flat)
+				md.tf[tfKey(cGiven, r.nm.gf[0].flat)]++
+				md.tfN[cGiven]++
 			}
-			add(cFamily, r.nm.ff.flat)
+			if r.nm.ff.flat != "" {
+				md.tf[tfKey(cFamily, r.nm.ff.flat)]++
+				md.tfN[cFamily]++
+			}
 		}
 		fam := hashKey(0, r.nm.ff.ocr)
 		if r.nm.org != "" {
 			fam = hashKey(1, r.nm.org)
 		}
+		carried := r.nm.family != "" || r.nm.org != ""
 		carry := func(c int, v string) {
 			if v == "" {
 				return
 			}
 			md.tfN[c]++
-			if r.nm.family != "" || r.nm.org != "" {
-				ids = append(ids, carrier{c, v, fam})
-			} else if _, ok := md.tf[c][v]; !ok {
-				md.tf[c][v] = 0
+			if carried {
+				ids = append(ids, carrier{tfKey(c, v), fam})
 			}
 		}
 		for _, e := range r.emails {
@@ -116,20 +108,20 @@ func (m *matcher) countValues() {
 		carry(cOrg, r.org)
 	}
 	slices.SortFunc(ids, func(a, b carrier) int {
-		if a.c != b.c {
-			return a.c - b.c
-		}
-		if x := strings.Compare(a.v, b.v); x != 0 {
-			return x
+		if c := cmp.Compare(a.v, b.v); c != 0 {
+			return c
 		}
 		return cmp.Compare(a.fam, b.fam)
 	})
 	for k, x := range ids {
-		if k == 0 || x.c != ids[k-1].c || x.v != ids[k-1].v || x.fam != ids[k-1].fam {
-			md.tf[x.c][x.v]++
+		if k == 0 || x != ids[k-1] {
+			md.tf[x.v]++
 		}
 	}
 }
+
+// tfKey is the key of value v of comparison c in the term-frequency table.
+func tfKey(c int, v string) uint64 { return hashKey(uint8(c), v) }
 
 // tfAdjust returns the bits to add to comparison c's exact level when the
 // agreeing value is v: negative for a value many records carry (a
@@ -137,7 +129,7 @@ func (m *matcher) countValues() {
 // pair itself is not counted among the carriers.
 func (m *matcher) tfAdjust(c int, v string) float32 {
 	md := &m.model
-	if m.noTF || md.tf[c] == nil || md.u[c] == nil {
+	if m.noTF || md.tf == nil || md.u[c] == nil {
 		return 0
 	}
 	exact := len(md.u[c]) - 1
@@ -147,9 +139,10 @@ func (m *matcher) tfAdjust(c int, v string) float32 {
 	uL := md.u[c][exact]
 	// The pair itself is not among the others: two records of a name, or
 	// one family, for an identifier.
-	others := max(float64(md.tf[c][v])-2, 0)
+	n := float64(md.tf[tfKey(c, v)])
+	others := max(n-2, 0)
 	if c != cGiven && c != cFamily {
-		others = max(float64(md.tf[c][v])-1, 0)
+		others = max(n-1, 0)
 	}
 	uV := (others + tfPrior*uL) / (float64(md.tfN[c]) + tfPrior)
 	// How common a value is means something in a large book only: in a

@@ -1,0 +1,135 @@
+package match
+
+import (
+	"context"
+	"runtime"
+	"strings"
+	gosync "sync"
+)
+
+// Comparing a candidate pair reads two records, and a record's values are
+// a few dozen strings and small slices that prepare allocated one by one,
+// scattered over the heap: comparing is then mostly waiting for memory.
+// compact moves a batch of records' values into a few backing arrays in
+// record order, so one record's values sit side by side.
+
+// compactBatch is how many records share their backing arrays.
+const compactBatch = 1024
+
+// compact moves the strings and slices of recs into shared backing arrays.
+func compact(recs []rec) {
+	var nForms, nEmails, nPhones, nPost, nAddrs, size int
+	for i := range recs {
+		r := &recs[i]
+		nForms += len(r.nm.gf)
+		nEmails += len(r.emails)
+		nPhones += len(r.phones)
+		nPost += len(r.post)
+		nAddrs += len(r.addrs)
+	}
+	forms := make([]form, 0, nForms)
+	emails := make([]pemail, 0, nEmails)
+	phones := make([]pphone, 0, nPhones)
+	post := make([]paddr, 0, nPost)
+	addrs := make([]string, 0, nAddrs)
+	for i := range recs {
+		r := &recs[i]
+		r.nm.gf, forms = move(forms, r.nm.gf)
+		r.emails, emails = move(emails, r.emails)
+		r.phones, phones = move(phones, r.phones)
+		r.post, post = move(post, r.post)
+		r.addrs, addrs = move(addrs, r.addrs)
+		r.eachString(func(s *string) { size += len(*s) })
+	}
+	var b strings.Builder
+	b.Grow(size)
+	for i := range recs {
+		recs[i].eachString(func(s *string) { b.WriteString(*s) })
+	}
+	all, at := b.String(), 0
+	for i := range recs {
+		recs[i].eachString(func(s *string) {
+			n := len(*s)
+			*s = all[at : at+n]
+			at += n
+		})
+	}
+}
+
+// move appends xs to the backing array to and returns xs's new place
+// (its capacity capped, so an append to it never writes into a neighbour)
+// and the backing array.
+func move[T any](to, xs []T) ([]T, []T) {
+	if len(xs) == 0 {
+		return xs, to
+	}
+	at := len(to)
+	to = append(to, xs...)
+	return to[at:len(to):len(to)], to
+}
+
+// eachString calls f with every string of r that comparisons read.
+func (r *rec) eachString(f func(*string)) {
+	n := &r.nm
+	f(&n.middle)
+	f(&n.family)
+	f(&n.suffix)
+	f(&n.org)
+	for i := range n.gf {
+		n.gf[i].eachString(f)
+	}
+	n.ff.eachString(f)
+	for i := range r.emails {
+		e := &r.emails[i]
+		f(&e.full)
+		f(&e.local)
+		f(&e.domain)
+		f(&e.ocr)
+		f(&e.ocrDomain)
+	}
+	for i := range r.phones {
+		f(&r.phones[i].e164)
+	}
+	f(&r.org)
+	f(&r.title)
+	for i := range r.addrs {
+		f(&r.addrs[i])
+	}
+	for i := range r.post {
+		a := &r.post[i]
+		f(&a.ext)
+		f(&a.number)
+		f(&a.street)
+		f(&a.locality)
+		f(&a.region)
+		f(&a.postcode)
+	}
+}
+
+func (fm *form) eachString(f func(*string)) {
+	f(&fm.s)
+	f(&fm.flat)
+	f(&fm.ocr)
+	f(&fm.first)
+}
+
+// parallelBatches runs f on consecutive batches [lo, hi) of 0..n-1 of at
+// most size, on all CPUs, each CPU taking a contiguous run of batches.
+func parallelBatches(ctx context.Context, n, size int, f func(lo, hi int)) error {
+	batches := (n + size - 1) / size
+	workers := min(runtime.GOMAXPROCS(0), max(batches, 1))
+	per := (batches + workers - 1) / max(workers, 1)
+	var wg gosync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for k := w * per; k < min((w+1)*per, batches); k++ {
+				if ctx.Err() != nil {
+					return
+				}
+				f(k*size, min((k+1)*size, n))
+			}
+		})
+	}
+	wg.Wait()
+	return ctx.Err()
+}
