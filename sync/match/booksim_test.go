@@ -96,7 +96,7 @@ func mustRegion(t testing.TB, region string) *normalize.Normalizer {
 // son of the same name at the same address: birthdays that differ by more
 // than a slip, or two mobiles that differ.
 func told(m *matcher, i, j int) bool {
-	p := m.compare(&m.recs[i], &m.recs[j], false)
+	p := m.compare(m.recs[i], m.recs[j], false)
 	b, ph := p.v[cBirthday], p.v[cPhone]
 	return b == 0 || b == 5 || ph == 1 || ph == 5
 }
@@ -117,7 +117,7 @@ func BenchmarkBooksimCeiling(b *testing.B) {
 		patterns := map[uint64]*count{}
 		for i := range set.ev {
 			for j := i + 1; j < len(set.ev); j++ {
-				p := m.compare(&m.recs[i], &m.recs[j], false)
+				p := m.compare(m.recs[i], m.recs[j], false)
 				c := patterns[p.v.pack()]
 				if c == nil {
 					c = &count{}

@@ -109,13 +109,19 @@ func cluster(ctx context.Context, ev []Evidence, cons []Constraint, opts Options
 
 // newMatcher normalises ev and returns the candidate pairs.
 func newMatcher(ctx context.Context, ev []Evidence, opts Options) (*matcher, []uint64, error) {
-	m := &matcher{ev: ev, recs: make([]rec, len(ev)), fs: !opts.RuleCascade, phase: opts.phase}
+	m := &matcher{ev: ev, recs: make([]*rec, len(ev)), fs: !opts.RuleCascade, phase: opts.phase}
 	m.mark("")
+	// Records are laid out in memory in name order (see compact): most
+	// candidate pairs are namesakes, and comparing them then reads memory
+	// that is near, often already in the cache.
+	order := nameOrder(ev)
+	slab := make([]rec, len(ev))
 	if err := parallelBatches(ctx, len(ev), compactBatch, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			m.recs[i] = prepare(&ev[i], opts.Normalizer)
+		for k := lo; k < hi; k++ {
+			slab[k] = prepare(&ev[order[k]], opts.Normalizer)
+			m.recs[order[k]] = &slab[k]
 		}
-		compact(m.recs[lo:hi])
+		compact(slab[lo:hi])
 	}); err != nil {
 		return nil, nil, fmt.Errorf("match: normalising: %w", err)
 	}
@@ -136,7 +142,7 @@ func newMatcher(ctx context.Context, ev []Evidence, opts Options) (*matcher, []u
 
 type matcher struct {
 	ev         []Evidence
-	recs       []rec
+	recs       []*rec // by input index, laid out in name order
 	anyScanned bool
 	shared     map[uint64]bool // identifier hashes carried by clearly different people (rule cascade)
 	// fs selects the probabilistic model (not Options.RuleCascade).
@@ -240,7 +246,7 @@ func hashKey(kind uint8, parts ...string) uint64 {
 
 // keys appends the blocking keys of record i to out.
 func (m *matcher) keys(i int, out []keyEntry) []keyEntry {
-	r := &m.recs[i]
+	r := m.recs[i]
 	start := len(out)
 	// A record's keys are few; a card with 100k phones has 100k: past a
 	// handful they are found through a map, not a scan of those so far.

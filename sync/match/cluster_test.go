@@ -433,7 +433,7 @@ func FuzzCluster(f *testing.F) {
 					if a == 0 && b == 1 {
 						t.Fatalf("k0 and k1 joined against an apart constraint")
 					}
-					p := m.compare(&m.recs[a], &m.recs[b], false)
+					p := m.compare(m.recs[a], m.recs[b], false)
 					if v := m.model.strong(p.v.pack(), p.tf[cPhone], p.veto); v != 0 {
 						t.Fatalf("group %v holds %q and %q: %s", g.Members, ev[a].FN, ev[b].FN, vetoText(v))
 					}

@@ -113,6 +113,38 @@ func (fm *form) eachString(f func(*string)) {
 	f(&fm.first)
 }
 
+// nameOrder returns the indexes of ev ordered by the first letters of
+// family and given name (a rough, cheap order: it decides only where
+// records sit in memory).
+func nameOrder(ev []Evidence) []int32 {
+	type keyed struct {
+		k uint64
+		i int32
+	}
+	ks := make([]keyed, len(ev))
+	for i := range ev {
+		var k uint64
+		n := 0
+		for _, s := range [...]string{ev[i].Family, " ", ev[i].Given, " ", ev[i].FN} {
+			for j := 0; j < len(s) && n < 8; j++ {
+				c := s[j]
+				if 'A' <= c && c <= 'Z' {
+					c += 'a' - 'A'
+				}
+				k = k<<8 | uint64(c)
+				n++
+			}
+		}
+		ks[i] = keyed{k << (8 * (8 - n)), int32(i)}
+	}
+	radixSort(ks, func(x keyed) uint64 { return x.k })
+	order := make([]int32, len(ev))
+	for i, x := range ks {
+		order[i] = x.i
+	}
+	return order
+}
+
 // parallelBatches runs f on consecutive batches [lo, hi) of 0..n-1 of at
 // most size, on all CPUs, each CPU taking a contiguous run of batches.
 func parallelBatches(ctx context.Context, n, size int, f func(lo, hi int)) error {

@@ -43,7 +43,7 @@ func (m *matcher) fsJudgeAll(ctx context.Context, pairs []uint64) (joins, possib
 			s.skip = true
 			return
 		}
-		p := m.compare(&m.recs[s.pair>>32], &m.recs[s.pair&0xffffffff], false)
+		p := m.compare(m.recs[s.pair>>32], m.recs[s.pair&0xffffffff], false)
 		s.tf, s.tfPhone = 0, p.tf[cPhone]
 		for _, x := range p.tf {
 			s.tf += x
@@ -98,7 +98,7 @@ func tfHeadroom(v *vector) float64 {
 // arithmetic: per field its level and weight, for and against, and the
 // total. veto names what keeps them apart, if anything.
 func (m *matcher) fsJudge(a, b int32) (score float64, reason string, veto uint8) {
-	p := m.compare(&m.recs[a], &m.recs[b], true)
+	p := m.compare(m.recs[a], m.recs[b], true)
 	md := &m.model
 	var tf float32
 	for _, x := range p.tf {
@@ -169,7 +169,7 @@ func (m *matcher) clash(u *unionFind, ra, rb int32) (int32, int32, uint8) {
 			if checks++; checks > maxClashChecks {
 				return x, y, vetoWeight // too large to check: refuse
 			}
-			p := m.compare(&m.recs[x], &m.recs[y], false)
+			p := m.compare(m.recs[x], m.recs[y], false)
 			if v := m.model.strong(p.v.pack(), p.tf[cPhone], p.veto); v != 0 {
 				return x, y, v
 			}

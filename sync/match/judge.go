@@ -77,7 +77,7 @@ func (m *matcher) judgeAll(ctx context.Context, pairs []uint64) (joins, possible
 // goes without, and only the joins made and the pairs reported are explained.
 func (m *matcher) judge(a, b int32, explain bool) (e edge, join bool) {
 	e = edge{a: a, b: b}
-	ra, rb := &m.recs[a], &m.recs[b]
+	ra, rb := m.recs[a], m.recs[b]
 	if !ra.thin() && !rb.thin() && !anyCommon(ra, rb) {
 		// Most candidates from name blocks share nothing but the name:
 		// nothing to score, and no need to compare the names.

@@ -71,7 +71,7 @@ func (m *matcher) countValues() {
 	type carrier struct{ v, fam uint64 }
 	ids := make([]carrier, 0, 2*len(m.recs))
 	for i := range m.recs {
-		r := &m.recs[i]
+		r := m.recs[i]
 		if r.nm.person() {
 			if len(r.nm.gf) > 0 {
 				md.tf[tfKey(cGiven, r.nm.gf[0].flat)]++
@@ -186,7 +186,7 @@ func (m *matcher) estimateU(ctx context.Context) error {
 	}
 	m.sample = make([]uint64, len(pairs))
 	if err := parallel(ctx, len(pairs), func(k int) {
-		p := m.compare(&m.recs[pairs[k][0]], &m.recs[pairs[k][1]], false)
+		p := m.compare(m.recs[pairs[k][0]], m.recs[pairs[k][1]], false)
 		m.sample[k] = p.v.pack()
 	}); err != nil {
 		return err
@@ -263,7 +263,7 @@ func (m *matcher) compareAll(ctx context.Context, pairs []uint64) ([]scored, err
 					return
 				}
 				a, b := int32(pairs[k]>>32), int32(pairs[k]&0xffffffff)
-				p := m.compare(&m.recs[a], &m.recs[b], false)
+				p := m.compare(m.recs[a], m.recs[b], false)
 				var tf float32
 				for _, x := range p.tf {
 					tf += x
