@@ -248,6 +248,14 @@ func hashKey(kind uint8, parts ...string) uint64 {
 func (m *matcher) keys(i int, out []keyEntry) []keyEntry {
 	r := m.recs[i]
 	start := len(out)
+	// The sound keys of the family and first given name, read by several keys.
+	var famSound, givenSound string
+	if r.nm.family != "" {
+		famSound = phonetic(r.nm.ff.ocr)
+	}
+	if len(r.nm.gf) > 0 {
+		givenSound = phonetic(r.nm.gf[0].ocr)
+	}
 	// A record's keys are few; a card with 100k phones has 100k: past a
 	// handful they are found through a map, not a scan of those so far.
 	var at map[uint64]int
@@ -295,10 +303,10 @@ func (m *matcher) keys(i int, out []keyEntry) []keyEntry {
 			add(roleMember, keyBirthday, dateDigits(r.bday))
 			y := dateDigits(r.bday)[:4]
 			if r.nm.family != "" {
-				add(roleMember, keyBirthday, phonetic(r.nm.ff.ocr), y)
+				add(roleMember, keyBirthday, famSound, y)
 			}
 			if len(r.nm.gf) > 0 {
-				add(roleMember, keyBirthday, phonetic(r.nm.gf[0].ocr), y)
+				add(roleMember, keyBirthday, givenSound, y)
 			}
 		}
 		if r.bday.m != 0 && r.bday.d != 0 {
@@ -306,10 +314,10 @@ func (m *matcher) keys(i int, out []keyEntry) []keyEntry {
 			// without its year (--MMDD) meets the full one.
 			md := dateDigits(date{m: r.bday.m, d: r.bday.d})[4:]
 			if r.nm.family != "" {
-				add(roleMember, keyBirthday, phonetic(r.nm.ff.ocr), md)
+				add(roleMember, keyBirthday, famSound, md)
 			}
 			if len(r.nm.gf) > 0 {
-				add(roleMember, keyBirthday, phonetic(r.nm.gf[0].ocr), md)
+				add(roleMember, keyBirthday, givenSound, md)
 			}
 		}
 		for _, a := range r.post {
@@ -327,10 +335,10 @@ func (m *matcher) keys(i int, out []keyEntry) []keyEntry {
 					add(roleMember, keyPlace, firstWord(a.street), place)
 				}
 				if r.nm.family != "" {
-					add(roleMember, keyPlace, phonetic(r.nm.ff.ocr), place)
+					add(roleMember, keyPlace, famSound, place)
 				}
 				if len(r.nm.gf) > 0 {
-					add(roleMember, keyPlace, phonetic(r.nm.gf[0].ocr), place)
+					add(roleMember, keyPlace, givenSound, place)
 				}
 				if a.ext != "" {
 					add(roleMember, keyPlace, strings.ReplaceAll(a.ext, " ", ""), place)
@@ -360,7 +368,8 @@ func (m *matcher) keys(i int, out []keyEntry) []keyEntry {
 		add(roleMember, keyOrg, n.org)
 	}
 	if fam := n.ff.ocr; fam != "" {
-		var gid [4]byte
+		var gid [5]byte
+		flatSound := phonetic(n.ff.flat)
 		for k := range n.gf {
 			g := &n.gf[k]
 			if len(g.first) == 1 {
@@ -376,14 +385,14 @@ func (m *matcher) keys(i int, out []keyEntry) []keyEntry {
 			for _, id := range groups {
 				add(roleMember, keyName, fam, string(appendInt(gid[:0], id)))
 			}
-			add(roleMember, keySound, phonetic(n.ff.flat), g.ocr)
+			add(roleMember, keySound, flatSound, g.ocr)
 			add(roleTarget, keyInitial, fam, ocrFold(g.first[:1]))
 			for _, c := range nicknames().initialsOf(g.fgroups) {
 				add(roleTarget, keyInitial, fam, ocrFold(string(c)))
 			}
 		}
 		if m.fs && len(n.gf) > 0 {
-			x, y := phonetic(n.gf[0].ocr), phonetic(n.ff.ocr)
+			x, y := givenSound, famSound
 			if x > y {
 				x, y = y, x
 			}
@@ -468,24 +477,19 @@ func (m *matcher) candidates(ctx context.Context) ([]uint64, error) {
 	for w := range workers {
 		wg.Go(func() {
 			parts[w], shared[w] = m.rangePairs(ctx, entries[cuts[w]:cuts[w+1]])
+			radixSort(parts[w], func(x uint64) uint64 { return x })
 		})
 	}
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	n := 0
-	for _, ps := range parts {
-		n += len(ps)
-	}
-	pairs := make([]uint64, 0, n)
-	for w, ps := range parts {
-		pairs = append(pairs, ps...)
-		for _, h := range shared[w] {
+	for _, hs := range shared {
+		for _, h := range hs {
 			m.shared[h] = true
 		}
 	}
-	radixSort(pairs, func(x uint64) uint64 { return x })
+	pairs := mergeRuns(parts, func(x, y uint64) bool { return x < y })
 	return slices.Compact(pairs), ctx.Err()
 }
 
@@ -530,8 +534,7 @@ func (m *matcher) rangePairs(ctx context.Context, entries []keyEntry) (pairs, sh
 }
 
 // sortedKeys returns every record's blocking keys sorted by hash, then
-// record. Chunks of records are keyed on all CPUs; the keys, in record
-// order, are then sorted by a stable radix sort on the hash.
+// record. Chunks of records are keyed and sorted on all CPUs, then merged.
 func (m *matcher) sortedKeys(ctx context.Context) ([]keyEntry, error) {
 	workers := runtime.GOMAXPROCS(0)
 	if len(m.recs) < 4096 {
@@ -550,6 +553,7 @@ func (m *matcher) sortedKeys(ctx context.Context) ([]keyEntry, error) {
 				}
 				run = m.keys(i, run)
 			}
+			radixSort(run, func(e keyEntry) uint64 { return e.h })
 			runs[w] = run
 		})
 	}
@@ -557,16 +561,38 @@ func (m *matcher) sortedKeys(ctx context.Context) ([]keyEntry, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	n := 0
-	for _, run := range runs {
-		n += len(run)
+	// Runs hold ascending ranges of records: on equal hashes the earlier
+	// run's entry comes first, so the order is by hash, then record.
+	return mergeRuns(runs, func(x, y keyEntry) bool { return x.h < y.h }), nil
+}
+
+// mergeRuns merges sorted runs into one sorted slice; on ties the
+// entry of the earlier run comes first.
+func mergeRuns[T any](runs [][]T, less func(x, y T) bool) []T {
+	for len(runs) > 1 {
+		var next [][]T
+		for k := 0; k < len(runs); k += 2 {
+			if k+1 == len(runs) {
+				next = append(next, runs[k])
+				continue
+			}
+			a, b := runs[k], runs[k+1]
+			out := make([]T, 0, len(a)+len(b))
+			for len(a) > 0 && len(b) > 0 {
+				if less(b[0], a[0]) {
+					out, b = append(out, b[0]), b[1:]
+				} else {
+					out, a = append(out, a[0]), a[1:]
+				}
+			}
+			next = append(next, append(append(out, a...), b...))
+		}
+		runs = next
 	}
-	entries := make([]keyEntry, 0, n)
-	for _, run := range runs {
-		entries = append(entries, run...)
+	if len(runs) == 0 {
+		return nil
 	}
-	radixSort(entries, func(e keyEntry) uint64 { return e.h })
-	return entries, nil
+	return runs[0]
 }
 
 // radixSort sorts xs by key, stably, in up to eight passes of one byte;

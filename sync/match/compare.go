@@ -261,9 +261,18 @@ func levelRank(c int, l int8) float64 {
 	if l == null {
 		return 0
 	}
-	lv := comparisons[c].levels[l]
-	return math.Log2(lv.m / lv.u)
+	return levelRanks[c][l]
 }
+
+// levelRanks are the prior weights levelRank returns.
+var levelRanks = func() (r [nComp][]float64) {
+	for c := range comparisons {
+		for _, lv := range comparisons[c].levels {
+			r[c] = append(r[c], math.Log2(lv.m/lv.u))
+		}
+	}
+	return r
+}()
 
 func joinHow(how, words string) string {
 	if how == "" {

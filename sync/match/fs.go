@@ -28,11 +28,12 @@ func (m *matcher) fsJudgeAll(ctx context.Context, pairs []uint64) (joins, possib
 	m.mark("compare")
 	// u from random pairs counts the duplicates among them; each round
 	// discounts them by their probability under the model so far.
+	ps := patternsOf(cands)
 	for range uRounds {
-		m.estimateM(cands)
+		m.estimateM(ps)
 		m.refineU()
 	}
-	m.estimateM(cands)
+	m.estimateM(ps)
 	m.mark("em")
 	m.noTF = false
 	m.model.pairs = len(cands)

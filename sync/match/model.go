@@ -285,22 +285,27 @@ func unpack(k uint64) vector {
 	return v
 }
 
+// patternsOf counts the candidates' comparison patterns, in a fixed order.
+func patternsOf(cands []scored) []pattern {
+	counts := map[uint64]float64{}
+	for _, s := range cands {
+		counts[s.key]++
+	}
+	ps := make([]pattern, 0, len(counts))
+	for k, n := range counts {
+		ps = append(ps, pattern{unpack(k), n})
+	}
+	slices.SortFunc(ps, func(a, b pattern) int { return slices.Compare(a.v[:], b.v[:]) })
+	return ps
+}
+
 // estimateM sets m by expectation-maximisation over the candidate pairs'
 // comparison patterns, u held fixed, with the priors as pseudo-counts and
 // each level's weight kept on its side of zero. It also sets the prior
 // odds of a match.
-func (m *matcher) estimateM(cands []scored) {
+func (m *matcher) estimateM(ps []pattern) {
 	md := &m.model
-	patterns := map[uint64]float64{}
-	for _, s := range cands {
-		patterns[s.key]++
-	}
-	ps := make([]pattern, 0, len(patterns))
 	var home []pattern // the patterns of pairs that share a home
-	for k, n := range patterns {
-		ps = append(ps, pattern{unpack(k), n})
-	}
-	slices.SortFunc(ps, func(a, b pattern) int { return slices.Compare(a.v[:], b.v[:]) })
 	for _, p := range ps {
 		if sharesHome(&p.v) {
 			home = append(home, p)
