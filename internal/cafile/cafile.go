@@ -6,6 +6,7 @@ package cafile
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -27,6 +28,16 @@ func Load(path string) (*x509.CertPool, error) {
 		return nil, fmt.Errorf("%s: no PEM certificate in it", path)
 	}
 	return pool, nil
+}
+
+// Explain adds to err, when it is a certificate no trusted authority
+// signed, how to trust a home server's own: most often the case behind it.
+func Explain(err error) error {
+	var ua x509.UnknownAuthorityError
+	if errors.As(err, &ua) {
+		return fmt.Errorf("%w (a server with its own certificate authority or a self-signed certificate: trust it with ca_file)", err)
+	}
+	return err
 }
 
 // HTTPClient returns a client that trusts the authorities of the PEM file

@@ -15,6 +15,7 @@ import (
 
 	"github.com/emersion/go-ical"
 
+	"kith/internal/cafile"
 	"kith/internal/dav"
 	"kith/sync/card"
 )
@@ -58,7 +59,7 @@ func (c *davClient) send(ctx context.Context, method string, u *url.URL, header 
 		return req, nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, cafile.Explain(err)
 	}
 	if resp.StatusCode == ok {
 		return resp, nil

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"time"
 
+	"kith/internal/cafile"
 	"kith/internal/dav"
 	"kith/sync/card"
 )
@@ -85,7 +86,7 @@ func (c *client) do(ctx context.Context, r request, ok ...int) (*http.Response, 
 		})
 		if err != nil {
 			c.log.Debug("request failed", "method", r.method, "url", redact(u), "took", time.Since(start), "err", err)
-			return nil, err
+			return nil, cafile.Explain(err)
 		}
 		c.log.Debug("request", "method", r.method, "url", redact(u), "status", resp.StatusCode, "took", time.Since(start), "auth", sent)
 		if slices.Contains(ok, resp.StatusCode) {

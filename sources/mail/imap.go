@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -115,14 +114,10 @@ func newIMAPReader(s *Source, o IMAP) (*imapReader, error) {
 	return r, nil
 }
 
-// tlsError says what a failed TLS handshake means to the user: an
-// unknown authority is most often a home server's own CA.
+// tlsError names the step whose handshake failed, and says how to trust
+// a home server's own CA when that is what failed.
 func tlsError(step string, err error) error {
-	var ua x509.UnknownAuthorityError
-	if errors.As(err, &ua) {
-		return fmt.Errorf("%s: %w (a server with its own certificate authority or a self-signed certificate: trust it with ca_file)", step, err)
-	}
-	return fmt.Errorf("%s: %w", step, err)
+	return fmt.Errorf("%s: %w", step, cafile.Explain(err))
 }
 
 func cmpOr(a, b string) string {
