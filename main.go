@@ -102,7 +102,7 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 	demoDir := fs.String("demo-dir", defaultDemoDir(), "`folder` for the demo run without --config")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	dryRun := fs.Bool("dry-run", false, "with --once: print what the sync would change and write nothing")
-	allowShrink := fs.Bool("allow-shrink", false, "with --once: apply sources that lost more than max_shrink of their contacts (you confirm the loss is real)")
+	allowShrink := fs.Bool("allow-shrink", false, "with --once: apply sources that lost more than max_shrink of their contacts, and targets that lost more than max_shrink of their cards (you confirm the loss is real)")
 	if wantsHelp(args) {
 		// Asked for, help goes to stdout (kith --help | less); after a
 		// mistake, to stderr with the error.

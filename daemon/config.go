@@ -49,8 +49,9 @@ type Config struct {
 	// Server is the embedded CardDAV server ([server]); nil when the config
 	// has no [server] table.
 	Server *ServerConfig `toml:"server"`
-	// MaxShrink is the fraction of a source's records that may disappear in
-	// one sync before kith holds the change back and asks for --allow-shrink.
+	// MaxShrink is the fraction of a source's records (or of the cards kith
+	// keeps on a target) that may disappear in one sync before kith holds
+	// the change back and asks for --allow-shrink.
 	MaxShrink float64 `toml:"max_shrink"`
 	// DateOrder is how slashed dates in notes are read: "dmy" (20/11/2026,
 	// the default) or "mdy" (11/20/2026).

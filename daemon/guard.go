@@ -57,6 +57,45 @@ func (r *Runner) checkShrink(prev *ksync.State, snap ksync.Snapshot) error {
 	return nil
 }
 
+// checkTargetShrink refuses a target's listing that lost all the cards
+// kith knows there, or more than max_shrink of them: an unmounted folder,
+// a wrong path or a server that lists an empty book must not be taken for
+// the user deleting every card (tombstones, contacts made there leaving).
+// The target is then skipped, as if its listing had failed.
+func (r *Runner) checkTargetShrink(prev *ksync.State, t ksync.Target, listing map[string]string) error {
+	if r.AllowShrink {
+		return nil
+	}
+	pending := prev.Pending[t.Name()]
+	known, kept := 0, 0
+	for href, e := range prev.Targets[t.Name()] {
+		if e.Deleted {
+			continue
+		}
+		if p := pending[href]; p != nil && p.Kind != ksync.IntentAdopt {
+			continue // kith's own delete, left by a stopped sync
+		}
+		known++
+		if _, ok := listing[href]; ok {
+			kept++
+		}
+	}
+	limit := float64(known) * (1 - r.cfg.MaxShrink)
+	if known == 0 || (kept > 0 && (known < minShrinkBase || float64(kept) >= limit)) {
+		return nil
+	}
+	where := ""
+	if m, ok := t.(interface {
+		Missing() bool
+		Dir() string
+	}); ok && m.Missing() {
+		where = fmt.Sprintf(" (its folder %s does not exist: unmounted or moved?)", m.Dir())
+	}
+	return fmt.Errorf("lists %d of the %d cards kith keeps there%s, a loss of more than max_shrink (%.0f%%); "+
+		"the target is skipped and nothing is taken for deleted: if you deleted them, confirm with kith --once --allow-shrink",
+		kept, known, where, r.cfg.MaxShrink*100)
+}
+
 // Categories a user sets on a merged card, in any CardDAV app, to correct
 // the matching.
 const (

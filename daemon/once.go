@@ -54,6 +54,7 @@ func Once(ctx context.Context, cfg *Config, log *slog.Logger, opts ...Option) (*
 // change, writing nothing: no target, no state, no report.
 func WithDryRun(w io.Writer) Option { return func(o *options) { o.dryRun = w } }
 
-// WithAllowShrink makes Once apply snapshots that shrank a source by more
-// than max_shrink: the user confirmed the loss is real.
+// WithAllowShrink makes Once apply snapshots that shrank a source, and
+// listings that shrank a target, by more than max_shrink: the user
+// confirmed the loss is real.
 func WithAllowShrink() Option { return func(o *options) { o.allowShrink = true } }

@@ -71,8 +71,8 @@ type Runner struct {
 	bookStore *state.Store
 	// loadState loads the whole state (Store.Load; tests count the calls).
 	loadState func(*state.Store, context.Context) (*ksync.State, error)
-	// AllowShrink applies a source's snapshot even when it shrank by more
-	// than the config's max_shrink.
+	// AllowShrink applies a source's snapshot, and a target's listing, even
+	// when it shrank by more than the config's max_shrink.
 	AllowShrink bool
 	// crashAfter, for crash tests only, kills the process right after the
 	// first target write of this kind ("put", "delete"): WithCrashAfter.
@@ -637,6 +637,9 @@ func (r *Runner) Sync(ctx context.Context, st *state.Store) (*Summary, error) {
 	for i, t := range targets {
 		err := tgtReads[i].err
 		var snap ksync.Snapshot
+		if err == nil {
+			err = r.checkTargetShrink(prev, t, tgtReads[i].listing)
+		}
 		if err == nil {
 			snap, err = newOnTarget(ctx, t, prev, tgtReads[i].listing, r.log)
 		}

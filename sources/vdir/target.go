@@ -60,13 +60,16 @@ var _ ksync.ParallelTarget = (*Target)(nil)
 // more, the fewer commits (ksync.ParallelTarget).
 func (t *Target) MaxParallel() int { return parallelWrites }
 
-// NewTarget returns a target named name writing to the folder dir, which is
-// created (mode 0700, parents included) when it does not exist.
+// NewTarget returns a target named name writing to the folder dir. A
+// folder that does not exist is not created here: it lists as empty (see
+// List) and the first write creates it (mode 0700, parents included), so
+// that a folder gone missing (unmounted, moved) is seen as missing by
+// whoever knows it held cards, not silently made again empty.
 func NewTarget(name, dir string) (*Target, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("target %q: creating vdir: %w", name, err)
-	}
 	fi, err := os.Stat(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return &Target{name: name, dir: dir}, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("target %q: vdir %s: %w", name, dir, err)
 	}
@@ -76,6 +79,13 @@ func NewTarget(name, dir string) (*Target, error) {
 	return &Target{name: name, dir: dir}, nil
 }
 
+// Missing reports whether the target's folder does not exist (it was never
+// written, or it is gone: unmounted, moved, deleted).
+func (t *Target) Missing() bool {
+	_, err := os.Stat(t.dir)
+	return errors.Is(err, fs.ErrNotExist)
+}
+
 // Name returns the target's configured name.
 func (t *Target) Name() string { return t.name }
 
@@ -83,9 +93,14 @@ func (t *Target) Name() string { return t.name }
 func (t *Target) Dir() string { return t.dir }
 
 // List returns every ".vcf" file directly in the folder with its ETag.
-// Hidden, temporary and unsafe names and subfolders are left out.
+// Hidden, temporary and unsafe names and subfolders are left out. A folder
+// that does not exist holds no card: the listing is empty (the caller,
+// which knows what the folder held, tells a first run from a lost folder).
 func (t *Target) List(ctx context.Context) (map[string]string, error) {
 	entries, err := os.ReadDir(t.dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return map[string]string{}, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("target %q: listing %s: %w", t.name, t.dir, err)
 	}
@@ -359,6 +374,16 @@ func checkETag(path, etag string) error {
 // not synced: its batch's commit does that for all at once.
 func (t *Target) writeTemp(data []byte) (path, etag string, err error) {
 	f, err := os.CreateTemp(t.dir, ".kith-*.tmp")
+	if errors.Is(err, fs.ErrNotExist) {
+		// The first write into a folder that does not exist yet.
+		if err := os.MkdirAll(t.dir, 0o700); err != nil {
+			return "", "", fmt.Errorf("creating the folder: %w", unwrapPath(err))
+		}
+		if err := syncDir(filepath.Dir(t.dir)); err != nil {
+			return "", "", err
+		}
+		f, err = os.CreateTemp(t.dir, ".kith-*.tmp")
+	}
 	if err != nil {
 		return "", "", fmt.Errorf("creating temporary file: %w", unwrapPath(err))
 	}

@@ -63,10 +63,26 @@ func dirNames(t *testing.T, dir string) []string {
 	return names
 }
 
-func TestNewTargetCreatesPrivateFolder(t *testing.T) {
+// A folder that does not exist is made by the first write, not before: a
+// folder gone missing must not come back empty just because kith started.
+func TestFirstWriteCreatesPrivateFolder(t *testing.T) {
+	ctx := context.Background()
 	dir := filepath.Join(t.TempDir(), "a", "b")
-	if _, err := NewTarget("out", dir); err != nil {
+	tg, err := NewTarget("out", dir)
+	if err != nil {
 		t.Fatal(err)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Fatalf("NewTarget made the folder: %v", err)
+	}
+	if got, err := tg.List(ctx); err != nil || len(got) != 0 || !tg.Missing() {
+		t.Fatalf("a missing folder lists %v, %v (missing: %v), want empty", got, err, tg.Missing())
+	}
+	if _, err := tg.Put(ctx, "x.vcf", person("x", "X"), ""); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := tg.List(ctx); err != nil || len(got) != 1 || tg.Missing() {
+		t.Fatalf("after the first write the folder lists %v, %v (missing: %v)", got, err, tg.Missing())
 	}
 	fi, err := os.Stat(dir)
 	if err != nil {
@@ -304,6 +320,9 @@ func TestUnsafeHrefsRejected(t *testing.T) {
 	ctx := context.Background()
 	root := t.TempDir()
 	dir := filepath.Join(root, "out")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
 	tg, err := NewTarget("out", dir)
 	if err != nil {
 		t.Fatal(err)
