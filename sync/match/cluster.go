@@ -116,10 +116,12 @@ func newMatcher(ctx context.Context, ev []Evidence, opts Options) (*matcher, []u
 	// that is near, often already in the cache.
 	order := nameOrder(ev)
 	slab := make([]rec, len(ev))
+	m.pos = make([]int32, len(ev))
 	if err := parallelBatches(ctx, len(ev), compactBatch, func(lo, hi int) {
 		for k := lo; k < hi; k++ {
 			slab[k] = prepare(&ev[order[k]], opts.Normalizer)
 			m.recs[order[k]] = &slab[k]
+			m.pos[order[k]] = int32(k)
 		}
 		compact(slab[lo:hi])
 	}); err != nil {
@@ -143,6 +145,7 @@ func newMatcher(ctx context.Context, ev []Evidence, opts Options) (*matcher, []u
 type matcher struct {
 	ev         []Evidence
 	recs       []*rec // by input index, laid out in name order
+	pos        []int32 // where each record sits in that layout
 	anyScanned bool
 	shared     map[uint64]bool // identifier hashes carried by clearly different people (rule cascade)
 	// fs selects the probabilistic model (not Options.RuleCascade).

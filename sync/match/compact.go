@@ -145,6 +145,31 @@ func nameOrder(ev []Evidence) []int32 {
 	return order
 }
 
+// localOrder returns 0..n-1 ordered by where the records of pair k sit in
+// memory (the first, then the second): comparing pairs in this order
+// reads the records nearly in sequence. pair returns pair k's records.
+func (m *matcher) localOrder(n int, pair func(k int) (a, b int32)) []int32 {
+	type keyed struct {
+		at uint64
+		k  int32
+	}
+	ks := make([]keyed, n)
+	for k := range ks {
+		a, b := pair(k)
+		pa, pb := m.pos[a], m.pos[b]
+		if pa > pb {
+			pa, pb = pb, pa
+		}
+		ks[k] = keyed{uint64(pa)<<32 | uint64(pb), int32(k)}
+	}
+	radixSort(ks, func(x keyed) uint64 { return x.at })
+	order := make([]int32, n)
+	for i, x := range ks {
+		order[i] = x.k
+	}
+	return order
+}
+
 // parallelBatches runs f on consecutive batches [lo, hi) of 0..n-1 of at
 // most size, on all CPUs, each CPU taking a contiguous run of batches.
 func parallelBatches(ctx context.Context, n, size int, f func(lo, hi int)) error {

@@ -37,8 +37,9 @@ func (m *matcher) fsJudgeAll(ctx context.Context, pairs []uint64) (joins, possib
 	m.mark("em")
 	m.noTF = false
 	m.model.pairs = len(cands)
-	if err := parallel(ctx, len(cands), func(k int) {
-		s := &cands[k]
+	order := m.localOrder(len(cands), func(k int) (int32, int32) { return int32(cands[k].pair >> 32), int32(cands[k].pair & 0xffffffff) })
+	if err := parallel(ctx, len(cands), func(i int) {
+		s := &cands[order[i]]
 		v := unpack(s.key)
 		if m.model.weight(s.key, 0, 0)+tfHeadroom(&v) < possibleAt {
 			s.skip = true

@@ -185,7 +185,9 @@ func (m *matcher) estimateU(ctx context.Context) error {
 		}
 	}
 	m.sample = make([]uint64, len(pairs))
-	if err := parallel(ctx, len(pairs), func(k int) {
+	order := m.localOrder(len(pairs), func(k int) (int32, int32) { return pairs[k][0], pairs[k][1] })
+	if err := parallel(ctx, len(pairs), func(i int) {
+		k := order[i]
 		p := m.compare(m.recs[pairs[k][0]], m.recs[pairs[k][1]], false)
 		m.sample[k] = p.v.pack()
 	}); err != nil {
@@ -254,14 +256,16 @@ func (m *matcher) compareAll(ctx context.Context, pairs []uint64) ([]scored, err
 		workers = 1
 	}
 	chunk := (len(pairs) + workers - 1) / workers
+	order := m.localOrder(len(pairs), func(k int) (int32, int32) { return int32(pairs[k] >> 32), int32(pairs[k] & 0xffffffff) })
 	var wg gosync.WaitGroup
 	for w := 0; w < workers; w++ {
 		lo, hi := min(w*chunk, len(pairs)), min((w+1)*chunk, len(pairs))
 		wg.Go(func() {
-			for k := lo; k < hi; k++ {
-				if (k-lo)%4096 == 0 && ctx.Err() != nil {
+			for i := lo; i < hi; i++ {
+				if (i-lo)%4096 == 0 && ctx.Err() != nil {
 					return
 				}
+				k := order[i]
 				a, b := int32(pairs[k]>>32), int32(pairs[k]&0xffffffff)
 				p := m.compare(m.recs[a], m.recs[b], false)
 				var tf float32
