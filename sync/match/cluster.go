@@ -144,7 +144,7 @@ func newMatcher(ctx context.Context, ev []Evidence, opts Options) (*matcher, []u
 
 type matcher struct {
 	ev         []Evidence
-	recs       []*rec // by input index, laid out in name order
+	recs       []*rec  // by input index, laid out in name order
 	pos        []int32 // where each record sits in that layout
 	anyScanned bool
 	shared     map[uint64]bool // identifier hashes carried by clearly different people (rule cascade)
