@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -484,5 +485,17 @@ func TestClusterWithoutRegion(t *testing.T) {
 	}
 	if r := strings.Join(res.Groups[0].Reasons, "\n"); !strings.Contains(r, "same subscriber digits") || strings.Contains(r, "same mobile (+491715555555 / ") {
 		t.Errorf("reasons = %s", r)
+	}
+}
+
+// Reasons format weights with signed, which must read as fmt's %+.1f.
+func TestSignedFormatsAsFmt(t *testing.T) {
+	for _, x := range []float64{0, math.Copysign(0, -1), 0.04, -0.04, -0.05, 0.05, 0.15, 1.25, -3.75, 12345.67, math.Inf(1), math.Inf(-1), math.NaN()} {
+		if got, want := signed(x, 64), fmt.Sprintf("%+.1f", x); got != want {
+			t.Errorf("signed(%v, 64) = %q, want %q", x, got, want)
+		}
+		if got, want := signed(float64(float32(x)), 32), fmt.Sprintf("%+.1f", float32(x)); got != want {
+			t.Errorf("signed(%v, 32) = %q, want %q", x, got, want)
+		}
 	}
 }
