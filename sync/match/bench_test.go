@@ -20,8 +20,8 @@ var bench1M = flag.Bool("bench1m", false, "also run BenchmarkCluster at 1M recor
 // -bench1m) 1M records. Besides time and allocations per op it reports the
 // CPU time per op (cpu-s/op, meaningful when the machine is busy with other
 // work), the peak live heap during Cluster (peak-MB), records/s and the
-// CPU time of each phase (prepare, blocking, termfreq, usample, compare,
-// em, tfpass, grouping: cpu-s-PHASE/op).
+// CPU and wall time of each phase (prepare, blocking, termfreq, usample,
+// compare, em, tfpass, grouping: cpu-s-PHASE/op, s-PHASE/op).
 //
 //	go test ./sync/match -run '^$' -bench Cluster -benchtime 3x [-args -bench1m]
 func BenchmarkCluster(b *testing.B) {
@@ -36,14 +36,16 @@ func BenchmarkCluster(b *testing.B) {
 			runtime.GC()
 			base := heapBytes()
 			peak := newPeakHeap()
-			phases := map[string]time.Duration{}
+			phases, walls := map[string]time.Duration{}, map[string]time.Duration{}
 			var last time.Duration
+			var lastWall time.Time
 			opts := Options{Normalizer: nz, phase: func(name string) {
-				now := cpuTime()
+				now, wall := cpuTime(), time.Now()
 				if name != "" {
 					phases[name] += now - last
+					walls[name] += wall.Sub(lastWall)
 				}
-				last = now
+				last, lastWall = now, wall
 			}}
 			cpu0 := cpuTime()
 			b.ReportAllocs()
@@ -61,6 +63,7 @@ func BenchmarkCluster(b *testing.B) {
 			b.ReportMetric(float64(len(ev))*float64(b.N)/b.Elapsed().Seconds(), "records/s")
 			for name, d := range phases {
 				b.ReportMetric(d.Seconds()/float64(b.N), "cpu-s-"+name+"/op")
+				b.ReportMetric(walls[name].Seconds()/float64(b.N), "s-"+name+"/op")
 			}
 		})
 	}

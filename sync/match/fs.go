@@ -37,14 +37,24 @@ func (m *matcher) fsJudgeAll(ctx context.Context, pairs []uint64) (joins, possib
 	m.mark("em")
 	m.noTF = false
 	m.model.pairs = len(cands)
-	order := m.localOrder(len(cands), func(k int) (int32, int32) { return int32(cands[k].pair >> 32), int32(cands[k].pair & 0xffffffff) })
-	if err := parallel(ctx, len(cands), func(i int) {
-		s := &cands[order[i]]
-		v := unpack(s.key)
-		if m.model.weight(s.key, 0, 0)+tfHeadroom(&v) < possibleAt {
-			s.skip = true
-			return
+	// Whether a pair is too weak to matter depends on its pattern only.
+	weak := make(map[uint64]bool, len(ps))
+	for k := range ps {
+		key := ps[k].v.pack()
+		weak[key] = m.model.weight(key, 0, 0)+tfHeadroom(&ps[k].v) < possibleAt
+	}
+	var again []int32 // the candidates to compare with term frequencies
+	for k := range cands {
+		if cands[k].skip = weak[cands[k].key]; !cands[k].skip {
+			again = append(again, int32(k))
 		}
+	}
+	order := m.localOrder(len(again), func(i int) (int32, int32) {
+		s := &cands[again[i]]
+		return int32(s.pair >> 32), int32(s.pair & 0xffffffff)
+	})
+	if err := parallel(ctx, len(order), func(i int) {
+		s := &cands[again[order[i]]]
 		p := m.compare(m.recs[s.pair>>32], m.recs[s.pair&0xffffffff], false)
 		s.tf, s.tfPhone = 0, p.tf[cPhone]
 		for _, x := range p.tf {
@@ -162,12 +172,17 @@ const maxClashChecks = 4096
 
 // clash reports whether groups ra and rb hold two records with strong
 // evidence against each other (a veto), and which. Joining them would
-// chain different people through a record compatible with both.
-func (m *matcher) clash(u *unionFind, ra, rb int32) (int32, int32, uint8) {
+// chain different people through a record compatible with both. The pair
+// a, b being joined is not compared again: its veto was checked when it
+// was scored.
+func (m *matcher) clash(u *unionFind, ra, rb, a, b int32) (int32, int32, uint8) {
 	xs, ys := u.members[ra], u.members[rb]
 	checks := 0
 	for _, x := range xs {
 		for _, y := range ys {
+			if x == a && y == b || x == b && y == a {
+				continue
+			}
 			if checks++; checks > maxClashChecks {
 				return x, y, vetoWeight // too large to check: refuse
 			}

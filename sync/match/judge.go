@@ -354,7 +354,7 @@ func (m *matcher) union(ctx context.Context, joins, possible []edge, cons []Cons
 			continue
 		}
 		if m.fs {
-			if a, b, why := m.clash(u, ra, rb); why != 0 {
+			if a, b, why := m.clash(u, ra, rb, e.a, e.b); why != 0 {
 				possible = append(possible, edge{a: e.a, b: e.b, score: e.score,
 					reason: fmt.Sprintf("; but the group would hold %s (%s / %s)", vetoText(why), m.recs[a].disp, m.recs[b].disp)})
 				continue
@@ -516,10 +516,14 @@ type unionFind struct {
 
 func newUnionFind(n int) *unionFind {
 	u := &unionFind{parent: make([]int32, n), size: make([]int32, n), reps: make([][]int32, n), aparts: make([][]int32, n), members: make([][]int32, n)}
+	// Every record starts as a group of one, its member list a slice of
+	// one shared array (capped, so a join copies it out).
+	self := make([]int32, n)
 	for i := range u.parent {
 		u.parent[i] = int32(i)
 		u.size[i] = 1
-		u.members[i] = []int32{int32(i)}
+		self[i] = int32(i)
+		u.members[i] = self[i : i+1 : i+1]
 	}
 	return u
 }

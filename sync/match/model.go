@@ -1,7 +1,6 @@
 package match
 
 import (
-	"cmp"
 	"context"
 	"math"
 	"math/rand/v2"
@@ -107,14 +106,11 @@ func (m *matcher) countValues() {
 		}
 		carry(cOrg, r.org)
 	}
-	slices.SortFunc(ids, func(a, b carrier) int {
-		if c := cmp.Compare(a.v, b.v); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.fam, b.fam)
-	})
+	// Sorted by a hash of both, each (value, family) is counted once.
+	both := func(x carrier) uint64 { return x.v ^ (x.fam * 0x9e3779b97f4a7c15) }
+	radixSort(ids, both)
 	for k, x := range ids {
-		if k == 0 || x != ids[k-1] {
+		if k == 0 || both(x) != both(ids[k-1]) {
 			md.tf[x.v]++
 		}
 	}
