@@ -1,6 +1,7 @@
 package match
 
 import (
+	"slices"
 	"strings"
 
 	"kith/sync/normalize"
@@ -48,14 +49,26 @@ type rec struct {
 	sortKey  string // orders members of large blocks so namesakes sit together
 }
 
+// manyLines is the number of lines of one kind past which prepare finds
+// duplicates through a map.
+const manyLines = 16
+
 // prepare normalises ev.
 func prepare(ev *Evidence, nz *normalize.Normalizer) rec {
 	r := rec{scanned: ev.Scanned}
 	r.nm = parseName(ev)
 	r.disp = displayOf(ev)
-	// Sets for the duplicates: a card with 100k EMAIL lines must not cost
-	// 10^10 comparisons.
-	seenEmail, phoneAt := map[string]bool{}, map[string]int{}
+	// Duplicates are found by a scan of those kept so far, or, on a card
+	// with many lines (100k EMAIL lines must not cost 10^10 comparisons),
+	// through a map.
+	var seenEmail map[string]bool
+	if len(ev.Emails) > manyLines {
+		seenEmail = map[string]bool{}
+	}
+	var phoneAt map[string]int
+	if len(ev.Phones) > manyLines {
+		phoneAt = map[string]int{}
+	}
 	for _, e := range ev.Emails {
 		if ev.Scanned {
 			e = strings.ReplaceAll(e, " ", "")
@@ -77,8 +90,11 @@ func prepare(ev *Evidence, nz *normalize.Normalizer) rec {
 		}
 		pe := pemail{full: local + "@" + domain, local: local, domain: domain, role: roleMailbox(local)}
 		pe.ocr, pe.ocrDomain = ocrLoose(pe.full), ocrLoose(domain)
-		if !seenEmail[pe.full] {
+		switch {
+		case seenEmail != nil && !seenEmail[pe.full]:
 			seenEmail[pe.full] = true
+			r.emails = append(r.emails, pe)
+		case seenEmail == nil && !containsEmail(r.emails, pe.full):
 			r.emails = append(r.emails, pe)
 		}
 	}
@@ -95,27 +111,54 @@ func prepare(ev *Evidence, nz *normalize.Normalizer) rec {
 			continue
 		}
 		k := phoneKind(p.Types)
-		if i, dup := phoneAt[e]; dup {
+		i, dup := -1, false
+		if phoneAt != nil {
+			i, dup = phoneAt[e]
+		} else {
+			for j := range r.phones {
+				if r.phones[j].e164 == e {
+					i, dup = j, true
+					break
+				}
+			}
+		}
+		if dup {
 			if r.phones[i].kind == kindOther || r.phones[i].kind == kindFax && k != kindOther {
 				r.phones[i].kind = k
 			}
 		} else {
-			phoneAt[e] = len(r.phones)
+			if phoneAt != nil {
+				phoneAt[e] = len(r.phones)
+			}
 			r.phones = append(r.phones, pphone{e164: e, kind: k})
 		}
 	}
 	r.org = orgForm(ev.Org)
 	r.title = loose(ev.Title)
-	seenAddr, seenPost := map[string]bool{}, map[paddr]bool{}
+	var seenAddr map[string]bool
+	var seenPost map[paddr]bool
+	if len(ev.Addresses) > manyLines {
+		seenAddr, seenPost = map[string]bool{}, map[paddr]bool{}
+	}
 	for _, a := range ev.Addresses {
-		if f := addressForm(a.line()); f != "" && !seenAddr[f] {
+		f := addressForm(a.line())
+		switch {
+		case f == "":
+		case seenAddr != nil && !seenAddr[f]:
 			seenAddr[f] = true
+			r.addrs = append(r.addrs, f)
+		case seenAddr == nil && !contains(r.addrs, f):
 			r.addrs = append(r.addrs, f)
 		}
 	}
 	for _, a := range ev.Addresses {
-		if pa := prepAddress(a); pa != (paddr{}) && !seenPost[pa] {
+		pa := prepAddress(a)
+		switch {
+		case pa == (paddr{}):
+		case seenPost != nil && !seenPost[pa]:
 			seenPost[pa] = true
+			r.post = append(r.post, pa)
+		case seenPost == nil && !slices.Contains(r.post, pa):
 			r.post = append(r.post, pa)
 		}
 	}
