@@ -277,6 +277,11 @@ func Restore(ctx context.Context, st *state.Store, query string, w io.Writer) er
 			fmt.Fprintf(w, "%s (%s) comes back on %d target(s) at the next sync\n", ksync.DisplayName(c.Card), c.UID, n)
 			return nil
 		}
+		if s.Left[c.UID] != nil {
+			// Back in its sources, its left row kept until every target
+			// holds the user's words: a restored record would pin it.
+			return fmt.Errorf("%s (%s) is back in its sources: what you wrote on its cards goes onto them as each target syncs", ksync.DisplayName(c.Card), c.UID)
+		}
 		err = fmt.Errorf("%s (%s) was not deleted on any target", ksync.DisplayName(c.Card), c.UID)
 	}
 	l, lerr := oneLeft(s, query)

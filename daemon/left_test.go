@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"github.com/emersion/go-vcard"
 
 	"kith/internal/davtest"
+	"kith/internal/demo"
 	"kith/internal/state"
 	"kith/sync/card"
 )
@@ -184,4 +186,96 @@ func radicaleCards(srv *davtest.Server, book string) map[string]string {
 		}
 	}
 	return out
+}
+
+// A contact that left its sources and comes back through them (its file
+// put back, with a change the source made meanwhile) gets back what the
+// user wrote on its card, on every target, and keeps it; the left row goes
+// only once every target holds it. One target is unwritable when it comes
+// back: it gets the words a sync later.
+func TestReturningContactKeepsUserWords(t *testing.T) {
+	dir := t.TempDir()
+	if err := demo.Extract(dir); err != nil {
+		t.Fatal(err)
+	}
+	backup := filepath.Join(dir, "backup")
+	cfg, err := ParseConfig([]byte(demo.Config(dir)+fmt.Sprintf("\n[[target]]\nname = \"backup\"\nkind = \"vdir\"\npath = %q\n", backup)), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	syncAt(t, cfg, fixedNow)
+	merged := filepath.Join(dir, "merged")
+	carol := fileWith(t, merged, "FN:Carol Miller")
+	body, _ := os.ReadFile(carol)
+	time.Sleep(10 * time.Millisecond)
+	os.WriteFile(carol, userWrites(t, string(body)), 0o600)
+	if sum := syncAt(t, cfg, fixedNow); sum.UserEdits != 1 {
+		t.Fatalf("the edit was not merged: %s", sum)
+	}
+	src := filepath.Join(dir, "addressbook/carol-miller.vcf")
+	orig, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(src)
+	syncAt(t, cfg, fixedNow)
+	if _, err := os.Stat(carol); !os.IsNotExist(err) {
+		t.Fatal("Carol's card stayed after she left her source")
+	}
+
+	// Back in her source, with an address the source learnt meanwhile;
+	// backup cannot be written this time.
+	again := strings.Replace(string(orig), "END:VCARD", "EMAIL;TYPE=HOME:carol.back@example.org\r\nEND:VCARD", 1)
+	if err := os.WriteFile(src, []byte(again), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sum := syncWith(t, cfg, func(r *Runner, _ *state.Store) {
+		for i, tg := range r.targets {
+			if tg.Name() == "backup" {
+				r.targets[i] = readOnlyTarget{tg}
+			}
+		}
+	})
+	if sum.Created != 1 {
+		t.Errorf("Carol's return: %s; want her card made on merged", sum)
+	}
+	check := func(folder string) {
+		t.Helper()
+		back, err := os.ReadFile(filepath.Join(folder, filepath.Base(carol)))
+		if err != nil {
+			t.Fatalf("Carol is not back in %s: %v", folder, err)
+		}
+		if lacks := lacksUserWrites(string(back)); len(lacks) > 0 || !strings.Contains(string(back), "carol.back@example.org") {
+			t.Errorf("Carol is back in %s without %q (or the source's new address):\n%s", folder, lacks, back)
+		}
+	}
+	check(merged)
+	if _, found := leftIn(t, cfg, "Carol Miller"); found {
+		t.Error("the report lists Carol as left while she is back")
+	}
+	withStore(t, cfg, func(st *state.Store) {
+		if err := Restore(context.Background(), st, "carol", io.Discard); err == nil || !strings.Contains(err.Error(), "is back in its sources") {
+			t.Errorf("kith restore of Carol while she is back: %v", err)
+		}
+	})
+	// backup writable again: it gets her card with the words too.
+	if sum := syncAt(t, cfg, fixedNow); sum.Created != 1 {
+		t.Errorf("the sync after: %s; want Carol's card made on backup", sum)
+	}
+	check(merged)
+	check(backup)
+	withStore(t, cfg, func(st *state.Store) {
+		s, err := st.Load(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(s.Left) != 0 {
+			t.Errorf("left_contacts still holds %d rows once Carol's words are on every target", len(s.Left))
+		}
+	})
+	if sum := syncAt(t, cfg, fixedNow); sum.Created+sum.Updated+sum.Removed != 0 {
+		t.Errorf("the sync after that changed things: %s", sum)
+	}
+	check(merged)
+	check(backup)
 }

@@ -932,6 +932,7 @@ func (r *Runner) mergeAndWrite(ctx context.Context, st *state.Store, in ksync.In
 		}
 	}
 	out.State.Targets = targets
+	ksync.SettleReturns(out.Contacts, targets, out.State.Left)
 	// What the user wrote on the cards of contacts that left their sources
 	// stays in the state, for kith restore.
 	for uid, cards := range left {
@@ -974,6 +975,9 @@ func (r *Runner) buildReport(out *ksync.Outcome, as *assess.Assessor, now time.T
 	rep.Assess(all, r.cfg.Decay)
 	rep.SetDuplicates(duplicates(out.Possible, names))
 	for _, l := range out.State.Left {
+		if _, back := names[l.UID]; back {
+			continue // its words are on their way to the targets
+		}
 		rep.Left = append(rep.Left, report.Left{UID: l.UID, Name: ksync.DisplayName(l.Card), Date: l.Left.Format(time.DateOnly), Edited: l.Edited})
 	}
 	slices.SortFunc(rep.Left, func(a, b report.Left) int {

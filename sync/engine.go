@@ -175,7 +175,7 @@ func (e *Engine) Merge(ctx context.Context, in Input) (*Outcome, error) {
 	slices.SortFunc(out.Contacts, func(a, b *Contact) int { return cmp.Compare(a.UID, b.UID) })
 	absorbed := map[string]bool{}
 	for _, c := range out.Contacts {
-		delete(next.Left, c.UID) // back (kith restore)
+		back(c, next.Left)
 		for _, uid := range c.Absorbed {
 			absorbed[uid] = true
 		}
@@ -245,7 +245,9 @@ func reuse(prev, next *State, in Input) *Outcome {
 		next.Cursors[s.Source] = s.Cursor
 	}
 	for _, c := range prev.Contacts {
-		out.Contacts = append(out.Contacts, &Contact{UID: c.UID, Card: c.Card, Hash: c.Hash, Members: c.Members, Reasons: c.Reasons})
+		ct := &Contact{UID: c.UID, Card: c.Card, Hash: c.Hash, Members: c.Members, Reasons: c.Reasons}
+		back(ct, next.Left)
+		out.Contacts = append(out.Contacts, ct)
 	}
 	slices.SortFunc(out.Contacts, func(a, b *Contact) int { return cmp.Compare(a.UID, b.UID) })
 	_ = json.Unmarshal([]byte(prev.Meta[MetaPossible]), &out.Possible)
@@ -407,9 +409,9 @@ func (s *State) GoldenOf(uid string) (vcard.Card, string) {
 // (folded in from every target), kith's own properties taken off. prev, when
 // set, is what an earlier removal kept of it already.
 func (e *Engine) Leave(uid string, golden vcard.Card, cards []LeftCard, prev *LeftContact, now time.Time) *LeftContact {
-	l := &LeftContact{UID: uid, Card: golden, Left: now}
+	l := &LeftContact{UID: uid, Card: golden, Left: now, Base: golden}
 	if prev != nil {
-		l.Card, l.Left, l.Edited = prev.Card, prev.Left, prev.Edited
+		l.Card, l.Left, l.Edited, l.Base = prev.Card, prev.Left, prev.Edited, prev.Base
 	}
 	if l.Card == nil {
 		l.Card = vcard.Card{}
@@ -428,6 +430,52 @@ func (e *Engine) Leave(uid string, golden vcard.Card, cards []LeftCard, prev *Le
 	l.Card = stripKith(l.Card)
 	l.Card.SetValue(vcard.FieldUID, uid)
 	return l
+}
+
+// back handles a contact that is there while left holds it: it came back
+// through its sources. What the user wrote on its cards is handed to the
+// targets (Contact.Returning) and stays in left until SettleReturns finds
+// it on every target; with nothing written, the row goes at once. (kith
+// restore drops the row itself: the words are its record's.)
+func back(c *Contact, left map[string]*LeftContact) {
+	if l := left[c.UID]; l != nil {
+		if l.Edited {
+			c.Returning = l
+		} else {
+			delete(left, c.UID)
+		}
+	}
+}
+
+// SettleReturns drops from left the contacts that came back (Returning)
+// once every target in targets holds an entry for them: their cards there
+// carry the user's words (or the user deleted them), and the state saved
+// with those entries keeps them from now on.
+func SettleReturns(contacts []*Contact, targets map[string]map[string]*TargetEntry, left map[string]*LeftContact) {
+	var returning []*Contact
+	for _, c := range contacts {
+		if c.Returning != nil {
+			returning = append(returning, c)
+		}
+	}
+	if len(returning) == 0 {
+		return
+	}
+	held := map[string]int{} // UID → how many targets hold an entry for it
+	for _, entries := range targets {
+		seen := map[string]bool{}
+		for _, e := range entries {
+			if e.UID != "" && !seen[e.UID] {
+				seen[e.UID] = true
+				held[e.UID]++
+			}
+		}
+	}
+	for _, c := range returning {
+		if held[c.UID] == len(targets) {
+			delete(left, c.UID)
+		}
+	}
 }
 
 // stripKith returns a copy of c without kith's own X-KITH-* properties.

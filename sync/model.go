@@ -94,6 +94,11 @@ type Contact struct {
 	// whole (they were joined into it). Their cards on a target may carry
 	// the user's edits, which must move to this contact's card.
 	Absorbed []string
+	// Returning is set when the contact left every source with the user's
+	// words on its cards (State.Left) and came back: a target that holds
+	// no card of it gets one carrying them (SyncTarget), and the State.Left
+	// row goes once every target holds its card (SettleReturns).
+	Returning *LeftContact
 }
 
 // Name returns the contact's display name.

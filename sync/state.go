@@ -92,6 +92,11 @@ type LeftContact struct {
 	Left time.Time
 	// Edited is set when the user had written on its cards.
 	Edited bool
+	// Base is the golden card Card was made from (the contact's last golden
+	// card when it left; nil when unknown): the base of the three-way merge
+	// that carries the user's words onto its new cards when it comes back
+	// through its sources.
+	Base vcard.Card
 }
 
 // RestoredSource names the records of contacts the user brought back with

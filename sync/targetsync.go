@@ -203,6 +203,14 @@ func (e *Engine) SyncTarget(ctx context.Context, t Target, contacts []*Contact, 
 		if g, ok := current[p.href]; ok {
 			j.cur = &g
 		}
+		if r := p.c.Returning; r != nil && j.ent == nil && j.cur == nil && !p.adopt {
+			// Back after it left its sources: its new card carries what
+			// the user wrote on the old ones, merged with the sources as
+			// an edit of the user's on the card kith last made (no base
+			// hash, so it is written).
+			j.ent = &TargetEntry{UID: p.c.UID, Card: r.Card, Hash: card.Hash(r.Card), Base: r.Base}
+			j.base, j.baseHash = r.Base, ""
+		}
 		if p.adopt && j.cur == nil {
 			// Made by the user and deleted since it was listed: it stays
 			// deleted, and its record goes at the next sync.

@@ -436,9 +436,13 @@ func saveLeft(w *writer, prev, next *ksync.State) error {
 		if p := prev.Left[uid]; p == l {
 			continue
 		}
-		if err := w.exec(`INSERT OR REPLACE INTO left_contacts(uid, name, hash, card, left, edited)
-			VALUES (?, ?, ?, ?, ?, ?)`, uid, ksync.DisplayName(l.Card), card.Hash(l.Card), card.EncodeBytes(l.Card),
-			toUnix(l.Left), l.Edited); err != nil {
+		var base []byte
+		if l.Base != nil {
+			base = card.EncodeBytes(l.Base)
+		}
+		if err := w.exec(`INSERT OR REPLACE INTO left_contacts(uid, name, hash, card, left, edited, base)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, uid, ksync.DisplayName(l.Card), card.Hash(l.Card), card.EncodeBytes(l.Card),
+			toUnix(l.Left), l.Edited, base); err != nil {
 			return fmt.Errorf("contact %s that left its sources: %w", uid, err)
 		}
 	}

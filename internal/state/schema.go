@@ -169,4 +169,9 @@ CREATE TABLE target_intents (
 	PRIMARY KEY (target, href)
 ) WITHOUT ROWID;
 `,
+	// 11: the golden card a left contact's kept card was made from, the
+	// base of the merge that carries the user's words back when it returns.
+	`
+ALTER TABLE left_contacts ADD COLUMN base BLOB;
+`,
 }

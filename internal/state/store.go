@@ -515,20 +515,25 @@ func (s *Store) loadMetaInto(ctx context.Context, meta map[string]string, query 
 }
 
 func (s *Store) loadLeft(ctx context.Context, st *ksync.State) error {
-	rows, err := s.db.QueryContext(ctx, "SELECT uid, card, left, edited FROM left_contacts")
+	rows, err := s.db.QueryContext(ctx, "SELECT uid, card, left, edited, base FROM left_contacts")
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var l ksync.LeftContact
-		var data []byte
+		var data, base []byte
 		var left int64
-		if err := rows.Scan(&l.UID, &data, &left, &l.Edited); err != nil {
+		if err := rows.Scan(&l.UID, &data, &left, &l.Edited, &base); err != nil {
 			return err
 		}
 		if l.Card, err = card.Decode(data); err != nil {
 			return fmt.Errorf("contact %s: %w", l.UID, err)
+		}
+		if base != nil {
+			if l.Base, err = card.Decode(base); err != nil {
+				return fmt.Errorf("contact %s: base: %w", l.UID, err)
+			}
 		}
 		l.Left = fromUnix(left)
 		st.Left[l.UID] = &l

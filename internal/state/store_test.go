@@ -40,7 +40,7 @@ func sampleState() *ksync.State {
 		"kith-1.vcf": {UID: "kith-1", ETag: `"e1"`, Card: g, Hash: card.Hash(g), Base: old, BaseHash: card.Hash(old)},
 		"FAMILY.vcf": {Group: true, ETag: `"g1"`, Card: group, Hash: card.Hash(group)},
 	}
-	s.Left["kith-2"] = &ksync.LeftContact{UID: "kith-2", Card: testCard("Ben Left"), Left: now, Edited: true}
+	s.Left["kith-2"] = &ksync.LeftContact{UID: "kith-2", Card: testCard("Ben Left"), Left: now, Edited: true, Base: testCard("Ben Before")}
 	s.Cursors["book"] = "token-1"
 	return s
 }
@@ -87,7 +87,8 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 	if e := got.Targets["people"]["FAMILY.vcf"]; e == nil || !e.Group || e.UID != "" || e.Base != nil {
 		t.Fatalf("group entry did not survive: %+v", e)
 	}
-	if l := got.Left["kith-2"]; l == nil || !l.Edited || !l.Left.Equal(want.Left["kith-2"].Left) || l.Card.Value("NOTE") != `line one\nline\, two\; with escapes` {
+	if l := got.Left["kith-2"]; l == nil || !l.Edited || !l.Left.Equal(want.Left["kith-2"].Left) || l.Card.Value("NOTE") != `line one\nline\, two\; with escapes` ||
+		ksync.DisplayName(l.Base) != "Ben Before" {
 		t.Fatalf("contact that left its sources did not survive: %+v", l)
 	}
 	light, err := st.LoadLight(ctx)
