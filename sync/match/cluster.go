@@ -119,7 +119,7 @@ func newMatcher(ctx context.Context, ev []Evidence, opts Options) (*matcher, []u
 	m.pos = make([]int32, len(ev))
 	if err := parallelBatches(ctx, len(ev), compactBatch, func(lo, hi int) {
 		for k := lo; k < hi; k++ {
-			slab[k] = prepare(&ev[order[k]], opts.Normalizer)
+			prepare(&slab[k], &ev[order[k]], opts.Normalizer)
 			m.recs[order[k]] = &slab[k]
 			m.pos[order[k]] = int32(k)
 		}

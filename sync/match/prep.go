@@ -53,9 +53,11 @@ type rec struct {
 // duplicates through a map.
 const manyLines = 16
 
-// prepare normalises ev.
-func prepare(ev *Evidence, nz *normalize.Normalizer) rec {
-	r := rec{scanned: ev.Scanned}
+// prepare normalises ev into r, which must be zero. Written in place, a
+// record is not copied (a copy of its pointers while the collector runs
+// costs write barriers).
+func prepare(r *rec, ev *Evidence, nz *normalize.Normalizer) {
+	r.scanned = ev.Scanned
 	r.nm = parseName(ev)
 	r.disp = displayOf(ev)
 	// Duplicates are found by a scan of those kept so far, or, on a card
@@ -165,7 +167,6 @@ func prepare(ev *Evidence, nz *normalize.Normalizer) rec {
 	r.bday = parseDate(ev.Birthday)
 	r.personal = personal(r.emails)
 	r.sortKey = r.nm.first() + "|" + r.nm.family + "|" + r.nm.org
-	return r
 }
 
 func containsEmail(es []pemail, full string) bool {
