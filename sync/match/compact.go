@@ -117,11 +117,7 @@ func (fm *form) eachString(f func(*string)) {
 // family and given name (a rough, cheap order: it decides only where
 // records sit in memory).
 func nameOrder(ev []Evidence) []int32 {
-	type keyed struct {
-		k uint64
-		i int32
-	}
-	ks := make([]keyed, len(ev))
+	keys := make([]uint64, len(ev))
 	for i := range ev {
 		var k uint64
 		n := 0
@@ -135,37 +131,42 @@ func nameOrder(ev []Evidence) []int32 {
 				n++
 			}
 		}
-		ks[i] = keyed{k << (8 * (8 - n)), int32(i)}
+		keys[i] = k << (8 * (8 - n))
 	}
-	radixSort(ks, func(x keyed) uint64 { return x.k })
-	order := make([]int32, len(ev))
-	for i, x := range ks {
-		order[i] = x.i
-	}
-	return order
+	return orderBy(keys)
 }
 
 // localOrder returns 0..n-1 ordered by where the records of pair k sit in
 // memory (the first, then the second): comparing pairs in this order
 // reads the records nearly in sequence. pair returns pair k's records.
 func (m *matcher) localOrder(n int, pair func(k int) (a, b int32)) []int32 {
-	type keyed struct {
-		at uint64
-		k  int32
-	}
-	ks := make([]keyed, n)
-	for k := range ks {
+	keys := make([]uint64, n)
+	for k := range keys {
 		a, b := pair(k)
 		pa, pb := m.pos[a], m.pos[b]
 		if pa > pb {
 			pa, pb = pb, pa
 		}
-		ks[k] = keyed{uint64(pa)<<32 | uint64(pb), int32(k)}
+		keys[k] = uint64(pa)<<32 | uint64(pb)
 	}
-	radixSort(ks, func(x keyed) uint64 { return x.at })
-	order := make([]int32, n)
+	return orderBy(keys)
+}
+
+// orderBy returns the indexes of keys in ascending order of their keys;
+// equal keys keep their index order.
+func orderBy(keys []uint64) []int32 {
+	type keyed struct {
+		k uint64
+		i int32
+	}
+	ks := make([]keyed, len(keys))
+	for i, k := range keys {
+		ks[i] = keyed{k, int32(i)}
+	}
+	radixSort(ks, func(x keyed) uint64 { return x.k })
+	order := make([]int32, len(keys))
 	for i, x := range ks {
-		order[i] = x.k
+		order[i] = x.i
 	}
 	return order
 }

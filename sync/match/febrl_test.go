@@ -162,7 +162,7 @@ func measure(t testing.TB, set labelled) (quality, Result, *matcher) {
 	q.candidates = len(pairs)
 	found := 0
 	for _, p := range pairs {
-		if set.person[p>>32] == set.person[p&0xffffffff] {
+		if a, b := unpair(p); set.person[a] == set.person[b] {
 			found++
 		}
 	}

@@ -51,11 +51,12 @@ func (m *matcher) fsJudgeAll(ctx context.Context, pairs []uint64) (joins, possib
 	}
 	order := m.localOrder(len(again), func(i int) (int32, int32) {
 		s := &cands[again[i]]
-		return int32(s.pair >> 32), int32(s.pair & 0xffffffff)
+		return unpair(s.pair)
 	})
 	if err := parallel(ctx, len(order), func(i int) {
 		s := &cands[again[order[i]]]
-		p := m.compare(m.recs[s.pair>>32], m.recs[s.pair&0xffffffff], false)
+		a, b := unpair(s.pair)
+		p := m.compare(m.recs[a], m.recs[b], false)
 		s.tf, s.tfPhone = 0, p.tf[cPhone]
 		for _, x := range p.tf {
 			s.tf += x
@@ -69,7 +70,8 @@ func (m *matcher) fsJudgeAll(ctx context.Context, pairs []uint64) (joins, possib
 			continue
 		}
 		w := m.model.weight(s.key, s.tf, s.tfPhone)
-		e := edge{a: int32(s.pair >> 32), b: int32(s.pair & 0xffffffff), score: w}
+		a, b := unpair(s.pair)
+		e := edge{a: a, b: b, score: w}
 		switch {
 		case m.model.strong(s.key, s.tfPhone, s.veto) != 0:
 		case w >= mergeAt:

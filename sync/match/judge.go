@@ -50,7 +50,8 @@ func (m *matcher) judgeAll(ctx context.Context, pairs []uint64) (joins, possible
 				if k%4096 == 0 && ctx.Err() != nil {
 					return
 				}
-				e, join := m.judge(int32(p>>32), int32(p&0xffffffff), false)
+				a, b := unpair(p)
+				e, join := m.judge(a, b, false)
 				switch {
 				case join:
 					o.joins = append(o.joins, e)
@@ -447,6 +448,9 @@ type reasonLine struct {
 	a, b int32
 	user bool // joined by the user's decision
 }
+
+// unpair returns the records of a pair made by pairKey, smaller first.
+func unpair(p uint64) (a, b int32) { return int32(p >> 32), int32(p & 0xffffffff) }
 
 func pairKey(a, b int32) uint64 {
 	if a > b {

@@ -4,9 +4,7 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
-	"runtime"
 	"slices"
-	gosync "sync"
 )
 
 // Estimation. Priors weigh as many pairs as these constants say, so a
@@ -244,36 +242,22 @@ type scored struct {
 	skip bool
 }
 
-// compareAll compares every candidate pair on all CPUs.
+// compareAll compares every candidate pair on all CPUs, in the order
+// their records sit in memory.
 func (m *matcher) compareAll(ctx context.Context, pairs []uint64) ([]scored, error) {
 	out := make([]scored, len(pairs))
-	workers := runtime.GOMAXPROCS(0)
-	if len(pairs) < 4096 {
-		workers = 1
-	}
-	chunk := (len(pairs) + workers - 1) / workers
-	order := m.localOrder(len(pairs), func(k int) (int32, int32) { return int32(pairs[k] >> 32), int32(pairs[k] & 0xffffffff) })
-	var wg gosync.WaitGroup
-	for w := 0; w < workers; w++ {
-		lo, hi := min(w*chunk, len(pairs)), min((w+1)*chunk, len(pairs))
-		wg.Go(func() {
-			for i := lo; i < hi; i++ {
-				if (i-lo)%4096 == 0 && ctx.Err() != nil {
-					return
-				}
-				k := order[i]
-				a, b := int32(pairs[k]>>32), int32(pairs[k]&0xffffffff)
-				p := m.compare(m.recs[a], m.recs[b], false)
-				var tf float32
-				for _, x := range p.tf {
-					tf += x
-				}
-				out[k] = scored{pair: pairs[k], key: p.v.pack(), tf: tf, veto: p.veto, tfPhone: p.tf[cPhone]}
-			}
-		})
-	}
-	wg.Wait()
-	return out, ctx.Err()
+	order := m.localOrder(len(pairs), func(k int) (int32, int32) { return unpair(pairs[k]) })
+	err := parallel(ctx, len(order), func(i int) {
+		k := order[i]
+		a, b := unpair(pairs[k])
+		p := m.compare(m.recs[a], m.recs[b], false)
+		var tf float32
+		for _, x := range p.tf {
+			tf += x
+		}
+		out[k] = scored{pair: pairs[k], key: p.v.pack(), tf: tf, veto: p.veto, tfPhone: p.tf[cPhone]}
+	})
+	return out, err
 }
 
 func unpack(k uint64) vector {
