@@ -1,7 +1,6 @@
 package match
 
 import (
-	"slices"
 	"strings"
 
 	"kith/sync/normalize"
@@ -53,6 +52,43 @@ type rec struct {
 // duplicates through a map.
 const manyLines = 16
 
+// lineIndexOf finds the lines of one kind a record keeps by their key. A
+// record's lines are few and are found by a scan of those kept (nil);
+// past manyLines (a card with 100k EMAIL lines must not cost 10^10
+// comparisons) through the map.
+type lineIndexOf[K comparable] map[K]int
+
+// lineIndex returns the index for a card with that many lines of a kind.
+func lineIndex[K comparable](lines int) lineIndexOf[K] {
+	if lines > manyLines {
+		return lineIndexOf[K]{}
+	}
+	return nil
+}
+
+// add notes that the line with key k is kept at i.
+func (x lineIndexOf[K]) add(k K, i int) {
+	if x != nil {
+		x[k] = i
+	}
+}
+
+// indexOf returns where in kept the line with key k is, or -1.
+func indexOf[T any, K comparable](x lineIndexOf[K], kept []T, k K, key func(*T) K) int {
+	if x != nil {
+		if i, ok := x[k]; ok {
+			return i
+		}
+		return -1
+	}
+	for i := range kept {
+		if key(&kept[i]) == k {
+			return i
+		}
+	}
+	return -1
+}
+
 // prepare normalises ev into r, which must be zero. Written in place, a
 // record is not copied (a copy of its pointers while the collector runs
 // costs write barriers).
@@ -60,17 +96,7 @@ func prepare(r *rec, ev *Evidence, nz *normalize.Normalizer) {
 	r.scanned = ev.Scanned
 	r.nm = parseName(ev)
 	r.disp = displayOf(ev)
-	// Duplicates are found by a scan of those kept so far, or, on a card
-	// with many lines (100k EMAIL lines must not cost 10^10 comparisons),
-	// through a map.
-	var seenEmail map[string]bool
-	if len(ev.Emails) > manyLines {
-		seenEmail = map[string]bool{}
-	}
-	var phoneAt map[string]int
-	if len(ev.Phones) > manyLines {
-		phoneAt = map[string]int{}
-	}
+	emailAt, phoneAt := lineIndex[string](len(ev.Emails)), lineIndex[string](len(ev.Phones))
 	for _, e := range ev.Emails {
 		if ev.Scanned {
 			e = strings.ReplaceAll(e, " ", "")
@@ -92,11 +118,8 @@ func prepare(r *rec, ev *Evidence, nz *normalize.Normalizer) {
 		}
 		pe := pemail{full: local + "@" + domain, local: local, domain: domain, role: roleMailbox(local)}
 		pe.ocr, pe.ocrDomain = ocrLoose(pe.full), ocrLoose(domain)
-		switch {
-		case seenEmail != nil && !seenEmail[pe.full]:
-			seenEmail[pe.full] = true
-			r.emails = append(r.emails, pe)
-		case seenEmail == nil && !containsEmail(r.emails, pe.full):
+		if indexOf(emailAt, r.emails, pe.full, func(e *pemail) string { return e.full }) < 0 {
+			emailAt.add(pe.full, len(r.emails))
 			r.emails = append(r.emails, pe)
 		}
 	}
@@ -113,69 +136,33 @@ func prepare(r *rec, ev *Evidence, nz *normalize.Normalizer) {
 			continue
 		}
 		k := phoneKind(p.Types)
-		i, dup := -1, false
-		if phoneAt != nil {
-			i, dup = phoneAt[e]
-		} else {
-			for j := range r.phones {
-				if r.phones[j].e164 == e {
-					i, dup = j, true
-					break
-				}
-			}
-		}
-		if dup {
+		if i := indexOf(phoneAt, r.phones, e, func(p *pphone) string { return p.e164 }); i >= 0 {
 			if r.phones[i].kind == kindOther || r.phones[i].kind == kindFax && k != kindOther {
 				r.phones[i].kind = k
 			}
 		} else {
-			if phoneAt != nil {
-				phoneAt[e] = len(r.phones)
-			}
+			phoneAt.add(e, len(r.phones))
 			r.phones = append(r.phones, pphone{e164: e, kind: k})
 		}
 	}
 	r.org = orgForm(ev.Org)
 	r.title = loose(ev.Title)
-	var seenAddr map[string]bool
-	var seenPost map[paddr]bool
-	if len(ev.Addresses) > manyLines {
-		seenAddr, seenPost = map[string]bool{}, map[paddr]bool{}
-	}
+	addrAt, postAt := lineIndex[string](len(ev.Addresses)), lineIndex[paddr](len(ev.Addresses))
 	for _, a := range ev.Addresses {
-		f := addressForm(a.line())
-		switch {
-		case f == "":
-		case seenAddr != nil && !seenAddr[f]:
-			seenAddr[f] = true
-			r.addrs = append(r.addrs, f)
-		case seenAddr == nil && !contains(r.addrs, f):
+		if f := addressForm(a.line()); f != "" && indexOf(addrAt, r.addrs, f, func(s *string) string { return *s }) < 0 {
+			addrAt.add(f, len(r.addrs))
 			r.addrs = append(r.addrs, f)
 		}
 	}
 	for _, a := range ev.Addresses {
-		pa := prepAddress(a)
-		switch {
-		case pa == (paddr{}):
-		case seenPost != nil && !seenPost[pa]:
-			seenPost[pa] = true
-			r.post = append(r.post, pa)
-		case seenPost == nil && !slices.Contains(r.post, pa):
+		if pa := prepAddress(a); pa != (paddr{}) && indexOf(postAt, r.post, pa, func(p *paddr) paddr { return *p }) < 0 {
+			postAt.add(pa, len(r.post))
 			r.post = append(r.post, pa)
 		}
 	}
 	r.bday = parseDate(ev.Birthday)
 	r.personal = personal(r.emails)
 	r.sortKey = r.nm.first() + "|" + r.nm.family + "|" + r.nm.org
-}
-
-func containsEmail(es []pemail, full string) bool {
-	for _, e := range es {
-		if e.full == full {
-			return true
-		}
-	}
-	return false
 }
 
 func contains(ss []string, s string) bool {
