@@ -1,6 +1,7 @@
 package match
 
 import (
+	"fmt"
 	"reflect"
 	"testing"
 
@@ -157,5 +158,31 @@ func TestFromDecodedCard(t *testing.T) {
 	}
 	if !reflect.DeepEqual(ev.Emails, []string{"jm@example.de"}) {
 		t.Errorf("emails = %q", ev.Emails)
+	}
+}
+
+// A card's repeated lines count once, whether they are found by a scan
+// (few lines) or through a map (past manyLines); a repeated number takes
+// the more telling type.
+func TestPrepareKeepsEachLineOnce(t *testing.T) {
+	nz := de(t)
+	for _, n := range []int{3, manyLines + 5} {
+		t.Run(fmt.Sprint(n, " lines"), func(t *testing.T) {
+			var ev Evidence
+			for i := range n {
+				ev.Emails = append(ev.Emails, fmt.Sprintf("p%d@example.org", i%2))
+				ev.Addresses = append(ev.Addresses, Address{Street: fmt.Sprintf("Hauptstr. %d", i%2+1), Locality: "Berlin", Postcode: "10115"})
+				ev.Phones = append(ev.Phones, Phone{Number: "+49 30 1234567"})
+			}
+			ev.Phones = append(ev.Phones, Phone{Number: "+49 30 1234567", Types: []string{"cell"}})
+			var r rec
+			prepare(&r, &ev, nz)
+			if len(r.emails) != 2 || len(r.addrs) != 2 || len(r.post) != 2 || len(r.phones) != 1 {
+				t.Fatalf("kept %d emails, %d addresses, %d postal addresses, %d phones; want 2, 2, 2, 1", len(r.emails), len(r.addrs), len(r.post), len(r.phones))
+			}
+			if r.phones[0].kind != kindCell {
+				t.Errorf("phone kind %d, want mobile (%d)", r.phones[0].kind, kindCell)
+			}
+		})
 	}
 }
