@@ -15,7 +15,6 @@ import (
 	"github.com/emersion/go-vcard"
 
 	"kith/internal/davtest"
-	"kith/internal/demo"
 	"kith/internal/state"
 	"kith/sync/card"
 )
@@ -194,15 +193,7 @@ func radicaleCards(srv *davtest.Server, book string) map[string]string {
 // only once every target holds it. One target is unwritable when it comes
 // back: it gets the words a sync later.
 func TestReturningContactKeepsUserWords(t *testing.T) {
-	dir := t.TempDir()
-	if err := demo.Extract(dir); err != nil {
-		t.Fatal(err)
-	}
-	backup := filepath.Join(dir, "backup")
-	cfg, err := ParseConfig([]byte(demo.Config(dir)+fmt.Sprintf("\n[[target]]\nname = \"backup\"\nkind = \"vdir\"\npath = %q\n", backup)), dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg, dir, backup := demoWithBackup(t)
 	syncAt(t, cfg, fixedNow)
 	merged := filepath.Join(dir, "merged")
 	carol := fileWith(t, merged, "FN:Carol Miller")

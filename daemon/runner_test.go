@@ -23,15 +23,29 @@ import (
 // its config.
 func demoSetup(t *testing.T) (*Config, string) {
 	t.Helper()
+	return demoSetupWith(t, "")
+}
+
+// demoSetupWith is demoSetup with more configuration after the demo's.
+func demoSetupWith(t *testing.T, more string) (*Config, string) {
+	t.Helper()
 	dir := t.TempDir()
 	if err := demo.Extract(dir); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := ParseConfig([]byte(demo.Config(dir)), dir)
+	cfg, err := ParseConfig([]byte(demo.Config(dir)+more), dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return cfg, dir
+}
+
+// demoWithBackup is demoSetup with a second vdir target, "backup", in the
+// folder it returns.
+func demoWithBackup(t *testing.T) (cfg *Config, dir, backup string) {
+	t.Helper()
+	cfg, dir = demoSetupWith(t, "\n[[target]]\nname = \"backup\"\nkind = \"vdir\"\npath = \"backup\"\n")
+	return cfg, dir, filepath.Join(dir, "backup")
 }
 
 func syncOnce(t *testing.T, cfg *Config) *Summary {

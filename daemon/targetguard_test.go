@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"kith/internal/davtest"
-	"kith/internal/demo"
 	"kith/internal/state"
 )
 
@@ -53,15 +52,7 @@ func cardsWith(t *testing.T, folder, s string) int {
 func TestLostTargetFolderIsNotTakenForDeletes(t *testing.T) {
 	for _, how := range []string{"removed", "replaced by an empty folder"} {
 		t.Run(how, func(t *testing.T) {
-			dir := t.TempDir()
-			if err := demo.Extract(dir); err != nil {
-				t.Fatal(err)
-			}
-			backup := filepath.Join(dir, "backup")
-			cfg, err := ParseConfig([]byte(demo.Config(dir)+fmt.Sprintf("\n[[target]]\nname = \"backup\"\nkind = \"vdir\"\npath = %q\n", backup)), dir)
-			if err != nil {
-				t.Fatal(err)
-			}
+			cfg, dir, backup := demoWithBackup(t)
 			merged := filepath.Join(dir, "merged")
 			syncAt(t, cfg, fixedNow)
 			// A contact the user made on the phone that syncs merged.
