@@ -168,31 +168,11 @@ func (m *matcher) mark(name string) {
 
 // parallel runs f(0..n-1) on all CPUs in contiguous chunks.
 func parallel(ctx context.Context, n int, f func(i int)) error {
-	workers := runtime.GOMAXPROCS(0)
-	if n < 1024 || workers == 1 {
-		for i := 0; i < n; i++ {
-			if i%1024 == 0 && ctx.Err() != nil {
-				return ctx.Err()
-			}
+	return parallelBatches(ctx, n, 1024, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
 			f(i)
 		}
-		return ctx.Err()
-	}
-	var wg gosync.WaitGroup
-	chunk := (n + workers - 1) / workers
-	for w := 0; w < workers; w++ {
-		lo, hi := w*chunk, min((w+1)*chunk, n)
-		wg.Go(func() {
-			for i := lo; i < hi; i++ {
-				if (i-lo)%1024 == 0 && ctx.Err() != nil {
-					return
-				}
-				f(i)
-			}
-		})
-	}
-	wg.Wait()
-	return ctx.Err()
+	})
 }
 
 // key kinds.
