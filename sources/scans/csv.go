@@ -42,6 +42,7 @@ func parseCSV(data []byte, lim Limits) ([]csvRow, error) {
 	if err != nil {
 		return nil, err
 	}
+	text = loneCRsToLF(text)
 	r := csv.NewReader(strings.NewReader(text))
 	r.Comma = detectDelimiter(text)
 	r.FieldsPerRecord = -1

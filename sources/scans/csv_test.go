@@ -81,6 +81,23 @@ func TestParseCSV(t *testing.T) {
 			want: []string{"EMAIL;TYPE=INTERNET:de@example.org\nFN:De Be\nN:Be;De;;;"},
 		},
 		{
+			// Excel for Mac's "CSV (Macintosh)" and classic Mac tools end
+			// lines with a lone CR, which encoding/csv does not split at.
+			name: "lone CR line ends",
+			in:   []byte("Name,Email,Notes\rAda Lovelace,ada@example.org,\"one\rtwo\"\rBo Berg,bo@example.se,\r"),
+			want: []string{
+				"EMAIL;TYPE=INTERNET:ada@example.org\nFN:Ada Lovelace\nN:Lovelace;Ada;;;\nNOTE:one\\ntwo",
+				"EMAIL;TYPE=INTERNET:bo@example.se\nFN:Bo Berg\nN:Berg;Bo;;;",
+			},
+		},
+		{
+			// Its text is Mac Roman: ü is 0x9F, é 0x8E (Ÿ and Ž in
+			// windows-1252).
+			name: "Excel for Mac: Mac Roman with CR line ends",
+			in:   []byte("Name,Company\rJ\x9frgen M\x9fller,Caf\x8e \x86berg\r"),
+			want: []string{"FN:Jürgen Müller\nN:Müller;Jürgen;;;\nORG:Café Überg"},
+		},
+		{
 			name: "Outlook Title is a prefix next to Job Title",
 			in:   []byte("Title,First Name,Last Name,Job Title,E-mail Address\nDr.,Eve,Ng,Surgeon,eve@example.org\n"),
 			want: []string{"EMAIL;TYPE=INTERNET:eve@example.org\nFN:Dr. Eve Ng\nN:Ng;Eve;;Dr.;\nTITLE:Surgeon"},

@@ -15,7 +15,8 @@ var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 // decodeText turns the bytes of a text export into UTF-8: a UTF-8 BOM is
 // stripped, UTF-16 is decoded (with a BOM, or without one when the NUL bytes
 // give it away, as some Windows tools write it), and bytes that are not UTF-8
-// are read as windows-1252, the code page of most Windows exports.
+// are read as windows-1252, the code page of most Windows exports, or as Mac
+// Roman when the lines end in a lone CR, as a Mac's do.
 func decodeText(data []byte) (string, error) {
 	switch {
 	case bytes.HasPrefix(data, utf8BOM):
@@ -30,12 +31,37 @@ func decodeText(data []byte) (string, error) {
 		return decodeUTF16(data, unicode.BigEndian)
 	case utf8.Valid(data):
 		return string(data), nil
+	case bytes.IndexByte(data, '\n') < 0 && bytes.IndexByte(data, '\r') >= 0:
+		// Lines that end in a lone CR come from a Mac: Excel for Mac's
+		// "CSV (Macintosh)" writes Mac Roman, where ü is 0x9F (Ÿ in
+		// windows-1252).
+		out, err := charmap.Macintosh.NewDecoder().Bytes(data)
+		if err != nil {
+			return "", fmt.Errorf("decoding Mac Roman: %w", err)
+		}
+		return string(out), nil
 	}
 	out, err := charmap.Windows1252.NewDecoder().Bytes(data)
 	if err != nil {
 		return "", fmt.Errorf("decoding windows-1252: %w", err)
 	}
 	return string(out), nil
+}
+
+// loneCRsToLF turns every CR that is not followed by an LF into an LF:
+// encoding/csv ends lines at LF only, and would read a file whose lines end
+// in a lone CR (a Mac's) as one row.
+func loneCRsToLF(text string) string {
+	if !strings.Contains(text, "\r") {
+		return text
+	}
+	b := []byte(text)
+	for i, c := range b {
+		if c == '\r' && (i+1 == len(b) || b[i+1] != '\n') {
+			b[i] = '\n'
+		}
+	}
+	return string(b)
 }
 
 func decodeUTF16(data []byte, order unicode.Endianness) (string, error) {
