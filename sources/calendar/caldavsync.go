@@ -40,8 +40,10 @@ type calCursor struct {
 	// Token is the sync token to ask sync-collection with; "" when the
 	// server has none, and a change means a whole read.
 	Token string `json:"t,omitempty"`
-	// Next is the first day an object's event begins that had not begun
-	// when it was read: the objects due then are read again.
+	// Next is the first instant (RFC 3339) at which one of the items
+	// changes with the clock alone: a stored occurrence begins, or an
+	// object must be read again (its entry's Next). Before 2026-12 it
+	// was a day (dueAt reads both).
 	Next string `json:"n,omitempty"`
 	// Full is the day of the last whole read.
 	Full string `json:"f,omitempty"`
@@ -65,12 +67,31 @@ func (c calCursor) String() string {
 	return string(b)
 }
 
+// soonMax is how many of an object's occurrences that have not begun its
+// entry keeps: each counts, when it begins, from the state alone. A
+// recurring event with more is read again when the first one not kept
+// begins (a daily one every soonMax days).
+const soonMax = 16
+
 // entry is what a calendar's box keeps of one object, under its href: the
 // attended occurrences of the last keepBack that began before it was read,
-// and the day of the next one, if any within lookAhead.
+// the first soonMax of those within lookAhead that had not, and when the
+// object must be read again.
 type entry struct {
+	// Next is when the first occurrence not in Soon begins (RFC 3339;
+	// a day in entries written before 2026-12): the object is read again
+	// then. "" when Soon holds every one within lookAhead.
 	Next string              `json:"n,omitempty"`
 	Ins  []ksync.Interaction `json:"i,omitempty"`
+	// Soon are occurrences that had not begun, by start: promote moves
+	// them to Ins as they begin, with no request.
+	Soon []pending `json:"s,omitempty"`
+}
+
+// pending is an occurrence that had not begun when its object was read.
+type pending struct {
+	At time.Time         `json:"at"`
+	In ksync.Interaction `json:"in"`
 }
 
 // entryOf reads one object as of now.
@@ -86,15 +107,63 @@ func (s *Source) entryOf(o object, now time.Time) (entry, error) {
 		ahead.calendar(cal, o.href)
 	}
 	e := entry{Ins: past.out}
-	for _, in := range ahead.out {
-		if past.seen[in.Ref] {
-			continue
-		}
-		if d := in.Date.Format(time.DateOnly); e.Next == "" || d < e.Next {
-			e.Next = d
+	sortInteractions(e.Ins)
+	for i, in := range ahead.out {
+		if !past.seen[in.Ref] {
+			e.Soon = append(e.Soon, pending{At: ahead.at[i].UTC(), In: in})
 		}
 	}
+	slices.SortFunc(e.Soon, func(a, b pending) int {
+		return cmp.Or(a.At.Compare(b.At), cmp.Compare(a.In.Ref, b.In.Ref))
+	})
+	if len(e.Soon) > soonMax {
+		e.Next = e.Soon[soonMax].At.Format(time.RFC3339)
+		e.Soon = e.Soon[:soonMax:soonMax]
+	}
 	return e, nil
+}
+
+// empty tells whether an entry gives nothing now or later.
+func (e entry) empty() bool { return e.Next == "" && len(e.Ins) == 0 && len(e.Soon) == 0 }
+
+// promote moves the occurrences that have begun by now from Soon to Ins,
+// and tells whether it moved any.
+func (e *entry) promote(now time.Time) bool {
+	n := 0
+	for n < len(e.Soon) && e.Soon[n].At.Before(now) {
+		n++
+	}
+	if n == 0 {
+		return false
+	}
+	for _, p := range e.Soon[:n] {
+		if !slices.ContainsFunc(e.Ins, func(in ksync.Interaction) bool { return in.Ref == p.In.Ref }) {
+			e.Ins = append(e.Ins, p.In)
+		}
+	}
+	e.Soon = e.Soon[n:]
+	sortInteractions(e.Ins)
+	return true
+}
+
+// dueAt returns when a stored Next falls due: an RFC 3339 instant, or a
+// day (as written before 2026-12) at its midnight in the source's zone.
+// One it cannot read is due at once, so the object is read again.
+func (s *Source) dueAt(next string) time.Time {
+	if t, err := time.Parse(time.RFC3339, next); err == nil {
+		return t
+	}
+	if d, err := time.Parse(time.DateOnly, next); err == nil {
+		return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, s.opts.Location)
+	}
+	return time.Time{}
+}
+
+// sortInteractions sorts by date, then Ref, as Load gives them.
+func sortInteractions(ins []ksync.Interaction) {
+	slices.SortFunc(ins, func(a, b ksync.Interaction) int {
+		return cmp.Or(a.Date.Compare(b.Date), cmp.Compare(a.Ref, b.Ref))
+	})
 }
 
 // updateCalDAV brings the boxes of the CalDAV calendars up to date and
@@ -157,15 +226,16 @@ func (s *Source) updateCalDAV(ctx context.Context, store ksync.ItemStore, curs m
 }
 
 // updateCalendar brings one calendar's box up to date: nothing to do when
-// its getctag did not move and no event of it began since it was read; its
+// its getctag did not move and nothing stored in it falls due by now; its
 // changes when it has a sync token the server still takes (each time, on
-// a server without getctag); else a whole read.
+// a server without getctag); else a whole read. An occurrence stored as
+// not yet begun counts from the sync after it begins, with no request.
 func (s *Source) updateCalendar(ctx context.Context, store ksync.ItemStore, c *davClient, cal calendarInfo, box, raw string, now time.Time) error {
 	today := day(now, s.opts.Location).Format(time.DateOnly)
 	old := parseCalCursor(raw)
 	known := raw != "" && old.Content != ""
 	stale := !known || old.Full < day(now.Add(-refull), s.opts.Location).Format(time.DateOnly)
-	due := old.Next != "" && old.Next <= today
+	due := old.Next != "" && s.dueAt(old.Next).Before(now)
 	same := known && cal.ctag != "" && cal.ctag == old.CTag
 	if same && !due && !stale {
 		return nil
@@ -227,7 +297,7 @@ func (s *Source) updateCalendar(ctx context.Context, store ksync.ItemStore, c *d
 			s.log.Warn("calendar event skipped", "href", o.href, "err", err)
 			continue
 		}
-		if e.Next == "" && len(e.Ins) == 0 {
+		if e.empty() {
 			continue
 		}
 		data, err := json.Marshal(e)
@@ -237,26 +307,26 @@ func (s *Source) updateCalendar(ctx context.Context, store ksync.ItemStore, c *d
 		items[o.href] = data
 	}
 	next.Token, next.Full = token, today
-	next.Next, next.Content = summary(items)
+	next.Next, next.Content = s.summary(items)
 	return store.Update(ctx, s.opts.Name, ksync.BoxChange{Box: box, Reset: true, Put: items, Cursor: next.String()})
 }
 
-// applyChanges reads again the objects that changed and those whose next
-// event has begun, and drops those that are gone; raw is the box's cursor
+// applyChanges reads again the objects that changed and those that fall
+// due (Next), drops those that are gone, and promotes the stored
+// occurrences of the others that have begun; raw is the box's cursor
 // before. An object that cannot be fetched keeps what it gave before.
 func (s *Source) applyChanges(ctx context.Context, store ksync.ItemStore, c *davClient, u *url.URL, box, raw string, next calCursor, changed, gone []string, now time.Time) error {
 	items, err := store.Items(ctx, s.opts.Name, box)
 	if err != nil {
 		return err
 	}
-	today := day(now, s.opts.Location).Format(time.DateOnly)
 	fetch := map[string]bool{}
 	for _, h := range changed {
 		fetch[h] = true
 	}
 	for h, data := range items {
 		var e entry
-		if json.Unmarshal(data, &e) != nil || e.Next != "" && e.Next <= today {
+		if json.Unmarshal(data, &e) != nil || e.Next != "" && s.dueAt(e.Next).Before(now) {
 			fetch[h] = true
 		}
 	}
@@ -277,12 +347,14 @@ func (s *Source) applyChanges(ctx context.Context, store ksync.ItemStore, c *dav
 	for _, h := range append(gone, missing...) {
 		drop(h)
 	}
+	read := map[string]bool{}
 	for _, o := range objs {
+		read[o.href] = true
 		e, err := s.entryOf(o, now)
 		if err != nil {
 			s.log.Warn("calendar event skipped", "href", o.href, "err", err)
 		}
-		if err != nil || e.Next == "" && len(e.Ins) == 0 {
+		if err != nil || e.empty() {
 			drop(o.href)
 			continue
 		}
@@ -295,7 +367,19 @@ func (s *Source) applyChanges(ctx context.Context, store ksync.ItemStore, c *dav
 			ch.Put[o.href] = data
 		}
 	}
-	next.Next, next.Content = summary(items)
+	for h, data := range items {
+		var e entry
+		if read[h] || json.Unmarshal(data, &e) != nil || !e.promote(now) {
+			continue
+		}
+		data, err := json.Marshal(e)
+		if err != nil {
+			return err
+		}
+		items[h] = data
+		ch.Put[h] = data
+	}
+	next.Next, next.Content = s.summary(items)
 	ch.Cursor = next.String()
 	if len(ch.Put) == 0 && len(ch.Delete) == 0 && ch.Cursor == raw {
 		return nil // a server without getctag, and nothing new
@@ -303,16 +387,33 @@ func (s *Source) applyChanges(ctx context.Context, store ksync.ItemStore, c *dav
 	return store.Update(ctx, s.opts.Name, ch)
 }
 
-// summary returns the first Next of a calendar's entries and a digest of
+// summary returns the first instant at which one of a calendar's entries
+// falls due (an occurrence in Soon begins, or Next comes) and a digest of
 // them.
-func summary(items map[string][]byte) (next, content string) {
+func (s *Source) summary(items map[string][]byte) (next, content string) {
 	h := sha256.New()
+	var first time.Time
+	have := false
+	earlier := func(t time.Time) {
+		if !have || t.Before(first) {
+			first, have = t, true
+		}
+	}
 	for _, k := range slices.Sorted(mapKeys(items)) {
 		fmt.Fprintf(h, "%q %x\n", k, sha256.Sum256(items[k]))
 		var e entry
-		if json.Unmarshal(items[k], &e) == nil && e.Next != "" && (next == "" || e.Next < next) {
-			next = e.Next
+		if json.Unmarshal(items[k], &e) != nil {
+			continue
 		}
+		if e.Next != "" {
+			earlier(s.dueAt(e.Next))
+		}
+		if len(e.Soon) > 0 {
+			earlier(e.Soon[0].At)
+		}
+	}
+	if have {
+		next = first.UTC().Format(time.RFC3339)
 	}
 	return next, hex.EncodeToString(h.Sum(nil)[:16])
 }

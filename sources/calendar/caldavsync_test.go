@@ -152,23 +152,41 @@ func TestCalDAVIncremental(t *testing.T) {
 				}
 			})
 
-			// An event still ahead counts once it has begun: on its day its
-			// object is read again, and only it.
+			// An event still ahead counts once it has begun, from what the
+			// state holds: neither the morning of its day nor the sync
+			// after it began reads its object again.
 			putEvent(t, srv, home+"work/dinner.ics", lunchICS("dinner@example.org", "20261127"))
 			dinner := "2026-11-27 cal dinner@example.org/2026-11-27 people=1 who=alice@example.com"
-			step("event ahead", []string{"PROPFIND depth 1", "sync-collection", "calendar-multiget (1)"}, func(_ string, lines []string) {
+			var ahead string
+			step("event ahead", []string{"PROPFIND depth 1", "sync-collection", "calendar-multiget (1)"}, func(v string, lines []string) {
+				ahead = v
 				if slices.Contains(lines, dinner) {
 					t.Errorf("an event not yet begun counts:\n%s", strings.Join(lines, "\n"))
 				}
 			})
 			step("before its day", []string{"PROPFIND depth 1"}, func(string, []string) {})
+			for _, hour := range []int{0, 9, 11} {
+				clock = time.Date(2026, 11, 27, hour, 0, 0, 0, time.UTC)
+				step(fmt.Sprintf("its day, %02d:00, before it begins", hour), []string{"PROPFIND depth 1"}, func(v string, lines []string) {
+					if v != ahead || slices.Contains(lines, dinner) {
+						t.Errorf("version moved %v before the event began:\n%s", v != ahead, strings.Join(lines, "\n"))
+					}
+				})
+			}
 			clock = time.Date(2026, 11, 27, 14, 0, 0, 0, time.UTC)
-			step("its day", []string{"PROPFIND depth 1", "calendar-multiget (1)"}, func(_ string, lines []string) {
-				if !slices.Contains(lines, dinner) {
-					t.Errorf("the dinner does not count once begun:\n%s", strings.Join(lines, "\n"))
+			var begun string
+			step("begun", []string{"PROPFIND depth 1"}, func(v string, lines []string) {
+				begun = v
+				if v == ahead || !slices.Contains(lines, dinner) {
+					t.Errorf("the dinner does not count once begun (version moved %v):\n%s", v != ahead, strings.Join(lines, "\n"))
 				}
 			})
-			step("again", []string{"PROPFIND depth 1"}, func(string, []string) {})
+			clock = time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
+			step("next day", []string{"PROPFIND depth 1"}, func(v string, lines []string) {
+				if v != begun || !slices.Contains(lines, dinner) {
+					t.Errorf("version moved %v:\n%s", v != begun, strings.Join(lines, "\n"))
+				}
+			})
 		})
 	}
 }
@@ -221,5 +239,101 @@ func TestCalDAVWithoutTags(t *testing.T) {
 				t.Errorf("the new event is not seen:\n%s", strings.Join(lines, "\n"))
 			}
 		})
+	}
+}
+
+// A recurring event's coming occurrences are kept in the state, soonMax of
+// them: each counts once it has begun with no request, and the object is
+// read again only when the first one not kept begins.
+func TestCalDAVRecurringEventFromState(t *testing.T) {
+	srv := davtest.StartRadicale(t)
+	srv.MakeCalendar(t, srv.Home+"work/", "Work", "VEVENT")
+	putEvent(t, srv, srv.Home+"work/walk.ics", "BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//kith//test//EN\nBEGIN:VEVENT\n"+
+		"UID:walk@example.org\nDTSTAMP:20261101T090000Z\nDTSTART:20261126T080000Z\nDTEND:20261126T083000Z\n"+
+		"RRULE:FREQ=DAILY;COUNT=40\nORGANIZER:mailto:me@example.org\nATTENDEE;PARTSTAT=ACCEPTED:mailto:alice@example.com\n"+
+		"END:VEVENT\nEND:VCALENDAR\n")
+	proxy := davtest.NewProxy(t, srv.URL)
+	s, _ := newTestSource(t, Options{URL: proxy.URL + srv.Home, Username: srv.Username, Password: srv.Password})
+	clock := now
+	s.opts.Now = func() time.Time { return clock }
+	store := &ksync.MemItems{}
+	if _, lines := updateLoad(t, s, store); len(lines) != 0 {
+		t.Fatalf("before the first walk:\n%s", strings.Join(lines, "\n"))
+	}
+	for _, tt := range []struct {
+		at    time.Time
+		walks int
+		want  []string
+	}{
+		{time.Date(2026, 11, 26, 7, 59, 0, 0, time.UTC), 0, []string{"PROPFIND depth 1"}},
+		{time.Date(2026, 11, 26, 8, 1, 0, 0, time.UTC), 1, []string{"PROPFIND depth 1"}},
+		{time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC), 5, []string{"PROPFIND depth 1"}},
+		{time.Date(2026, 12, 11, 9, 0, 0, 0, time.UTC), soonMax, []string{"PROPFIND depth 1"}},
+		// The first occurrence not kept has begun: the object is read.
+		{time.Date(2026, 12, 12, 9, 0, 0, 0, time.UTC), soonMax + 1, []string{"PROPFIND depth 1", "calendar-multiget (1)"}},
+		{time.Date(2026, 12, 13, 9, 0, 0, 0, time.UTC), soonMax + 2, []string{"PROPFIND depth 1"}},
+	} {
+		clock = tt.at
+		proxy.Reset()
+		_, lines := updateLoad(t, s, store)
+		if k := kinds(proxy); !slices.Equal(k, tt.want) {
+			t.Errorf("%s: requests %q, want %q", tt.at, k, tt.want)
+		}
+		if len(lines) != tt.walks {
+			t.Errorf("%s: %d walks, want %d:\n%s", tt.at, len(lines), tt.walks, strings.Join(lines, "\n"))
+		}
+	}
+}
+
+// A box stored before occurrences were kept (a day as its Next) is read
+// again on that day, from its midnight in the source's zone, and then
+// not again.
+func TestCalDAVDayCursorUpgrades(t *testing.T) {
+	srv := davtest.StartRadicale(t)
+	srv.MakeCalendar(t, srv.Home+"work/", "Work", "VEVENT")
+	putEvent(t, srv, srv.Home+"work/dinner.ics", lunchICS("dinner@example.org", "20261127"))
+	proxy := davtest.NewProxy(t, srv.URL)
+	s, _ := newTestSource(t, Options{URL: proxy.URL + srv.Home, Username: srv.Username, Password: srv.Password})
+	clock := now
+	s.opts.Now = func() time.Time { return clock }
+	store := &ksync.MemItems{}
+	updateLoad(t, s, store)
+	// Write the box back as the previous version kept it.
+	curs, _ := store.Cursors(context.Background(), "cal")
+	for box, cur := range curs {
+		if !strings.HasPrefix(box, calBox) {
+			continue
+		}
+		items, _ := store.Items(context.Background(), "cal", box)
+		c := parseCalCursor(cur)
+		c.Next = "2026-11-27"
+		ch := ksync.BoxChange{Box: box, Reset: true, Put: map[string][]byte{}, Cursor: c.String()}
+		for h := range items {
+			ch.Put[h] = []byte(`{"n":"2026-11-27"}`)
+		}
+		if err := store.Update(context.Background(), "cal", ch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dinner := "2026-11-27 cal dinner@example.org/2026-11-27 people=1 who=alice@example.com"
+	for _, tt := range []struct {
+		at     time.Time
+		want   []string
+		dinner bool
+	}{
+		{time.Date(2026, 11, 26, 22, 0, 0, 0, time.UTC), []string{"PROPFIND depth 1"}, false},
+		{time.Date(2026, 11, 26, 23, 30, 0, 0, time.UTC), []string{"PROPFIND depth 1", "calendar-multiget (1)"}, false}, // Berlin's midnight
+		{time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC), []string{"PROPFIND depth 1"}, false},
+		{time.Date(2026, 11, 27, 13, 0, 0, 0, time.UTC), []string{"PROPFIND depth 1"}, true},
+	} {
+		clock = tt.at
+		proxy.Reset()
+		_, lines := updateLoad(t, s, store)
+		if k := kinds(proxy); !slices.Equal(k, tt.want) {
+			t.Errorf("%s: requests %q, want %q", tt.at, k, tt.want)
+		}
+		if slices.Contains(lines, dinner) != tt.dinner {
+			t.Errorf("%s: dinner counted %v, want %v", tt.at, !tt.dinner, tt.dinner)
+		}
 	}
 }

@@ -33,13 +33,14 @@ const (
 const keepBack = 4 * 366 * 24 * time.Hour
 
 // lookAhead is how far ahead Update looks for the next occurrence of a
-// file's events: when the clock reaches it, the file is read again even if
-// it did not change, since an event that had not begun now counts.
+// file's events: when it begins, the file is read again even if it did
+// not change, since an event that had not begun now counts. A CalDAV
+// calendar keeps such occurrences in the state instead (entry.Soon).
 const lookAhead = 400 * 24 * time.Hour
 
 // Update brings the store up to date with the calendars: an .ics file is
 // read again only when its stamp (mtime, size, inode) moved or one of its
-// events began since it was read; a file gone is dropped. A CalDAV calendar
+// events began since it was read (at that instant, not all that day); a file gone is dropped. A CalDAV calendar
 // is asked for its change tags (getctag, sync-token): one request for all
 // of them; one that changed gives only its changed and removed objects
 // when the server has sync-collection, else it is queried whole. It returns
@@ -110,19 +111,19 @@ func contentOf(box, cur string) string {
 }
 
 // due reports whether a box with cursor cur must be read again: its stamp
-// moved, or the day of its next occurrence has come.
+// moved, or its next occurrence has begun.
 func (s *Source) due(cur, stamp string, now time.Time) bool {
 	got, next, _ := strings.Cut(cur, "|")
 	if got != stamp {
 		return true
 	}
-	return next != "" && next <= day(now, s.opts.Location).Format(time.DateOnly)
+	return next != "" && s.dueAt(next).Before(now)
 }
 
 // readBox reads one box with read and returns the change that replaces its
 // items: each attended occurrence of the last keepBack that began before
-// now, under its Ref. The cursor is stamp, then "|" and the day of the next
-// occurrence, if any.
+// now, under its Ref. The cursor is stamp, then "|" and when the next
+// occurrence begins (RFC 3339; a day before 2026-12), if any.
 func (s *Source) readBox(box, stamp string, now time.Time, read func(*extractor) error) (ksync.BoxChange, error) {
 	past := s.extractor(now.Add(-keepBack), now)
 	if err := read(past); err != nil {
@@ -140,15 +141,16 @@ func (s *Source) readBox(box, stamp string, now time.Time, read func(*extractor)
 		}
 		ch.Put[in.Ref] = data
 	}
-	next := ""
-	for _, in := range ahead.out {
-		if _, ok := ch.Put[in.Ref]; !ok {
-			if d := in.Date.Format(time.DateOnly); next == "" || d < next {
-				next = d
-			}
+	var next time.Time
+	for i, in := range ahead.out {
+		if _, ok := ch.Put[in.Ref]; !ok && (next.IsZero() || ahead.at[i].Before(next)) {
+			next = ahead.at[i]
 		}
 	}
-	ch.Cursor = stamp + "|" + next
+	ch.Cursor = stamp + "|"
+	if !next.IsZero() {
+		ch.Cursor += next.UTC().Format(time.RFC3339)
+	}
 	return ch, nil
 }
 

@@ -116,3 +116,42 @@ func TestUnchangedFileIsNotReadAgain(t *testing.T) {
 		t.Errorf("a deleted file's events stayed: %q", got)
 	}
 }
+
+// An .ics file whose next event is later today is not read again at each
+// sync of that day, only once it has begun.
+func TestFileNotReadAgainBeforeItsEventBegins(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "two.ics")
+	ics := "BEGIN:VCALENDAR\nVERSION:2.0\nBEGIN:VEVENT\nUID:past@example.org\nDTSTART:20261120T080000Z\n" +
+		"ORGANIZER:mailto:me@example.org\nATTENDEE:mailto:alice@example.com\nEND:VEVENT\n" +
+		"BEGIN:VEVENT\nUID:later@example.org\nDTSTART:20261201T150000Z\n" +
+		"ORGANIZER:mailto:me@example.org\nATTENDEE:mailto:bob@example.com\nEND:VEVENT\nEND:VCALENDAR\n"
+	if err := os.WriteFile(path, []byte(ics), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, _ := newTestSource(t, Options{Paths: []string{path}})
+	clock := now
+	s.opts.Now = func() time.Time { return clock }
+	store := &ksync.MemItems{}
+	updateLoad(t, s, store)
+
+	// Edited in place with the same stamp: a read would show alixe.
+	fi, _ := os.Stat(path)
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteAt([]byte(strings.Replace(ics, "alice@", "alixe@", 1)), 0)
+	f.Close()
+	os.Chtimes(path, fi.ModTime(), fi.ModTime())
+
+	for _, h := range []int{0, 9, 14} {
+		clock = time.Date(2026, 12, 1, h, 0, 0, 0, time.UTC)
+		if _, got := updateLoad(t, s, store); strings.Contains(strings.Join(got, "\n"), "alixe") || len(got) != 1 {
+			t.Errorf("%02d:00, before the event: the file was read again: %q", h, got)
+		}
+	}
+	clock = time.Date(2026, 12, 1, 15, 30, 0, 0, time.UTC)
+	if _, got := updateLoad(t, s, store); !strings.Contains(strings.Join(got, "\n"), "later@example.org/2026-12-01") {
+		t.Errorf("the event does not count once begun: %q", got)
+	}
+}

@@ -28,6 +28,7 @@ type extractor struct {
 
 	seen map[string]bool // Refs already produced
 	out  []ksync.Interaction
+	at   []time.Time // when each of out began
 }
 
 // day returns the UTC midnight of the day t falls on in loc.
@@ -163,6 +164,7 @@ func (x *extractor) occurrence(ev *ical.Component, uid string, id, start stamp, 
 		return
 	}
 	x.seen[ref] = true
+	x.at = append(x.at, x.instant(start))
 	x.out = append(x.out, ksync.Interaction{
 		Date:   date,
 		Kind:   ksync.KindEvent,
