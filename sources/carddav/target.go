@@ -421,12 +421,14 @@ func (t *Target) Put(ctx context.Context, href string, c vcard.Card, etag string
 }
 
 // Delete removes href if it still has etag; a failed condition is
-// ksync.ErrConflict. A card that is already gone is not an error.
+// ksync.ErrConflict. A card that is already gone is not an error. An empty
+// etag is an error and sends nothing: a DELETE without If-Match would remove
+// whatever a phone wrote there since.
 func (t *Target) Delete(ctx context.Context, href, etag string) error {
-	h := http.Header{}
-	if etag != "" {
-		h.Set("If-Match", dav.MatchETag(etag))
+	if etag == "" {
+		return fmt.Errorf("target %q: %s: delete without an etag", t.name, href)
 	}
+	h := http.Header{"If-Match": {dav.MatchETag(etag)}}
 	resp, err := t.c.do(ctx, request{method: http.MethodDelete, url: t.href(href), header: h},
 		http.StatusOK, http.StatusNoContent, http.StatusAccepted)
 	if dav.StatusOf(err) == http.StatusPreconditionFailed {

@@ -103,7 +103,14 @@ func TestTargetConditionalWrites(t *testing.T) {
 			t.Errorf("the other writer's edit was lost: FN = %q", fn)
 		}
 
-		// Delete is conditional too.
+		// Delete is conditional too: without an ETag nothing is sent (a
+		// DELETE without If-Match would remove the phone's edit).
+		if err := tg.Delete(ctx, "ada.vcf", ""); err == nil {
+			t.Error("Delete without an ETag succeeded, want an error")
+		}
+		if entries, _ := tg.Get(ctx, []string{"ada.vcf"}); entries["ada.vcf"].Card == nil {
+			t.Fatal("Delete without an ETag removed the card the phone edited")
+		}
 		if err := tg.Delete(ctx, "ada.vcf", etag2); !errors.Is(err, ksync.ErrConflict) {
 			t.Errorf("Delete with a stale ETag: got %v, want ErrConflict", err)
 		}
