@@ -39,6 +39,10 @@ type Target struct {
 
 	// dirSyncs counts the folder fsyncs, for tests.
 	dirSyncs atomic.Int64
+
+	// link and renameNoReplace stand in for os.Link and renameNoReplace
+	// when set: tests take away what a file system lacks.
+	link, renameNoReplace func(oldname, newname string) error
 }
 
 // pendingWrite is one Put or Delete waiting for its batch's commit.
@@ -184,8 +188,8 @@ func (t *Target) get(href string) (ksync.Entry, error) {
 // Concurrent Puts commit together (group commit): each writes its card to
 // a temporary file without syncing it; then one of them syncs the file
 // system once for all of those files (syncfs on Linux, else an fsync of
-// each), checks each condition and renames (or, to create, links) each file
-// into place, and syncs the folder once. Until the sync, only temporary
+// each), checks each condition and renames (or, to create, links: see
+// create) each file into place, and syncs the folder once. Until the sync, only temporary
 // files are touched; after it, each rename installs a file whose content
 // is already on the disk.
 func (t *Target) Put(ctx context.Context, href string, c vcard.Card, etag string) (string, error) {
@@ -276,7 +280,7 @@ func (t *Target) commitBatch(batch []*pendingWrite) {
 		case syncErr != nil:
 			w.err = syncErr
 		default:
-			w.err = install(w)
+			w.err = t.install(w)
 		}
 		changed = changed || w.err == nil
 	}
@@ -294,17 +298,9 @@ func (t *Target) commitBatch(batch []*pendingWrite) {
 }
 
 // install puts w's temporary file in place if w's condition holds.
-func install(w *pendingWrite) error {
+func (t *Target) install(w *pendingWrite) error {
 	if w.etag == "" {
-		// A hard link fails if the name exists, so a file someone else
-		// created since List is never replaced.
-		if err := os.Link(w.tmp, w.path); err != nil {
-			if errors.Is(err, fs.ErrExist) {
-				return fmt.Errorf("exists: %w", ksync.ErrConflict)
-			}
-			return fmt.Errorf("creating: %w", unwrapLink(err))
-		}
-		return nil
+		return t.create(w.tmp, w.path)
 	}
 	// Checked again just before the rename to keep the window in which
 	// another program's edit could be lost as short as it can be.
@@ -313,6 +309,52 @@ func install(w *pendingWrite) error {
 	}
 	if err := os.Rename(w.tmp, w.path); err != nil {
 		return fmt.Errorf("replacing: %w", unwrapLink(err))
+	}
+	return nil
+}
+
+// create puts the temporary file tmp at path unless a file is there: one
+// someone else created since List is never replaced. A hard link fails when
+// the name exists; on a file system without hard links (vfat, exFAT, most
+// FUSE mounts) a rename that refuses to replace does the same, and where
+// there is none either, path is looked at just before a plain rename (the
+// window in which a file created there would be replaced is as short as an
+// update's, see install).
+func (t *Target) create(tmp, path string) error {
+	exists := fmt.Errorf("exists: %w", ksync.ErrConflict)
+	link := t.link
+	if link == nil {
+		link = os.Link
+	}
+	err := link(tmp, path)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, fs.ErrExist):
+		return exists
+	case !noHardLinks(err):
+		return fmt.Errorf("creating: %w", unwrapLink(err))
+	}
+	rename := t.renameNoReplace
+	if rename == nil {
+		rename = renameNoReplace
+	}
+	err = rename(tmp, path)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, fs.ErrExist):
+		return exists
+	case !noReplaceUnsupported(err):
+		return fmt.Errorf("creating: %w", unwrapLink(err))
+	}
+	if _, err := os.Lstat(path); err == nil {
+		return exists
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("creating: %w", unwrapPath(err))
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("creating: %w", unwrapLink(err))
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	gosync "sync"
+	"syscall"
 	"testing"
 
 	"github.com/emersion/go-vcard"
@@ -188,6 +189,47 @@ func TestCreateOnlyNeverReplaces(t *testing.T) {
 	}
 	if names := dirNames(t, dir); !slices.Equal(names, []string{"x.vcf"}) {
 		t.Errorf("folder holds %v, want only x.vcf", names)
+	}
+}
+
+// TestCreateWithoutHardLinks: on a file system without hard links (vfat
+// and exFAT on a USB stick or SD card, most FUSE mounts) a new card is
+// still created, still never over a file someone else made, and still
+// whole for any reader. The test's file system has hard links, so their
+// absence is injected: link fails as vfat's does (EPERM), and with
+// noReplace as a FUSE mount without RENAME_NOREPLACE does (EINVAL).
+func TestCreateWithoutHardLinks(t *testing.T) {
+	noLink := func(oldname, newname string) error {
+		return &os.LinkError{Op: "link", Old: oldname, New: newname, Err: syscall.EPERM}
+	}
+	noReplace := func(oldname, newname string) error { return syscall.EINVAL }
+	for name, fs := range map[string]struct{ link, noReplace func(string, string) error }{
+		"no hard links":                      {link: noLink},
+		"no hard links nor RENAME_NOREPLACE": {link: noLink, noReplace: noReplace},
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			tg, dir := newTarget(t)
+			tg.link, tg.renameNoReplace = fs.link, fs.noReplace
+			tag := mustPut(t, tg, "new.vcf", person("new", "New Person"), "")
+			if data, err := os.ReadFile(filepath.Join(dir, "new.vcf")); err != nil || !strings.Contains(string(data), "FN:New Person") {
+				t.Fatalf("new.vcf: %v\n%s", err, data)
+			}
+			if listed, err := tg.List(ctx); err != nil || listed["new.vcf"] != tag {
+				t.Fatalf("List = %v, %v; want new.vcf with the ETag Put gave, %s", listed, err, tag)
+			}
+			theirs := vcf("Theirs", "UID:x")
+			writeFiles(t, dir, map[string]string{"x.vcf": theirs})
+			if _, err := tg.Put(ctx, "x.vcf", person("x", "Ours"), ""); !errors.Is(err, ksync.ErrConflict) {
+				t.Fatalf("create over an existing file: error = %v, want ErrConflict", err)
+			}
+			if data, _ := os.ReadFile(filepath.Join(dir, "x.vcf")); string(data) != theirs {
+				t.Errorf("existing file was changed to:\n%s", data)
+			}
+			if names := dirNames(t, dir); !slices.Equal(names, []string{"new.vcf", "x.vcf"}) {
+				t.Errorf("folder holds %v, want only new.vcf and x.vcf", names)
+			}
+		})
 	}
 }
 
