@@ -435,9 +435,8 @@ func (t *Target) writeTemp(data []byte) (path, etag string, err error) {
 		os.Remove(path)
 		return "", "", fmt.Errorf("%s temporary file: %w", op, unwrapPath(err))
 	}
-	if err := f.Chmod(0o600); err != nil {
-		return fail("setting mode of", err)
-	}
+	// CreateTemp made the file 0600 already; no chmod on top, which vfat
+	// and exFAT refuse (EPERM) for any mode their mount does not give.
 	if _, err := f.Write(data); err != nil {
 		return fail("writing", err)
 	}

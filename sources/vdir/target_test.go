@@ -92,6 +92,9 @@ func TestFirstWriteCreatesPrivateFolder(t *testing.T) {
 	if !fi.IsDir() || fi.Mode().Perm() != 0o700 {
 		t.Fatalf("target folder mode = %v, want a 0700 directory", fi.Mode())
 	}
+	if fi, err := os.Stat(filepath.Join(dir, "x.vcf")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("card file: %v, %v; want mode 0600", fi, err)
+	}
 	file := filepath.Join(t.TempDir(), "file")
 	if err := os.WriteFile(file, nil, 0o600); err != nil {
 		t.Fatal(err)
