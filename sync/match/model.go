@@ -12,6 +12,7 @@ import (
 // earns its own.
 const (
 	uPairs       = 200_000 // random pairs sampled for u
+	uRecords     = 8192    // records the pairs are drawn from, in a larger book
 	uPrior       = 2000.0  // pseudo-pairs behind each prior u
 	mPrior       = 30.0    // pseudo-pairs behind each prior m
 	emRounds     = 20
@@ -169,13 +170,19 @@ func (m *matcher) estimateU(ctx context.Context) error {
 			}
 		}
 	} else {
+		// In a book larger than uRecords the pairs are drawn from a random
+		// subset of that many records: every pair of records is as likely
+		// to be drawn as before, and the records read fit in the cache
+		// (random pairs of a 100k book each read two records from memory).
 		rng := rand.New(rand.NewPCG(uint64(n), 0x6b697468))
+		from := sampleOf(rng, n, uRecords)
+		s := len(from)
 		for range uPairs {
-			a, b := rng.IntN(n), rng.IntN(n-1)
+			a, b := rng.IntN(s), rng.IntN(s-1)
 			if b >= a {
 				b++
 			}
-			pairs = append(pairs, [2]int32{int32(a), int32(b)})
+			pairs = append(pairs, [2]int32{from[a], from[b]})
 		}
 	}
 	m.sample = make([]uint64, len(pairs))
@@ -189,6 +196,31 @@ func (m *matcher) estimateU(ctx context.Context) error {
 	}
 	m.setU(func(uint64) float64 { return 1 })
 	return nil
+}
+
+// sampleOf returns k distinct indexes below n drawn at random (all of them
+// when n <= k), ascending.
+func sampleOf(rng *rand.Rand, n, k int) []int32 {
+	if n <= k {
+		all := make([]int32, n)
+		for i := range all {
+			all[i] = int32(i)
+		}
+		return all
+	}
+	// Floyd's algorithm: k draws, no array of n.
+	seen := make(map[int32]bool, k)
+	out := make([]int32, 0, k)
+	for j := n - k; j < n; j++ {
+		t := int32(rng.IntN(j + 1))
+		if seen[t] {
+			t = int32(j)
+		}
+		seen[t] = true
+		out = append(out, t)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // setU sets u from the sampled pairs, each counted with weight(pair):
