@@ -48,7 +48,63 @@ func looseToken(s string) string {
 
 // loose is looseToken keeping single spaces between words; hyphens become spaces.
 func loose(s string) string {
-	s = normalize.Fold(s)
+	if isASCII(s) {
+		return looseASCII(s)
+	}
+	return looseFolded(normalize.Fold(s))
+}
+
+// looseASCII is loose of an ASCII string in one pass: folding (case, white
+// space), punctuation and umlaut transliterations at once, and s itself,
+// not a copy, when it is loose already. Most names are ASCII, and every
+// record's names, title and organisation pass through loose.
+func looseASCII(s string) string {
+	var arr [64]byte
+	b := arr[:0]
+	if len(s) > len(arr) {
+		b = make([]byte, 0, len(s))
+	}
+	space := false
+	var prev byte // the last byte of the text before umlauts are folded
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch c {
+		case '.', '\'', '`', '"', ',':
+			continue
+		case '-', '_', '/', ' ', '\t', '\n', '\r', '\v', '\f':
+			space = len(b) > 0
+			continue
+		}
+		if space {
+			b = append(b, ' ')
+			prev, space = ' ', false
+		}
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c == 'e' && (prev == 'a' || prev == 'o' || prev == 'u') {
+			prev = c
+			continue
+		}
+		b, prev = append(b, c), c
+	}
+	if string(b) == s {
+		return s
+	}
+	return string(b)
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// looseFolded is loose of a string already folded by normalize.Fold.
+func looseFolded(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
 	space := false

@@ -1,7 +1,10 @@
 package match
 
 import (
+	"strings"
 	"testing"
+
+	"kith/sync/normalize"
 )
 
 func TestOCRFold(t *testing.T) {
@@ -28,4 +31,20 @@ func TestLoose(t *testing.T) {
 			t.Errorf("loose(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
+}
+
+// FuzzLooseASCII checks that the one-pass loose of ASCII text reads every
+// string as normalize.Fold followed by the general loose does.
+func FuzzLooseASCII(f *testing.F) {
+	for _, s := range []string{"Mueller", "  Anne--Marie  ", "O'Brien, Jr.", "aee uee", "a e", "J. R. R.", "x/y_z", "\tA\n\vB\f\r", "Zoe", "", "-e", "ue", strings.Repeat("Soeren ", 20)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if !isASCII(s) {
+			return
+		}
+		if got, want := looseASCII(s), looseFolded(normalize.Fold(s)); got != want {
+			t.Errorf("looseASCII(%q) = %q, want %q", s, got, want)
+		}
+	})
 }
