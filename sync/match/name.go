@@ -160,6 +160,7 @@ func ocrLoose(s string) string {
 		return s
 	}
 	var b strings.Builder
+	b.Grow(len(s) + strings.Count(s, "d"))
 	for i := 0; i < len(s); i++ {
 		switch s[i] {
 		case 'i':
@@ -266,8 +267,7 @@ func parseName(ev *Evidence) name {
 	}
 	if hasN {
 		if g := loose(ev.Given); g != "" {
-			toks := strings.Fields(g)
-			n.given = append(n.given, strings.Join(toks, " "))
+			n.given = append(n.given, g) // loose keeps single spaces between words
 		}
 		n.family = loose(ev.Family)
 		n.middle = loose(ev.Middle)

@@ -48,3 +48,19 @@ func FuzzLooseASCII(f *testing.F) {
 		}
 	})
 }
+
+// FuzzWords checks words against strings.Join(strings.Fields(s), " "), and
+// that loose's output is already in that form (parseName relies on it).
+func FuzzWords(f *testing.F) {
+	for _, s := range []string{"Ann Lee", " Ann", "Ann  Lee", "Ann\tLee", "Ann Lee ", "", " ", "Zoë\u00a0Ng", "a\u0085b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := words(s), strings.Join(strings.Fields(s), " "); got != want {
+			t.Errorf("words(%q) = %q, want %q", s, got, want)
+		}
+		if l := loose(s); words(l) != l {
+			t.Errorf("loose(%q) = %q, not single-spaced words", s, l)
+		}
+	})
+}

@@ -176,10 +176,10 @@ func contains(ss []string, s string) bool {
 
 // displayOf returns the name as the card writes it, for reasons.
 func displayOf(ev *Evidence) string {
-	if s := strings.Join(strings.Fields(ev.FN), " "); s != "" {
+	if s := words(ev.FN); s != "" {
 		return s
 	}
-	if s := strings.Join(strings.Fields(ev.Given+" "+ev.Family), " "); s != "" {
+	if s := words(ev.Given + " " + ev.Family); s != "" {
 		return s
 	}
 	if ev.Org != "" {
@@ -189,6 +189,25 @@ func displayOf(ev *Evidence) string {
 		return ev.Emails[0]
 	}
 	return ev.Key
+}
+
+// words returns s's words with single spaces between them, as
+// strings.Join(strings.Fields(s), " ") does, and s itself when it is so
+// written already (most names are).
+func words(s string) string {
+	prevSpace := true
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		sp := c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
+		if c >= 0x80 || sp && (c != ' ' || prevSpace) {
+			return strings.Join(strings.Fields(s), " ")
+		}
+		prevSpace = sp
+	}
+	if prevSpace {
+		return strings.Join(strings.Fields(s), " ")
+	}
+	return s
 }
 
 // ocrDigits repairs the letters a scanner reads in place of digits in a phone
