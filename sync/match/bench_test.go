@@ -20,8 +20,10 @@ var bench1M = flag.Bool("bench1m", false, "also run BenchmarkCluster at 1M recor
 // -bench1m) 1M records. Besides time and allocations per op it reports the
 // CPU time per op (cpu-s/op, meaningful when the machine is busy with other
 // work), the peak live heap during Cluster (peak-MB), records/s and the
-// CPU and wall time of each phase (prepare, blocking, termfreq, usample,
-// compare, em, tfpass, grouping: cpu-s-PHASE/op, s-PHASE/op).
+// CPU and wall time of each phase (prepare, blocking, usample, compare,
+// em, termfreq, tfpass, grouping: cpu-s-PHASE/op, s-PHASE/op; term
+// frequencies are counted beside usample, compare and em, so termfreq is
+// only what is left of that count after em).
 //
 //	go test ./sync/match -run '^$' -bench Cluster -benchtime 3x [-args -bench1m]
 func BenchmarkCluster(b *testing.B) {

@@ -57,14 +57,13 @@ type model struct {
 // common the value is.
 var tfComparisons = []int{cGiven, cFamily, cEmail, cPhone, cAddress, cOrg}
 
-// countValues fills the term-frequency tables from every record. A name
+// countValues returns the term-frequency tables of every record. A name
 // counts the records that carry it. An identifier (email, phone, address,
 // organisation) counts the family names that carry it: one person's
 // several cards share their email, and that makes it no commoner; a
 // switchboard carried by twenty families is common.
-func (m *matcher) countValues() {
-	md := &m.model
-	md.tf = make(map[uint64]int32, len(m.recs))
+func (m *matcher) countValues() (tf map[uint64]int32, tfN [nComp]int) {
+	tf = make(map[uint64]int32, len(m.recs))
 	// carriers are (value, family) pairs, counted once each.
 	type carrier struct{ v, fam uint64 }
 	ids := make([]carrier, 0, 2*len(m.recs))
@@ -72,12 +71,12 @@ func (m *matcher) countValues() {
 		r := m.recs[i]
 		if r.nm.person() {
 			if len(r.nm.gf) > 0 {
-				md.tf[tfKey(cGiven, r.nm.gf[0].flat)]++
-				md.tfN[cGiven]++
+				tf[tfKey(cGiven, r.nm.gf[0].flat)]++
+				tfN[cGiven]++
 			}
 			if r.nm.ff.flat != "" {
-				md.tf[tfKey(cFamily, r.nm.ff.flat)]++
-				md.tfN[cFamily]++
+				tf[tfKey(cFamily, r.nm.ff.flat)]++
+				tfN[cFamily]++
 			}
 		}
 		fam := hashKey(0, r.nm.ff.ocr)
@@ -89,7 +88,7 @@ func (m *matcher) countValues() {
 			if v == "" {
 				return
 			}
-			md.tfN[c]++
+			tfN[c]++
 			if carried {
 				ids = append(ids, carrier{tfKey(c, v), fam})
 			}
@@ -110,9 +109,10 @@ func (m *matcher) countValues() {
 	radixSort(ids, both)
 	for k, x := range ids {
 		if k == 0 || both(x) != both(ids[k-1]) {
-			md.tf[x.v]++
+			tf[x.v]++
 		}
 	}
+	return tf, tfN
 }
 
 // tfKey is the key of value v of comparison c in the term-frequency table.
