@@ -723,6 +723,7 @@ func (r *Runner) Sync(ctx context.Context, st *state.Store) (*Summary, error) {
 		sum.Errors = append(sum.Errors, err.Error())
 	}
 	phases.done("report")
+	r.pruneCursors(out.State.Cursors, targets)
 	r.pruneItems(ctx, st)
 	if err := st.Save(ctx, prev, out.State, state.Run{Started: start, Finished: r.Now(), Summary: sum}); err != nil {
 		return sum, err
@@ -731,6 +732,25 @@ func (r *Runner) Sync(ctx context.Context, st *state.Store) (*Summary, error) {
 	phases.done("save")
 	sum.Duration = r.Now().Sub(start)
 	return sum, nil
+}
+
+// pruneCursors drops from cursors those of sources and targets no longer
+// in the config, as their records and target entries went: a source
+// added back under its name is then read whole, not from a cursor that
+// speaks of records the state no longer holds.
+func (r *Runner) pruneCursors(cursors map[string]string, targets []ksync.Target) {
+	keep := map[string]bool{ksync.RestoredSource: true}
+	for _, src := range r.sources {
+		keep[src.Name()] = true
+	}
+	for _, t := range targets {
+		keep[t.Name()], keep[targetCursorKey(t.Name())] = true, true
+	}
+	for k := range cursors {
+		if !keep[k] {
+			delete(cursors, k)
+		}
+	}
 }
 
 // pruneItems drops what calendars, mail and phone logs no longer in the
