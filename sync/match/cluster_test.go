@@ -488,14 +488,14 @@ func TestClusterWithoutRegion(t *testing.T) {
 	}
 }
 
-// Reasons format weights with signed, which must read as fmt's %+.1f.
+// Reasons format weights with appendSigned, which must read as fmt's %+.1f.
 func TestSignedFormatsAsFmt(t *testing.T) {
 	for _, x := range []float64{0, math.Copysign(0, -1), 0.04, -0.04, -0.05, 0.05, 0.15, 1.25, -3.75, 12345.67, math.Inf(1), math.Inf(-1), math.NaN()} {
-		if got, want := signed(x, 64), fmt.Sprintf("%+.1f", x); got != want {
-			t.Errorf("signed(%v, 64) = %q, want %q", x, got, want)
+		if got, want := string(appendSigned([]byte("w "), x, 64)), fmt.Sprintf("w %+.1f", x); got != want {
+			t.Errorf("appendSigned(%v, 64) = %q, want %q", x, got, want)
 		}
-		if got, want := signed(float64(float32(x)), 32), fmt.Sprintf("%+.1f", float32(x)); got != want {
-			t.Errorf("signed(%v, 32) = %q, want %q", x, got, want)
+		if got, want := string(appendSigned(nil, float64(float32(x)), 32)), fmt.Sprintf("%+.1f", float32(x)); got != want {
+			t.Errorf("appendSigned(%v, 32) = %q, want %q", x, got, want)
 		}
 	}
 }

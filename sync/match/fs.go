@@ -130,28 +130,20 @@ func (m *matcher) fsJudge(a, b int32) (score float64, reason string, veto uint8)
 	}
 	score = md.weight(p.v.pack(), tf, p.tf[cPhone])
 	veto = md.strong(p.v.pack(), p.tf[cPhone], p.veto)
+	// Written into one buffer: a reason is written for every join.
 	type term struct {
-		text string
-		w    float64
+		c int
+		w float64
 	}
-	var terms []term
+	var terms [nComp]term
+	nt := 0
 	for c, l := range p.v {
-		if l == null {
-			continue
+		if l != null {
+			terms[nt] = term{c, md.w[c][l] + float64(p.tf[c])}
+			nt++
 		}
-		w := md.w[c][l] + float64(p.tf[c])
-		text := comparisons[c].name + " " + comparisons[c].levels[l].name
-		if p.how[c] != "" {
-			text += " (" + p.how[c] + ")"
-		}
-		if p.tf[c] < -0.05 {
-			text += " [common value " + signed(float64(p.tf[c]), 32) + "]"
-		} else if p.tf[c] > 0.05 {
-			text += " [rare value " + signed(float64(p.tf[c]), 32) + "]"
-		}
-		terms = append(terms, term{text, w})
 	}
-	slices.SortStableFunc(terms, func(x, y term) int {
+	slices.SortStableFunc(terms[:nt], func(x, y term) int {
 		switch {
 		case x.w > y.w:
 			return -1
@@ -161,17 +153,47 @@ func (m *matcher) fsJudge(a, b int32) (score float64, reason string, veto uint8)
 		return 0
 	})
 	var sb strings.Builder
-	sb.WriteString("score " + signed(score, 64) + " (join at " + signed(mergeAt, 64) + ")")
-	for _, t := range terms {
-		sb.WriteString("; " + t.text + " " + signed(t.w, 64))
+	sb.Grow(320)
+	var num [32]byte
+	number := func(x float64, bits int) { sb.Write(appendSigned(num[:0], x, bits)) }
+	sb.WriteString("score ")
+	number(score, 64)
+	sb.WriteString(" (join at ")
+	number(mergeAt, 64)
+	sb.WriteByte(')')
+	for _, t := range terms[:nt] {
+		c := t.c
+		sb.WriteString("; ")
+		sb.WriteString(comparisons[c].name)
+		sb.WriteByte(' ')
+		sb.WriteString(comparisons[c].levels[p.v[c]].name)
+		if p.how[c] != "" {
+			sb.WriteString(" (")
+			sb.WriteString(p.how[c])
+			sb.WriteByte(')')
+		}
+		if p.tf[c] < -0.05 {
+			sb.WriteString(" [common value ")
+			number(float64(p.tf[c]), 32)
+			sb.WriteByte(']')
+		} else if p.tf[c] > 0.05 {
+			sb.WriteString(" [rare value ")
+			number(float64(p.tf[c]), 32)
+			sb.WriteByte(']')
+		}
+		sb.WriteByte(' ')
+		number(t.w, 64)
 	}
-	sb.WriteString("; prior " + signed(md.prior, 64))
+	sb.WriteString("; prior ")
+	number(md.prior, 64)
 	if h, ok := md.hh.odds(md, &p.v, p.tf[cPhone]); ok {
-		sb.WriteString("; shares a home: one person rather than two of one household " + signed(h, 64))
+		sb.WriteString("; shares a home: one person rather than two of one household ")
+		number(h, 64)
 	}
 	for k, word := range vetoWords {
 		if veto&(1<<k) != 0 {
-			sb.WriteString("; against: " + word)
+			sb.WriteString("; against: ")
+			sb.WriteString(word)
 		}
 	}
 	return score, sb.String(), veto
@@ -217,14 +239,13 @@ func vetoText(v uint8) string {
 	return ""
 }
 
-// signed formats x as fmt's %+.1f does (bits: 32 for a float32), without
-// fmt's cost: reasons are written for every join.
-func signed(x float64, bits int) string {
-	var buf [24]byte
-	b := strconv.AppendFloat(buf[:1], x, 'f', 1, bits)
-	if b[1] != '-' && b[1] != '+' {
-		b[0] = '+'
-		return string(b)
+// appendSigned appends x to b as fmt's %+.1f formats it (bits: 32 for a
+// float32), without fmt's cost: reasons are written for every join.
+func appendSigned(b []byte, x float64, bits int) []byte {
+	n := len(b)
+	b = strconv.AppendFloat(append(b, '+'), x, 'f', 1, bits)
+	if b[n+1] == '-' || b[n+1] == '+' {
+		b = append(b[:n], b[n+1:]...)
 	}
-	return string(b[1:])
+	return b
 }

@@ -375,7 +375,7 @@ func (m *matcher) union(ctx context.Context, joins, possible []edge, cons []Cons
 			texts[k] = fmt.Sprintf("%s + %s: joined by the user", m.ev[l.a].Key, m.ev[l.b].Key)
 			return
 		}
-		texts[k] = fmt.Sprintf("%s + %s: %s", m.ev[l.a].Key, m.ev[l.b].Key, m.reason(l.a, l.b))
+		texts[k] = m.ev[l.a].Key + " + " + m.ev[l.b].Key + ": " + m.reason(l.a, l.b)
 	}); err != nil {
 		return Result{}, err
 	}
