@@ -118,3 +118,33 @@ func TestToV4RoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// FuzzToV4 checks that every card that decodes converts to a 4.0 card that
+// reads back as it was written, that converting it again changes nothing,
+// and that its conversion back to 3.0 (what an Apple client gets of a card
+// a 4.0 client wrote) reads back too.
+func FuzzToV4(f *testing.F) {
+	fuzzSeeds(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		entries, err := DecodeAll(data)
+		if err != nil {
+			return
+		}
+		for _, e := range entries {
+			if e.Err != nil {
+				continue
+			}
+			v4 := ToV4(e.Card)
+			if back, err := Decode(EncodeBytes(v4)); err != nil || !reflect.DeepEqual(back, v4) {
+				t.Fatalf("card %d: 4.0 output does not read back: %v\n%q", e.Index, err, EncodeBytes(v4))
+			}
+			if again := ToV4(v4); !reflect.DeepEqual(again, v4) {
+				t.Fatalf("card %d: ToV4 not idempotent:\n%q\n%q", e.Index, EncodeBytes(v4), EncodeBytes(again))
+			}
+			v3 := ToV3(v4)
+			if back, err := Decode(EncodeBytes(v3)); err != nil || !reflect.DeepEqual(back, v3) {
+				t.Fatalf("card %d: 3.0 of the 4.0 output does not read back: %v\n%q", e.Index, err, EncodeBytes(v3))
+			}
+		}
+	})
+}

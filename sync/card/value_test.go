@@ -2,6 +2,7 @@ package card
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -76,4 +77,31 @@ func TestList(t *testing.T) {
 	if got := List(JoinList(items)); !reflect.DeepEqual(got, items) {
 		t.Errorf("List(JoinList(%q)) = %q", items, got)
 	}
+}
+
+// FuzzValues checks that the value helpers invert each other: what
+// EscapeText, JoinComponents and JoinList build, Text, Components and List
+// read back as it was (line breaks as LF, list items trimmed and non-empty).
+func FuzzValues(f *testing.F) {
+	for _, s := range []string{"", "plain", `a,b;c\d`, "line\r\nbreak\rcr", `trailing \`, "日本語; テキスト"} {
+		f.Add(s, "x;y")
+	}
+	f.Fuzz(func(t *testing.T, a, b string) {
+		nl := strings.NewReplacer("\r\n", "\n", "\r", "\n")
+		if got := Text(EscapeText(a)); got != nl.Replace(a) {
+			t.Fatalf("Text(EscapeText(%q)) = %q", a, got)
+		}
+		if got := Components(JoinComponents(a, b)); !reflect.DeepEqual(got, []string{nl.Replace(a), nl.Replace(b)}) {
+			t.Fatalf("Components(JoinComponents(%q, %q)) = %q", a, b, got)
+		}
+		var want []string
+		for _, s := range []string{a, b} {
+			if s = strings.TrimSpace(nl.Replace(s)); s != "" {
+				want = append(want, s)
+			}
+		}
+		if got := List(JoinList([]string{a, b})); !reflect.DeepEqual(got, want) {
+			t.Fatalf("List(JoinList(%q, %q)) = %q, want %q", a, b, got, want)
+		}
+	})
 }
