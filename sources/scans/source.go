@@ -112,8 +112,8 @@ func (s *Source) record(snap *ksync.Snapshot, id string, c vcard.Card, seen time
 
 func (s *Source) readVCF(snap *ksync.Snapshot, data []byte, mtime time.Time, id string) {
 	// UTF-16 is the one encoding a vCard's CHARSET parameters cannot
-	// describe; Windows tools write it with a BOM.
-	if bytes.HasPrefix(data, []byte{0xFF, 0xFE}) || bytes.HasPrefix(data, []byte{0xFE, 0xFF}) {
+	// describe; Windows tools write it, with a BOM or without.
+	if _, ok := utf16Order(data); ok {
 		text, err := decodeText(data)
 		if err != nil {
 			s.problem(snap, id, err)

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/emersion/go-vcard"
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/unicode"
 
 	ksync "kith/sync"
 	"kith/sync/card"
@@ -234,6 +236,40 @@ func TestReadHonoursCancel(t *testing.T) {
 	cancel()
 	if _, err := src.Read(ctx, ""); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Read with a cancelled context: error = %v, want context.Canceled", err)
+	}
+}
+
+// TestReadUTF16VCard: a vCard file in UTF-16, with a byte order mark or
+// without one (the NUL bytes give it away, as in a CSV), is read, not taken
+// for a file still being written.
+func TestReadUTF16VCard(t *testing.T) {
+	text := "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Zoë Ünal\r\nEND:VCARD\r\n"
+	for name, enc := range map[string]encoding.Encoding{
+		"LE with BOM":    unicode.UTF16(unicode.LittleEndian, unicode.UseBOM),
+		"LE without BOM": unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM),
+		"BE without BOM": unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM),
+	} {
+		t.Run(name, func(t *testing.T) {
+			data, err := enc.NewEncoder().Bytes([]byte(text))
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "card.vcf"), data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			s, err := New("scans", dir, Limits{}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			snap, err := s.Read(context.Background(), "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(snap.Problems) > 0 || len(snap.Records) != 1 || card.Text(snap.Records[0].Card.Value(vcard.FieldFormattedName)) != "Zoë Ünal" {
+				t.Fatalf("records %v, problems %v", snap.Records, snap.Problems)
+			}
+		})
 	}
 }
 

@@ -18,17 +18,12 @@ var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 // are read as windows-1252, the code page of most Windows exports, or as Mac
 // Roman when the lines end in a lone CR, as a Mac's do.
 func decodeText(data []byte) (string, error) {
+	if order, ok := utf16Order(data); ok {
+		return decodeUTF16(data, order)
+	}
 	switch {
 	case bytes.HasPrefix(data, utf8BOM):
 		return strings.ToValidUTF8(string(data[len(utf8BOM):]), "\uFFFD"), nil
-	case bytes.HasPrefix(data, []byte{0xFF, 0xFE}):
-		return decodeUTF16(data, unicode.LittleEndian)
-	case bytes.HasPrefix(data, []byte{0xFE, 0xFF}):
-		return decodeUTF16(data, unicode.BigEndian)
-	case len(data) >= 4 && data[0] != 0 && data[1] == 0 && data[2] != 0 && data[3] == 0:
-		return decodeUTF16(data, unicode.LittleEndian)
-	case len(data) >= 4 && data[0] == 0 && data[1] != 0 && data[2] == 0 && data[3] != 0:
-		return decodeUTF16(data, unicode.BigEndian)
 	case utf8.Valid(data):
 		return string(data), nil
 	case bytes.IndexByte(data, '\n') < 0 && bytes.IndexByte(data, '\r') >= 0:
@@ -62,6 +57,23 @@ func loneCRsToLF(text string) string {
 		}
 	}
 	return string(b)
+}
+
+// utf16Order reports whether data is UTF-16 text, and in which byte order:
+// it starts with a byte order mark, or its first two characters are ASCII
+// with a NUL byte each (as some Windows tools write it, without a mark).
+func utf16Order(data []byte) (unicode.Endianness, bool) {
+	switch {
+	case bytes.HasPrefix(data, []byte{0xFF, 0xFE}):
+		return unicode.LittleEndian, true
+	case bytes.HasPrefix(data, []byte{0xFE, 0xFF}):
+		return unicode.BigEndian, true
+	case len(data) >= 4 && data[0] != 0 && data[1] == 0 && data[2] != 0 && data[3] == 0:
+		return unicode.LittleEndian, true
+	case len(data) >= 4 && data[0] == 0 && data[1] != 0 && data[2] == 0 && data[3] != 0:
+		return unicode.BigEndian, true
+	}
+	return unicode.LittleEndian, false
 }
 
 func decodeUTF16(data []byte, order unicode.Endianness) (string, error) {
