@@ -1,6 +1,7 @@
 package match
 
 import (
+	"bytes"
 	"math"
 	"strings"
 )
@@ -391,11 +392,33 @@ func fuzzyLevel(a, b string) (int8, string) {
 	case a == b:
 		return 2, ""
 	}
-	fa, fb := strings.ReplaceAll(a, " ", ""), strings.ReplaceAll(b, " ", "")
-	if fa == fb || within1(fa, fb) || mayBeSimilar(fa, fb) && (ocrLoose(fa) == ocrLoose(fb) || jaroWinkler(fa, fb) >= 0.9) {
+	// Without their spaces; most values have none, and those that do are
+	// short enough for the conversions to stay on the stack.
+	fa, fb := a, b
+	if strings.IndexByte(a, ' ') >= 0 || strings.IndexByte(b, ' ') >= 0 {
+		var ba, bb [32]byte
+		fa, fb = string(withoutSpaces(ba[:0], a)), string(withoutSpaces(bb[:0], b))
+	}
+	if fa == fb || within1(fa, fb) || mayBeSimilar(fa, fb) && (sameOCRLoose(fa, fb) || jaroWinkler(fa, fb) >= 0.9) {
 		return 1, "similar"
 	}
 	return 0, ""
+}
+
+// sameOCRLoose reports whether ocrLoose(a) == ocrLoose(b).
+func sameOCRLoose(a, b string) bool {
+	var ba, bb [64]byte
+	return bytes.Equal(appendOCRLoose(ba[:0], a), appendOCRLoose(bb[:0], b))
+}
+
+// withoutSpaces appends s to b without its spaces.
+func withoutSpaces(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if s[i] != ' ' {
+			b = append(b, s[i])
+		}
+	}
+	return b
 }
 
 // compareBirthday: 0 different, 1 year or day agree (one side partial), 2

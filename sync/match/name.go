@@ -155,25 +155,47 @@ func ocrForm(s string) string { return foldUmlauts(ocrFold(s)) }
 // a scanner's "cl" for "d" ("Clowska" for "Dowska") and its "c" for "e"
 // ("cleanor" for "eleanor") both meet their originals.
 func ocrLoose(s string) string {
-	s = ocrFold(s)
-	if !strings.ContainsAny(s, "di8") {
+	var buf [64]byte
+	b := appendOCRLoose(buf[:0], s)
+	if string(b) == s {
 		return s
 	}
-	var b strings.Builder
-	b.Grow(len(s) + strings.Count(s, "d"))
+	return string(b)
+}
+
+// appendOCRLoose appends ocrLoose(s) to b: ocrFold and the further maps of
+// ocrLoose in one pass, for comparisons that need no string.
+func appendOCRLoose(b []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case 'i':
-			b.WriteByte('l')
+		c := s[i]
+		switch c {
+		case 'r':
+			if i+1 < len(s) && s[i+1] == 'n' {
+				c = 'm'
+				i++
+			}
+		case 'v':
+			if i+1 < len(s) && s[i+1] == 'v' {
+				c = 'w'
+				i++
+			}
+		case '1', '|', 'I', 'i':
+			c = 'l'
+		case '0':
+			c = 'o'
+		case 'c':
+			c = 'e'
+		case '5':
+			c = 's'
 		case '8':
-			b.WriteByte('b')
+			c = 'b'
 		case 'd':
-			b.WriteString("el")
-		default:
-			b.WriteByte(s[i])
+			b = append(b, 'e')
+			c = 'l'
 		}
+		b = append(b, c)
 	}
-	return b.String()
+	return b
 }
 
 // ocrFold maps the letters and digits a scanner confuses onto one form, so
@@ -683,14 +705,13 @@ func firstWord(s string) string {
 
 // subsetWords reports whether every word of a, particles aside, is a word of b.
 func subsetWords(a, b string) bool {
-	bw := strings.Fields(b)
 	n := 0
-	for _, w := range strings.Fields(a) {
+	for w := range strings.FieldsSeq(a) {
 		if particles[w] {
 			continue
 		}
 		found := false
-		for _, v := range bw {
+		for v := range strings.FieldsSeq(b) {
 			if v == w {
 				found = true
 				break

@@ -64,3 +64,17 @@ func FuzzWords(f *testing.F) {
 		}
 	})
 }
+
+// FuzzOCRLoose holds the one-pass ocrLoose to its definition: ocrFold, then
+// i to l, 8 to b and d to "el".
+func FuzzOCRLoose(f *testing.F) {
+	for _, s := range []string{"clowska", "dowska", "rnarc", "vvolf", "a1ice", "i8d", "rn", "r", "vvv", "rrn", "", "I|10c5"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want := strings.NewReplacer("i", "l", "8", "b", "d", "el").Replace(ocrFold(s))
+		if got := ocrLoose(s); got != want {
+			t.Errorf("ocrLoose(%q) = %q, want %q", s, got, want)
+		}
+	})
+}
