@@ -35,8 +35,9 @@ type csvRow struct {
 // only when the file as a whole is unusable (empty, no header, no column
 // that names a person or a way to reach one).
 //
-// lim bounds the columns (the header's fields) and the bytes of one row; a
-// header over the limit makes the file unusable, a row over it is skipped.
+// lim bounds the columns (the header's fields), the bytes of one row and
+// the properties of the card a row makes; a header over the limit makes the
+// file unusable, a row over one is skipped.
 func parseCSV(data []byte, lim Limits) ([]csvRow, error) {
 	text, err := decodeText(data)
 	if err != nil {
@@ -97,6 +98,12 @@ func parseCSV(data []byte, lim Limits) ([]csvRow, error) {
 			continue
 		}
 		c, scanned, err := rowCard(cols, rec)
+		if err == nil && lim.Card.Properties > 0 {
+			// A cell of values joined by " ::: " gives a property each.
+			if got := properties(c); got > lim.Card.Properties {
+				err = &card.LimitError{Key: "properties", What: "card", Unit: "properties", Got: int64(got), Max: int64(lim.Card.Properties)}
+			}
+		}
 		if err != nil {
 			rows = append(rows, csvRow{Row: n, Err: fmt.Errorf("row %d (line %d): %w", n, line, err)})
 			continue
@@ -104,6 +111,15 @@ func parseCSV(data []byte, lim Limits) ([]csvRow, error) {
 		rows = append(rows, csvRow{Row: n, Card: c, Scanned: scanned})
 	}
 	return rows, nil
+}
+
+// properties counts the properties of c.
+func properties(c vcard.Card) int {
+	n := 0
+	for _, fields := range c {
+		n += len(fields)
+	}
+	return n
 }
 
 // excerpt shows the first names of a header for an error message: a few,

@@ -21,6 +21,9 @@ var limits = Limits{File: 1 << 20, Card: card.Limits{Size: 64 << 10, Properties:
 func TestCSVLimits(t *testing.T) {
 	wide := "Name," + strings.Repeat("x,", 200) + "Email\nAda," + strings.Repeat(",", 200) + "ada@example.org\n"
 	longRow := "Name,Email,Note\nAda,ada@example.org," + strings.Repeat("n", 8<<10) + "\nBob,bob@example.org,short\n"
+	// Google's " ::: " makes one cell many values: 400 emails in a row
+	// under the row size, each a property of the card.
+	manyValues := "Name,E-mail 1 - Value\nAda," + strings.TrimSuffix(strings.Repeat("a@b.c:::", 400), ":::") + "\nBob,bob@example.org\n"
 	for _, tc := range []struct {
 		name, in string
 		fileKey  string   // the file's LimitError key, "" for none
@@ -28,6 +31,7 @@ func TestCSVLimits(t *testing.T) {
 	}{
 		{"wide header", wide, "csv_columns", nil},
 		{"long row skipped, next row read", longRow, "", []string{"csv_row_size", ""}},
+		{"row with more properties than a card may have", manyValues, "", []string{"properties", ""}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rows, err := parseCSV([]byte(tc.in), limits)

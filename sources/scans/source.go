@@ -35,7 +35,8 @@ type Source struct {
 type Limits struct {
 	// File is the largest file read, in bytes.
 	File int64
-	// Card bounds each card of a .vcf file.
+	// Card bounds each card of a .vcf file; its Properties also bounds the
+	// card a CSV row makes.
 	Card card.Limits
 	// CSVColumns is the most columns a CSV header may have.
 	CSVColumns int
