@@ -244,8 +244,11 @@ func (d *davRequest) propfind(w http.ResponseWriter, loc location) error {
 	if depth != "" && depth != "0" && depth != "1" && !strings.EqualFold(depth, "infinity") {
 		return errorf(http.StatusBadRequest, "bad Depth header %q", depth)
 	}
-	// Infinity is answered as 1: the tree is shallow, and a book is flat.
+	// No Depth is answered as 1, as clients that leave it out expect; an
+	// explicit infinity is answered in full (RFC 4918 9.1): the tree is
+	// four levels deep and a book is flat, so that costs a listing.
 	deep := depth != "0"
+	infinite := strings.EqualFold(depth, "infinity")
 	ctx := d.r.Context()
 
 	var self resource
@@ -276,8 +279,8 @@ func (d *davRequest) propfind(w http.ResponseWriter, loc location) error {
 	}
 	m := startMultiStatus(w)
 	d.writeResource(m, self, pr)
-	if deep {
-		switch loc.kind {
+	for level := loc.kind; deep; level++ {
+		switch level {
 		case kindPrincipals:
 			d.writeResource(m, resource{kind: kindPrincipal, href: principalPath(d.user)}, pr)
 		case kindPrincipal:
@@ -293,6 +296,8 @@ func (d *davRequest) propfind(w http.ResponseWriter, loc location) error {
 				return m.abort(err)
 			}
 		}
+		// The root lists nothing below it; cards have no members.
+		deep = infinite && level != kindRoot && level < kindBook
 	}
 	return m.end("")
 }

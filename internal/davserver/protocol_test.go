@@ -374,3 +374,29 @@ func TestGroupCardsKeptAsWritten(t *testing.T) {
 		}
 	}
 }
+
+// TestPropfindDepthInfinity: Depth: infinity answers for the resource and
+// everything below it (RFC 4918 9.1), down to the cards, not one level.
+func TestPropfindDepthInfinity(t *testing.T) {
+	e := newEnv(t)
+	seed(t, e, map[string]string{
+		"ada.vcf": vcard3("ada", "Ada Lovelace", ""),
+		"bob.vcf": vcard3("bob", "Bob Miller", ""),
+	})
+	body := `<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop><D:resourcetype/><D:getetag/></D:prop></D:propfind>`
+	below := []string{"/dav/", "/dav/alice/", "/dav/alice/contacts/", bookHref, bookHref + "ada.vcf", bookHref + "bob.vcf"}
+	for i, start := range below[:4] {
+		t.Run(start, func(t *testing.T) {
+			ms := parseMS(t, wantStatus(t, e.do(t, "PROPFIND", start, body, "Depth", "infinity"), 207))
+			got := ms.hrefs()
+			for _, href := range below[i:] {
+				if got[href] != "200" {
+					t.Errorf("Depth infinity from %s: %s missing (got %v)", start, href, got)
+				}
+			}
+			if len(got) != len(below)-i {
+				t.Errorf("Depth infinity from %s: %v, want %v", start, got, below[i:])
+			}
+		})
+	}
+}
