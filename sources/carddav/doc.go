@@ -19,6 +19,6 @@
 // than through go-webdav's client, whose calls decode cards with go-vcard's
 // decoder (which corrupts them), drop ETag quotes, fail a whole multiget for
 // one bad entry, send no conditional headers and keep only the path of a
-// home set. From go-webdav kith takes its HTTPClient interface and Basic
-// auth client.
+// home set. go-webdav's CardDAV client serves in the tests of kith's own
+// server (internal/davserver), as a client Go programs use.
 package carddav
