@@ -572,7 +572,14 @@ func rowCard(cols []column, rec []string) (vcard.Card, time.Time, error) {
 		fn = joinNonEmpty(" ", prefix, given, middle, family, suffix)
 	}
 	if given == "" && family == "" && middle == "" && full != "" {
-		family, given, middle = splitFullName(full)
+		var p, sfx string
+		family, given, middle, p, sfx = splitFullName(full)
+		if prefix == "" {
+			prefix = p
+		}
+		if suffix == "" {
+			suffix = sfx
+		}
 	}
 	switch {
 	case fn != "":
@@ -784,24 +791,98 @@ func joinNonEmpty(sep string, parts ...string) string {
 }
 
 // splitFullName guesses N from a full name as a scanner app reads it off a
-// card: "Family, Given Middle", or "Given Middle Family". A single word (or a
-// name in a script written without spaces) becomes the family name alone.
-func splitFullName(full string) (family, given, middle string) {
-	if f, g, ok := strings.Cut(full, ","); ok {
-		words := strings.Fields(g)
-		if len(words) == 0 {
-			return strings.TrimSpace(f), "", ""
+// card: "Family, Given Middle", or "Given Middle Family". Titles before the
+// name (Dr., Prof., Herr) go to the prefix and degrees and generations
+// after it (PhD, Jr., ", MBA") to the suffix, so that a phone shows neither
+// as a given or family name; a particle before the last word starts the
+// family name ("van Beethoven"). A single word (or a name in a script
+// written without spaces) becomes the family name alone.
+func splitFullName(full string) (family, given, middle, prefix, suffix string) {
+	s := full
+	var suffixes []string
+	if before, after, ok := strings.Cut(s, ","); ok {
+		if words := strings.Fields(after); len(words) > 0 && all(words, isNameSuffix) {
+			suffixes, s = words, before
+		} else {
+			family, s = strings.TrimSpace(before), after
+			if rest, more, ok := strings.Cut(s, ","); ok {
+				suffixes, s = strings.Fields(more), rest
+			}
 		}
-		return strings.TrimSpace(f), words[0], strings.Join(words[1:], " ")
 	}
-	words := strings.Fields(full)
-	switch len(words) {
-	case 0:
-		return "", "", ""
-	case 1:
-		return words[0], "", ""
+	words := strings.Fields(s)
+	var prefixes []string
+	for len(words) > 0 && (len(words) > 1 || family != "") &&
+		(isNamePrefix(words[0]) || len(prefixes) > 0 && isDoctorate(words[0])) {
+		prefixes, words = append(prefixes, words[0]), words[1:]
 	}
-	return words[len(words)-1], words[0], strings.Join(words[1:len(words)-1], " ")
+	for len(words) > 1 && isNameSuffix(words[len(words)-1]) {
+		suffixes, words = append([]string{words[len(words)-1]}, suffixes...), words[:len(words)-1]
+	}
+	prefix, suffix = strings.Join(prefixes, " "), strings.Join(suffixes, " ")
+	switch {
+	case family != "":
+		if len(words) > 0 {
+			given, middle = words[0], strings.Join(words[1:], " ")
+		}
+	case len(words) == 1:
+		family = words[0]
+	case len(words) > 1:
+		end := len(words) - 1
+		for k := 1; k < end; k++ {
+			if nameParticles[strings.ToLower(words[k])] {
+				end = k
+				break
+			}
+		}
+		given, middle, family = words[0], strings.Join(words[1:end], " "), strings.Join(words[end:], " ")
+	}
+	return family, given, middle, prefix, suffix
+}
+
+// Words of a full name that are not the given or family name: titles
+// before it, degrees and generations after it, particles that start a
+// family name. Compared in lower case without dots; a title written with
+// a hyphen (Dipl.-Ing.) is one when each part is.
+var (
+	namePrefixes  = wordSet("mr mrs ms miss mx dr prof professor sir dame herr frau hr dipl ing mag mme mlle monsieur madame sra srta rev")
+	nameSuffixes  = wordSet("jr junior sr senior ii iii iv phd md mba msc bsc esq dds jun sen")
+	doctorates    = wordSet("med dent vet jur phil rer nat habil hc oec pol techn theol")
+	nameParticles = wordSet("van von de der den del della dello da di du le la ten ter zu zum zur dos das do bin ibn al el st")
+)
+
+func wordSet(words string) map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(words) {
+		m[w] = true
+	}
+	return m
+}
+
+func isNamePrefix(w string) bool { return inSet(namePrefixes, w) }
+
+// isDoctorate reports whether w, after a title, is a doctorate's field
+// abbreviated (Dr. med., Dr. rer. nat., Dr. h.c.): with its dot, so that
+// a name after a title (Dr. Nat Cole) stays one.
+func isDoctorate(w string) bool {
+	return strings.HasSuffix(w, ".") && inSet(doctorates, w)
+}
+func isNameSuffix(w string) bool { return inSet(nameSuffixes, w) }
+
+// inSet reports whether the word w, lower case and without dots, is in
+// set, or, hyphenated, each of its parts is.
+func inSet(set map[string]bool, w string) bool {
+	parts := strings.Split(strings.ToLower(strings.ReplaceAll(w, ".", "")), "-")
+	return all(parts, func(p string) bool { return set[p] })
+}
+
+func all(words []string, ok func(string) bool) bool {
+	for _, w := range words {
+		if !ok(w) {
+			return false
+		}
+	}
+	return true
 }
 
 // extraName turns an unknown column's header into an X- property name, or

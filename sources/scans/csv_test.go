@@ -159,6 +159,41 @@ func TestParseCSV(t *testing.T) {
 	}
 }
 
+// TestSplitFullName: a scanner app's one name column, as read off a card,
+// holds titles and degrees too; they go to N's prefix and suffix, not to
+// the given or family name a phone shows and sorts by.
+func TestSplitFullName(t *testing.T) {
+	for full, want := range map[string]string{
+		"Ada Lovelace":           "Lovelace;Ada;;;",
+		"Hal":                    "Hal;;;;",
+		"Doe, Jane Q.":           "Doe;Jane;Q.;;",
+		"Dr. Anna Schmidt":       "Schmidt;Anna;;Dr.;",
+		"Prof. Dr. Hans Müller":  "Müller;Hans;;Prof. Dr.;",
+		"Dipl.-Ing. Karl Weber":  "Weber;Karl;;Dipl.-Ing.;",
+		"Mr. John Smith Jr.":     "Smith;John;;Mr.;Jr.",
+		"Anna Schmidt PhD":       "Schmidt;Anna;;;PhD",
+		"Anna Schmidt, MBA":      "Schmidt;Anna;;;MBA",
+		"John Smith Jr., PhD":    "Smith;John;;;Jr. PhD",
+		"Smith, Dr. John":        "Smith;John;;Dr.;",
+		"Ludwig van Beethoven":   "van Beethoven;Ludwig;;;",
+		"Anna Maria von der Au":  "von der Au;Anna;Maria;;",
+		"Dr. Who":                "Who;;;Dr.;",
+		"Dr.":                    "Dr.;;;;",
+		"Van Morrison":           "Morrison;Van;;;",
+		"Jean-Luc Picard":        "Picard;Jean-Luc;;;",
+		"Frau Erika Mustermann":  "Mustermann;Erika;;Frau;",
+		"Dr. med. Karl Weber":    "Weber;Karl;;Dr. med.;",
+		"Dr. rer. nat. Ute Berg": "Berg;Ute;;Dr. rer. nat.;",
+		"Dr. Nat Cole":           "Cole;Nat;;Dr.;",
+		"María José García Díaz": "Díaz;María;José García;;",
+	} {
+		family, given, middle, prefix, suffix := splitFullName(full)
+		if got := card.JoinComponents(family, given, middle, prefix, suffix); got != want {
+			t.Errorf("splitFullName(%q) = N:%s, want N:%s", full, got, want)
+		}
+	}
+}
+
 func TestParseCSVRejectsFile(t *testing.T) {
 	for name, in := range map[string]string{
 		"empty":          "",
