@@ -51,20 +51,34 @@ func parseCSV(data []byte, lim Limits) ([]csvRow, error) {
 	// Rows are turned into cards one at a time: one record's memory serves
 	// them all, so a huge row costs its size once, not once per row.
 	r.ReuseRecord = true
-	header, err := r.Read()
-	if errors.Is(err, io.EOF) {
+	// The header is the first row naming a person or a way to reach one,
+	// among the first few: LinkedIn's export opens with a note, some
+	// scanner apps with a title line.
+	var header, first []string
+	var cols []column
+	for i := 0; i < leadRows && header == nil; i++ {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading header: %w", err)
+		}
+		if lim.CSVColumns > 0 && len(rec) > lim.CSVColumns {
+			return nil, &card.LimitError{Key: "csv_columns", What: "header", Unit: "columns", Got: int64(len(rec)), Max: int64(lim.CSVColumns)}
+		}
+		if first == nil {
+			first = slices.Clone(rec)
+		}
+		if c := mapHeader(rec); usableHeader(c) {
+			header, cols = slices.Clone(rec), c
+		}
+	}
+	switch {
+	case first == nil:
 		return nil, errors.New("empty file")
-	}
-	if err != nil {
-		return nil, fmt.Errorf("reading header: %w", err)
-	}
-	if lim.CSVColumns > 0 && len(header) > lim.CSVColumns {
-		return nil, &card.LimitError{Key: "csv_columns", What: "header", Unit: "columns", Got: int64(len(header)), Max: int64(lim.CSVColumns)}
-	}
-	header = slices.Clone(header)
-	cols := mapHeader(header)
-	if !usableHeader(cols) {
-		return nil, fmt.Errorf("header (%d columns: %s) has no name, email or phone column", len(header), excerpt(header))
+	case header == nil:
+		return nil, fmt.Errorf("header (%d columns: %s) has no name, email or phone column", len(first), excerpt(first))
 	}
 
 	var rows []csvRow
@@ -121,6 +135,10 @@ func properties(c vcard.Card) int {
 	}
 	return n
 }
+
+// leadRows is how many rows at the start of a CSV may be looked at for its
+// header.
+const leadRows = 10
 
 // excerpt shows the first names of a header for an error message: a few,
 // each short, control characters as "?". A file's content (a file of

@@ -98,6 +98,20 @@ func TestParseCSV(t *testing.T) {
 			want: []string{"FN:Jürgen Müller\nN:Müller;Jürgen;;;\nORG:Café Überg"},
 		},
 		{
+			// LinkedIn's Connections.csv opens with a note before its
+			// header; some scanner apps open with a title line.
+			name: "lines before the header",
+			in: []byte("Notes:\n\"When exporting your connection data, you may notice that some of the email addresses are missing.\"\n\n" +
+				"First Name,Last Name,URL,Email Address,Company,Position,Connected On\n" +
+				"Ada,Lovelace,https://www.linkedin.com/in/ada,ada@example.org,Analytical Engines,Analyst,01 Jan 2024\n"),
+			want: []string{"EMAIL;TYPE=INTERNET:ada@example.org\nFN:Ada Lovelace\nN:Lovelace;Ada;;;\nORG:Analytical Engines\nTITLE:Analyst\nURL:https://www.linkedin.com/in/ada\nX-KITH-CSV-CONNECTED-ON:01 Jan 2024"},
+		},
+		{
+			name: "a title line before a semicolon header",
+			in:   []byte("CamCard export 2024-02-20\nName;Email;Company\nBo Berg;bo@example.se;Berg AB\n"),
+			want: []string{"EMAIL;TYPE=INTERNET:bo@example.se\nFN:Bo Berg\nN:Berg;Bo;;;\nORG:Berg AB"},
+		},
+		{
 			name: "Outlook Title is a prefix next to Job Title",
 			in:   []byte("Title,First Name,Last Name,Job Title,E-mail Address\nDr.,Eve,Ng,Surgeon,eve@example.org\n"),
 			want: []string{"EMAIL;TYPE=INTERNET:eve@example.org\nFN:Dr. Eve Ng\nN:Ng;Eve;;Dr.;\nTITLE:Surgeon"},

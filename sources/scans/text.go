@@ -85,14 +85,19 @@ func decodeUTF16(data []byte, order unicode.Endianness) (string, error) {
 }
 
 // detectDelimiter guesses the field separator of a CSV text from its first
-// line: the one of comma, semicolon and tab that occurs most often outside
-// quotes. Ties and a line with none go to the comma.
+// line that holds one (a note or a title may come before the header): the
+// one of comma, semicolon and tab that occurs most often outside quotes.
+// Ties and a text with none go to the comma.
 func detectDelimiter(text string) rune {
 	var comma, semi, tab int
 	quoted := false
+	lines := 0
 	for _, r := range text {
 		if r == '\n' && !quoted {
-			break
+			if lines++; comma+semi+tab > 0 || lines == leadRows {
+				break
+			}
+			continue
 		}
 		switch r {
 		case '"':
