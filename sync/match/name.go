@@ -167,26 +167,13 @@ func ocrLoose(s string) string {
 // ocrLoose in one pass, for comparisons that need no string.
 func appendOCRLoose(b []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
-		c := s[i]
+		c, skip := ocrStep(s, i)
+		if skip {
+			i++
+		}
 		switch c {
-		case 'r':
-			if i+1 < len(s) && s[i+1] == 'n' {
-				c = 'm'
-				i++
-			}
-		case 'v':
-			if i+1 < len(s) && s[i+1] == 'v' {
-				c = 'w'
-				i++
-			}
-		case '1', '|', 'I', 'i':
+		case 'i':
 			c = 'l'
-		case '0':
-			c = 'o'
-		case 'c':
-			c = 'e'
-		case '5':
-			c = 's'
 		case '8':
 			c = 'b'
 		case 'd':
@@ -203,26 +190,7 @@ func appendOCRLoose(b []byte, s string) []byte {
 func ocrFold(s string) string {
 	var b []byte
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		skip := false
-		switch c {
-		case 'r':
-			if i+1 < len(s) && s[i+1] == 'n' {
-				c, skip = 'm', true
-			}
-		case 'v':
-			if i+1 < len(s) && s[i+1] == 'v' {
-				c, skip = 'w', true
-			}
-		case '1', '|', 'I':
-			c = 'l'
-		case '0':
-			c = 'o'
-		case 'c':
-			c = 'e'
-		case '5':
-			c = 's'
-		}
+		c, skip := ocrStep(s, i)
 		if c != s[i] && b == nil {
 			b = append(make([]byte, 0, len(s)), s[:i]...)
 		}
@@ -237,6 +205,31 @@ func ocrFold(s string) string {
 		return s
 	}
 	return string(b)
+}
+
+// ocrStep is ocrFold's reading of s[i]: the byte it becomes, and whether
+// s[i+1] went into it too (rn is m, vv is w).
+func ocrStep(s string, i int) (c byte, skip bool) {
+	c = s[i]
+	switch c {
+	case 'r':
+		if i+1 < len(s) && s[i+1] == 'n' {
+			return 'm', true
+		}
+	case 'v':
+		if i+1 < len(s) && s[i+1] == 'v' {
+			return 'w', true
+		}
+	case '1', '|', 'I':
+		return 'l', false
+	case '0':
+		return 'o', false
+	case 'c':
+		return 'e', false
+	case '5':
+		return 's', false
+	}
+	return c, false
 }
 
 var prefixes = setOf("mr mrs ms miss mx dr prof professor sir dame herr frau hr dipl ing mag mme mlle monsieur madame sra srta rev")
