@@ -19,8 +19,6 @@ type name struct {
 
 	gf []form // given, precomputed by compile
 	ff form   // family, precomputed by compile
-	// swapG is the family name as a given name, to compare in swapped order.
-	swapG []form
 	// altFam is middle and family name together, for an FN whose double
 	// family name was read as a middle name ("María García López").
 	altFam *form
@@ -497,9 +495,6 @@ func (n *name) compile() {
 	}
 	if n.family != "" {
 		n.ff = makeForm(n.family)
-		if len(n.gf) > 0 {
-			n.swapG = []form{n.ff}
-		}
 		if len(n.middle) > 1 {
 			f := makeForm(n.middle + " " + n.family)
 			n.altFam = &f
@@ -537,9 +532,10 @@ func nameRel(a, b *name) (rel, string) {
 	}
 	ocr := a.scan || b.scan
 	r, how := personRel(a.gf, &a.ff, b.gf, &b.ff, ocr)
-	if r == relConflict && a.swapG != nil {
-		// Swapped order: "Smith John" against "John Smith".
-		switch r2, _ := personRel(a.swapG, &a.gf[0], b.gf, &b.ff, ocr); r2 {
+	if r == relConflict && a.family != "" && len(a.gf) > 0 {
+		// Swapped order: "Smith John" against "John Smith": the family
+		// name as a given name.
+		switch r2, _ := personRel([]form{a.ff}, &a.gf[0], b.gf, &b.ff, ocr); r2 {
 		case relSame:
 			return relSame, "in swapped order"
 		case relWeak, relOCR:
