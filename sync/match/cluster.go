@@ -62,6 +62,23 @@ type Result struct {
 	// Possible are doubtful pairs in different groups, most likely first:
 	// possible duplicates for the user to decide, never joined.
 	Possible []Pair
+	// Blocking says how many pairs of records were compared.
+	Blocking Blocking
+}
+
+// Blocking counts the candidate pairs: the pairs of records that share a
+// blocking key and so are compared, never all pairs.
+type Blocking struct {
+	// Pairs are the pairs compared.
+	Pairs int
+	// Budget is the most partners a record takes from keys of names,
+	// sounds and places (see partnerBudget); pairs that share an
+	// identifier (email, phone, address, birthday) are not counted.
+	Budget int
+	// Dropped are the pairs that shared only such keys and were over the
+	// budget of both their records: the weakest partners of records with
+	// many namesakes.
+	Dropped int
 }
 
 // Tuning. Blocks larger than maxBlock are not compared all pairs; each
@@ -75,6 +92,17 @@ const (
 	maxNameBlock = 24
 	nameWindow   = 8
 )
+
+// entriesPerRecord is about how many blocking keys a record has (the
+// first guess of sortedKeys' buffers).
+const entriesPerRecord = 24
+
+// partnerBudget is the most partners a record keeps from keys of names,
+// sounds and places, strongest first (see prune). A pair stays if it is
+// among the strongest of either record, so the candidate pairs are at most
+// partnerBudget a record beside those that share an identifier, however
+// many namesakes a book holds.
+const partnerBudget = 16
 
 // Cluster groups the records in ev that describe the same person, keeping
 // the user's decisions in cons. Constraints naming unknown keys are ignored
@@ -104,12 +132,13 @@ func cluster(ctx context.Context, ev []Evidence, cons []Constraint, opts Options
 		return Result{}, nil, nil, fmt.Errorf("match: grouping: %w", err)
 	}
 	m.mark("grouping")
+	res.Blocking = m.blocking
 	return res, m, pairs, nil
 }
 
 // newMatcher normalises ev and returns the candidate pairs.
 func newMatcher(ctx context.Context, ev []Evidence, opts Options) (*matcher, []uint64, error) {
-	m := &matcher{ev: ev, recs: make([]*rec, len(ev)), fs: !opts.RuleCascade, phase: opts.phase}
+	m := &matcher{ev: ev, recs: make([]*rec, len(ev)), fs: !opts.RuleCascade, phase: opts.phase, budget: partnerBudget}
 	m.mark("")
 	// Records are laid out in memory in name order (see compact): most
 	// candidate pairs are namesakes, and comparing them then reads memory
@@ -157,6 +186,13 @@ type matcher struct {
 	noTF bool
 	// phase is Options.phase.
 	phase func(name string)
+	// budget is the partner budget of prune (< 0: none); blocking says
+	// what candidates did.
+	budget   int
+	blocking Blocking
+	// slips index the records by the names slip keys are made from:
+	// keySlipGiven, keySlipFamily.
+	slips [2]slipIndex
 }
 
 // mark tells Options.phase that a phase ended.
@@ -191,6 +227,15 @@ const (
 	keySubscribe // the same last eight digits of a phone number
 	keyLone      // a lone name word, as a given or family name
 	keyPlace     // a name or the street's first word, with the postcode or locality
+	// keySlipGiven is the family name's sound with the given name, its
+	// first and last three letters, or the given name less one letter
+	// (symmetric deletion): "Sofie" and "Sogie", "Katarzyna" and
+	// "Katazryna", "Leilani" and "Leiani" share a key, and so do "Bart"
+	// and "Bartholomew", "Ming" and "Xiaoming".
+	keySlipGiven
+	// keySlipFamily is the given name's sound with the family name or
+	// the family name less one letter: "Lindqvist" and "Lindqvvist".
+	keySlipFamily
 )
 
 // keyEntry puts record i in the block of hash h, in a role. Members are
@@ -204,6 +249,9 @@ type keyEntry struct {
 	i    int32
 	kind uint8
 	role uint8
+	// tag tells the names of a slip block's entries apart: a hash of the
+	// name the entry was made from (see slipKeys).
+	tag uint16
 }
 
 const (
@@ -213,18 +261,116 @@ const (
 )
 
 func hashKey(kind uint8, parts ...string) uint64 {
-	h := uint64(14695981039346656037)
-	h ^= uint64(kind)
-	h *= 1099511628211
+	h := hashStart(kind)
 	for _, p := range parts {
-		for i := 0; i < len(p); i++ {
+		h = hashPart(h, p, -1)
+	}
+	return h
+}
+
+func hashStart(kind uint8) uint64 {
+	return (uint64(14695981039346656037) ^ uint64(kind)) * 1099511628211
+}
+
+// hashPart adds p to h, less its byte at skip (none if skip < 0), as
+// hashKey does.
+func hashPart(h uint64, p string, skip int) uint64 {
+	for i := 0; i < len(p); i++ {
+		if i != skip {
 			h ^= uint64(p[i])
 			h *= 1099511628211
 		}
-		h ^= 0xff
-		h *= 1099511628211
 	}
-	return h
+	h ^= 0xff
+	return h * 1099511628211
+}
+
+// slipValue returns the sound and name record r's slip keys of kind are
+// made from, or ok false if it has none.
+func slipValue(r *rec, kind uint8) (sound, s string, ok bool) {
+	n := &r.nm
+	if n.ff.ocr == "" || len(n.gf) == 0 {
+		return "", "", false
+	}
+	if kind == keySlipGiven {
+		sound, s = phonetic(n.ff.ocr), n.gf[0].ocr
+	} else {
+		sound, s = phonetic(n.gf[0].ocr), n.ff.ocr
+	}
+	return sound, s, len(s) >= minSlip
+}
+
+// slipIndex groups records by the name one kind of slip key is made
+// from: each name's keys are made once, by the first record of its run
+// (most cards of a book share their name with others).
+type slipIndex struct {
+	recs []int32 // the records with a name, grouped by name
+	at   []int32 // run k is recs[at[k]:at[k+1]]
+	run  []int32 // by record, the run it is the first of, or -1
+}
+
+// slipIndexOf builds the slipIndex of kind.
+func (m *matcher) slipIndexOf(ctx context.Context, kind uint8) (slipIndex, error) {
+	type valued struct {
+		v uint64
+		i int32
+	}
+	vs := make([]valued, len(m.recs))
+	if err := parallel(ctx, len(m.recs), func(i int) {
+		vs[i] = valued{i: -1}
+		if sound, s, ok := slipValue(m.recs[i], kind); ok {
+			vs[i] = valued{v: hashPart(hashPart(hashStart(kind), sound, -1), s, -1), i: int32(i)}
+		}
+	}); err != nil {
+		return slipIndex{}, err
+	}
+	vs = slices.DeleteFunc(vs, func(x valued) bool { return x.i < 0 })
+	radixSort(vs, func(x valued) uint64 { return x.v })
+	x := slipIndex{recs: make([]int32, len(vs)), run: make([]int32, len(m.recs))}
+	for i := range x.run {
+		x.run[i] = -1
+	}
+	for k, e := range vs {
+		if k == 0 || e.v != vs[k-1].v {
+			x.run[e.i] = int32(len(x.at))
+			x.at = append(x.at, int32(k))
+		}
+		x.recs[k] = e.i
+	}
+	x.at = append(x.at, int32(len(vs)))
+	return x, nil
+}
+
+// minSlip is the shortest name slip keys are made for; a shorter one
+// less a letter is two letters, shared by too many names to say anything.
+const minSlip = 4
+
+// slipKeys appends the keys of kind in which sound with name s meets the
+// same sound with s less one letter, or s with a letter more, a letter
+// changed or two neighbours swapped (one edit apart, Damerau). Names of
+// fewer than minSlip letters have none.
+func slipKeys(out []keyEntry, i int32, kind uint8, sound, s string) []keyEntry {
+	if len(s) < minSlip {
+		return out
+	}
+	h := hashPart(hashStart(kind), sound, -1)
+	whole := hashPart(h, s, -1)
+	tag := uint16(whole>>48) | 1
+	out = append(out, keyEntry{h: whole, i: i, kind: kind, tag: tag})
+	for k := range len(s) {
+		if k > 0 && s[k] == s[k-1] {
+			continue // "anna" less its first or second n is one key
+		}
+		out = append(out, keyEntry{h: hashPart(h, s, k), i: i, kind: kind, tag: tag})
+	}
+	if kind == keySlipGiven {
+		// A short form the nickname table does not know: the first or
+		// last three letters ("^" and "$" keep them apart from a name
+		// less a letter).
+		out = append(out, keyEntry{h: hashPart(hashPart(h, "^", -1), s[:3], -1), i: i, kind: kind, tag: tag},
+			keyEntry{h: hashPart(hashPart(h, "$", -1), s[len(s)-3:], -1), i: i, kind: kind, tag: tag})
+	}
+	return out
 }
 
 // keys appends the blocking keys of record i to out.
@@ -385,6 +531,14 @@ func (m *matcher) keys(i int, out []keyEntry) []keyEntry {
 			// Swapped order: this record's given name as another's family name.
 			add(roleProbe, keyInitial, n.gf[0].ocr, ocrFold(n.ff.flat[:1]))
 		}
+		// Slip keys last: they are many and all new, so the search for
+		// keys already made need not scan them.
+		for k, kind := range [...]uint8{keySlipGiven, keySlipFamily} {
+			if m.fs && len(m.slips[k].run) > 0 && m.slips[k].run[i] >= 0 {
+				sound, s, _ := slipValue(r, kind)
+				out = slipKeys(out, int32(i), kind, sound, s)
+			}
+		}
 	}
 	return out
 }
@@ -434,6 +588,14 @@ func phonetic(s string) string {
 // deduplicated, and records which identifiers are shared. The blocks are
 // cut into ranges paired on all CPUs.
 func (m *matcher) candidates(ctx context.Context) ([]uint64, error) {
+	if m.fs {
+		for k, kind := range [...]uint8{keySlipGiven, keySlipFamily} {
+			var err error
+			if m.slips[k], err = m.slipIndexOf(ctx, kind); err != nil {
+				return nil, err
+			}
+		}
+	}
 	entries, err := m.sortedKeys(ctx)
 	if err != nil {
 		return nil, err
@@ -473,7 +635,147 @@ func (m *matcher) candidates(ctx context.Context) ([]uint64, error) {
 		}
 	}
 	pairs := mergeRuns(parts, func(x, y uint64) bool { return x < y })
-	return slices.Compact(pairs), ctx.Err()
+	if !m.prunes() {
+		pairs = slices.Compact(pairs)
+		m.blocking = Blocking{Pairs: len(pairs)}
+		return pairs, ctx.Err()
+	}
+	return m.prune(ctx, pairs)
+}
+
+// prunes reports whether candidates prunes pairs over the partner budget:
+// the rule cascade never did.
+func (m *matcher) prunes() bool { return m.fs && m.budget >= 0 }
+
+// idFlag marks a pair found by a key of an identifier (see idKey) while
+// the pairs are sorted: those pairs sort after all others.
+const idFlag = 1 << 63
+
+// idKey reports whether keys of kind are identifiers (an email, a phone,
+// an address, a birthday, an organisation): their blocks are small by
+// nature and their pairs are outside the partner budget.
+func idKey(kind uint8) bool {
+	switch kind {
+	case keyEmail, keyPhone, keyAddr, keyEmailOCR, keyOrg, keyBirthday, keyPostcode, keySubscribe:
+		return true
+	}
+	return false
+}
+
+// prune returns the pairs of ps (sorted, each once a block that found it,
+// idFlag on those of identifier blocks) once each, sorted, less those over
+// the partner budget: a record with more than m.budget partners found by
+// names, sounds and places keeps the m.budget strongest (sharing the most
+// blocks, then nearest in name order), and a pair stays if either of its
+// records keeps it. Pairs that share an identifier always stay. This is
+// cardinality node pruning in the meta-blocking of Papadakis et al., with
+// the common-blocks weight: the work stays linear however many namesakes a
+// book holds.
+func (m *matcher) prune(ctx context.Context, ps []uint64) ([]uint64, error) {
+	split, _ := slices.BinarySearch(ps, idFlag)
+	named, ids := ps[:split], ps[split:]
+	// Merge the two sorted runs, once each, with each pair's weight: the
+	// blocks that found it, or idWeight.
+	const idWeight = 0xffff
+	merge := func(emit func(p uint64, w int)) {
+		i, j := 0, 0
+		for i < len(named) || j < len(ids) {
+			var p uint64
+			switch {
+			case j == len(ids) || i < len(named) && named[i] < ids[j]&^idFlag:
+				p = named[i]
+			default:
+				p = ids[j] &^ idFlag
+			}
+			w := 0
+			for ; i < len(named) && named[i] == p; i++ {
+				w++
+			}
+			for ; j < len(ids) && ids[j]&^idFlag == p; j++ {
+				w = idWeight
+			}
+			emit(p, min(w, idWeight))
+		}
+	}
+	n := 0
+	merge(func(uint64, int) { n++ })
+	weights := make([]uint16, 0, n)
+	ps = make([]uint64, 0, n)
+	merge(func(p uint64, w int) {
+		ps = append(ps, p)
+		weights = append(weights, uint16(w))
+	})
+	m.blocking = Blocking{Pairs: len(ps), Budget: m.budget}
+	deg := make([]int32, len(m.recs))
+	for k, p := range ps {
+		if weights[k] != idWeight {
+			a, b := unpair(p)
+			deg[a]++
+			deg[b]++
+		}
+	}
+	// The adjacency of the records over budget, by pair index.
+	at := make([]int32, len(m.recs)+1)
+	var heavy []int32
+	for r, d := range deg {
+		at[r+1] = at[r]
+		if int(d) > m.budget {
+			heavy = append(heavy, int32(r))
+			at[r+1] += d
+		}
+	}
+	if len(heavy) == 0 {
+		return ps, ctx.Err()
+	}
+	// Each entry of a record's adjacency orders its partners: the most
+	// blocks shared first, then the nearest in name order, then the pair.
+	adj := make([]uint64, at[len(m.recs)])
+	fill := slices.Clone(at[:len(m.recs)])
+	for k, p := range ps {
+		if weights[k] == idWeight {
+			continue
+		}
+		a, b := unpair(p)
+		d := m.pos[a] - m.pos[b]
+		key := uint64(idWeight-weights[k])<<48 | uint64(min(max(d, -d), 0xffff))<<32 | uint64(k)
+		if at[a+1] > at[a] {
+			adj[fill[a]] = key
+			fill[a]++
+		}
+		if at[b+1] > at[b] {
+			adj[fill[b]] = key
+			fill[b]++
+		}
+	}
+	// keepLo[k]: the smaller record of pair k keeps it; keepHi: the
+	// larger. Two slices, so that the two records never write one byte.
+	keepLo, keepHi := make([]bool, len(ps)), make([]bool, len(ps))
+	if err := parallel(ctx, len(heavy), func(h int) {
+		r := heavy[h]
+		mine := adj[at[r]:at[r+1]]
+		slices.Sort(mine)
+		for _, key := range mine[:m.budget] {
+			k := uint32(key)
+			if a, _ := unpair(ps[k]); a == r {
+				keepLo[k] = true
+			} else {
+				keepHi[k] = true
+			}
+		}
+	}); err != nil {
+		return nil, err
+	}
+	out := 0
+	for k, p := range ps {
+		a, b := unpair(p)
+		if weights[k] == idWeight || keepLo[k] || keepHi[k] || at[a+1] == at[a] || at[b+1] == at[b] {
+			ps[out] = p
+			out++
+		}
+	}
+	m.blocking.Dropped = len(ps) - out
+	m.blocking.Pairs = out
+	return ps[:out], ctx.Err()
 }
 
 // rangePairs returns the pairs of the blocks in entries (whole blocks,
@@ -487,6 +789,11 @@ func (m *matcher) rangePairs(ctx context.Context, entries []keyEntry) (pairs, sh
 			hi++
 		}
 		if hi-lo < 2 {
+			lo = hi
+			continue
+		}
+		if k := entries[lo].kind; k == keySlipGiven || k == keySlipFamily {
+			pairs = m.slipPairs(pairs, entries[lo:hi])
 			lo = hi
 			continue
 		}
@@ -507,7 +814,13 @@ func (m *matcher) rangePairs(ctx context.Context, entries []keyEntry) (pairs, sh
 				shared = append(shared, entries[lo].h)
 			}
 		}
+		start := len(pairs)
 		pairs = m.blockPairs(pairs, entries[lo].kind, members, targets, probes)
+		if m.prunes() && idKey(entries[lo].kind) {
+			for k := start; k < len(pairs); k++ {
+				pairs[k] |= idFlag
+			}
+		}
 		lo = hi
 		if blocks%4096 == 0 && ctx.Err() != nil {
 			return nil, nil
@@ -529,7 +842,7 @@ func (m *matcher) sortedKeys(ctx context.Context) ([]keyEntry, error) {
 	for w := range workers {
 		lo, hi := min(w*chunk, len(m.recs)), min((w+1)*chunk, len(m.recs))
 		wg.Go(func() {
-			run := make([]keyEntry, 0, (hi-lo)*16)
+			run := make([]keyEntry, 0, (hi-lo)*entriesPerRecord)
 			for i := lo; i < hi; i++ {
 				if (i-lo)%4096 == 0 && ctx.Err() != nil {
 					return
@@ -660,6 +973,53 @@ func (m *matcher) blockPairs(pairs []uint64, kind uint8, members, targets, probe
 	cross(members, targets)
 	cross(members, probes)
 	cross(probes, targets)
+	return pairs
+}
+
+// slipPairs appends the pairs of a slip block. Its entries are the first
+// records of their names (see slipIndex); the records of two names that
+// differ are paired, at most nameWindow of each (those that agree met in
+// a name or sound block; two names whose tags agree are taken for one,
+// which costs a pair in 65,535). Every two names of a block of at most
+// maxNameBlock are paired, else each with the next nameWindow names in
+// tag order. It sorts block.
+func (m *matcher) slipPairs(pairs []uint64, block []keyEntry) []uint64 {
+	same := true
+	for _, e := range block[1:] {
+		if same = e.tag == block[0].tag; !same {
+			break
+		}
+	}
+	if same {
+		return pairs
+	}
+	x := &m.slips[0]
+	if block[0].kind == keySlipFamily {
+		x = &m.slips[1]
+	}
+	records := func(e keyEntry) []int32 {
+		k := x.run[e.i]
+		rs := x.recs[x.at[k]:x.at[k+1]]
+		return rs[:min(len(rs), nameWindow)]
+	}
+	slices.SortStableFunc(block, func(x, y keyEntry) int { return int(x.tag) - int(y.tag) })
+	win := len(block)
+	if len(block) > maxNameBlock {
+		win = nameWindow
+	}
+	next := len(block) // the first entry of the next name
+	for a := len(block) - 1; a >= 0; a-- {
+		if a+1 < len(block) && block[a+1].tag != block[a].tag {
+			next = a + 1
+		}
+		for b := next; b < len(block) && b < next+win; b++ {
+			for _, x := range records(block[a]) {
+				for _, y := range records(block[b]) {
+					pairs = append(pairs, pairKey(x, y))
+				}
+			}
+		}
+	}
 	return pairs
 }
 
