@@ -178,15 +178,23 @@ func compareKeys(a, b ksync.RecordKey) int {
 
 func saveRecords(w *writer, prev, next *ksync.State) error {
 	var put, gone []ksync.RecordKey
+	kept := 0 // rows of prev still in next: when all are, none is gone
 	for k, r := range next.Records {
+		p := prev.Records[k]
+		if p != nil {
+			kept++
+		}
 		// Times are stored in whole seconds: compare them so.
-		if p := prev.Records[k]; p != nil && p.Hash == r.Hash && p.UID == r.UID && toUnix(p.Seen) == toUnix(r.Seen) &&
+		if p != nil && p.Hash == r.Hash && p.UID == r.UID && toUnix(p.Seen) == toUnix(r.Seen) &&
 			toUnix(p.FirstSeen) == toUnix(r.FirstSeen) && p.Scanned == r.Scanned {
 			continue
 		}
 		put = append(put, k)
 	}
 	for k := range prev.Records {
+		if kept == len(prev.Records) {
+			break
+		}
 		if _, ok := next.Records[k]; !ok {
 			gone = append(gone, k)
 		}
@@ -217,13 +225,21 @@ func saveRecords(w *writer, prev, next *ksync.State) error {
 
 func saveContacts(w *writer, prev, next *ksync.State) error {
 	var put, gone []string
+	kept := 0
 	for uid, c := range next.Contacts {
-		if p := prev.Contacts[uid]; p != nil && p.Hash == c.Hash && toUnix(p.Created) == toUnix(c.Created) && slices.Equal(p.Reasons, c.Reasons) {
+		p := prev.Contacts[uid]
+		if p != nil {
+			kept++
+		}
+		if p != nil && p.Hash == c.Hash && toUnix(p.Created) == toUnix(c.Created) && slices.Equal(p.Reasons, c.Reasons) {
 			continue
 		}
 		put = append(put, uid)
 	}
 	for uid := range prev.Contacts {
+		if kept == len(prev.Contacts) {
+			break
+		}
 		if _, ok := next.Contacts[uid]; !ok {
 			gone = append(gone, uid)
 		}
@@ -261,14 +277,22 @@ func saveTargets(w *writer, prev, next *ksync.State) error {
 	for _, target := range slices.Sorted(maps.Keys(next.Targets)) {
 		entries, old := next.Targets[target], prev.Targets[target]
 		var put, gone []string
+		kept := 0
 		for href, e := range entries {
-			if p := old[href]; p != nil && p.UID == e.UID && p.ETag == e.ETag && p.Hash == e.Hash && p.Deleted == e.Deleted &&
+			p := old[href]
+			if p != nil {
+				kept++
+			}
+			if p != nil && p.UID == e.UID && p.ETag == e.ETag && p.Hash == e.Hash && p.Deleted == e.Deleted &&
 				p.BaseHash == e.BaseHash && p.Group == e.Group {
 				continue
 			}
 			put = append(put, href)
 		}
 		for href := range old {
+			if kept == len(old) {
+				break
+			}
 			if _, ok := entries[href]; !ok {
 				gone = append(gone, href)
 			}
@@ -312,19 +336,20 @@ func saveCursors(w *writer, prev, next *ksync.State) error {
 }
 
 // saveStrings writes the rows of a table of string keys and values (key
-// and value name its columns) that differ from prev.
+// and value name its columns) that differ from prev; a big value goes in
+// parts, of which only the changed are written (putValue).
 func saveStrings(w *writer, table, key, value string, prev, next map[string]string) error {
-	for k, v := range next {
-		if old, ok := prev[k]; ok && old == v {
+	for _, k := range slices.Sorted(maps.Keys(next)) {
+		if old, ok := prev[k]; ok && old == next[k] {
 			continue
 		}
-		if err := w.exec("INSERT OR REPLACE INTO "+table+"("+key+", "+value+") VALUES (?, ?)", k, v); err != nil {
+		if err := w.putValue(table, key, value, k, next[k]); err != nil {
 			return fmt.Errorf("%s %q: %w", table, k, err)
 		}
 	}
 	for k := range prev {
 		if _, ok := next[k]; !ok {
-			if err := w.exec("DELETE FROM "+table+" WHERE "+key+" = ?", k); err != nil {
+			if err := w.deleteValue(table, key, k); err != nil {
 				return fmt.Errorf("%s %q: %w", table, k, err)
 			}
 		}
@@ -353,8 +378,12 @@ func saveInteractions(w *writer, prev, next *ksync.State) error {
 		in  ksync.Interaction
 	}
 	var put, gone []row
+	kept := 0
 	for uid, ins := range next.Interactions {
-		was := prev.Interactions[uid]
+		was, ok := prev.Interactions[uid]
+		if ok {
+			kept++
+		}
 		if slices.EqualFunc(was, ins, sameInteraction) {
 			continue // the usual case, without a map
 		}
@@ -372,6 +401,9 @@ func saveInteractions(w *writer, prev, next *ksync.State) error {
 		}
 	}
 	for uid, ins := range prev.Interactions {
+		if kept == len(prev.Interactions) {
+			break
+		}
 		if _, ok := next.Interactions[uid]; !ok {
 			for _, in := range ins {
 				gone = append(gone, row{uid, in})

@@ -174,4 +174,16 @@ CREATE TABLE target_intents (
 	`
 ALTER TABLE left_contacts ADD COLUMN base BLOB;
 `,
+	// 12: big cursors and meta values in parts, so that a change rewrites
+	// the parts it falls in, not megabytes (parts.go).
+	`
+ALTER TABLE cursors ADD COLUMN parts BLOB;   -- NULL: the value is in cursor; else its parts' hashes, in order
+ALTER TABLE meta ADD COLUMN parts BLOB;      -- likewise for value
+CREATE TABLE value_parts (
+	owner TEXT NOT NULL,                   -- 'cursors:' || source, or 'meta:' || key
+	hash  BLOB NOT NULL,                   -- the first 16 bytes of the part's SHA-256
+	data  BLOB NOT NULL,
+	PRIMARY KEY (owner, hash)
+);
+`,
 }

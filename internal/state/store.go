@@ -310,20 +310,43 @@ func (s *Store) loadTargets(ctx context.Context, st *ksync.State) error {
 // Cursors returns each source's cursor, which is all a source needs to
 // start reading while the rest of the state loads.
 func (s *Store) Cursors(ctx context.Context) (map[string]string, error) {
-	rows, err := s.db.QueryContext(ctx, "SELECT source, cursor FROM cursors")
-	if err != nil {
+	out := map[string]string{}
+	if err := s.loadValues(ctx, out, "cursors", "SELECT source, cursor, parts FROM cursors"); err != nil {
 		return nil, fmt.Errorf("state: loading cursors: %w", err)
 	}
-	defer rows.Close()
-	out := map[string]string{}
-	for rows.Next() {
-		var src, cur string
-		if err := rows.Scan(&src, &cur); err != nil {
-			return nil, err
-		}
-		out[src] = cur
+	return out, nil
+}
+
+// loadValues puts the rows query gives of table (cursors or meta: key,
+// value, parts) into m, joining the values stored in parts.
+func (s *Store) loadValues(ctx context.Context, m map[string]string, table, query string, args ...any) error {
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
 	}
-	return out, rows.Err()
+	parted := map[string][]byte{}
+	for rows.Next() {
+		var k, v string
+		var parts []byte
+		if err := rows.Scan(&k, &v, &parts); err != nil {
+			rows.Close()
+			return err
+		}
+		if parts != nil {
+			parted[k] = parts
+		}
+		m[k] = v
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for k, list := range parted {
+		if m[k], err = joinParts(ctx, s.db, table, k, list); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Meta returns State.Meta alone.
@@ -390,7 +413,7 @@ func (s *Store) LoadLight(ctx context.Context) (*Light, error) {
 		return nil, err
 	}
 	l.Meta = map[string]string{}
-	if err := s.loadMetaInto(ctx, l.Meta, "SELECT key, value FROM meta WHERE key <> ?", ksync.MetaPossible); err != nil {
+	if err := s.loadValues(ctx, l.Meta, "meta", "SELECT key, value, parts FROM meta WHERE key <> ?", ksync.MetaPossible); err != nil {
 		return nil, fmt.Errorf("state: loading meta: %w", err)
 	}
 	// INDEXED BY: the indexes of migration 9 hold every column read here
@@ -494,24 +517,7 @@ func (s *Store) loadHistory(ctx context.Context, st *ksync.State) error {
 }
 
 func (s *Store) loadMeta(ctx context.Context, st *ksync.State) error {
-	return s.loadMetaInto(ctx, st.Meta, "SELECT key, value FROM meta")
-}
-
-// loadMetaInto puts the key and value rows query gives into meta.
-func (s *Store) loadMetaInto(ctx context.Context, meta map[string]string, query string, args ...any) error {
-	rows, err := s.db.QueryContext(ctx, query, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var k, v string
-		if err := rows.Scan(&k, &v); err != nil {
-			return err
-		}
-		meta[k] = v
-	}
-	return rows.Err()
+	return s.loadValues(ctx, st.Meta, "meta", "SELECT key, value, parts FROM meta")
 }
 
 func (s *Store) loadLeft(ctx context.Context, st *ksync.State) error {
