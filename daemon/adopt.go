@@ -91,28 +91,14 @@ func newOnTarget(ctx context.Context, t ksync.Target, prev *ksync.State, listing
 	return snap, nil
 }
 
-// getEach reads hrefs from t; when the batch fails, one by one, leaving
-// out the cards that cannot be read (a broken file another program left,
-// a server hiccup): they wait for the next sync, and hold back nothing
-// else. It fails only when ctx is done.
+// getEach reads hrefs from t (see ksync.GetEach), logging each card
+// that cannot be read: it waits for the next sync.
 func getEach(ctx context.Context, t ksync.Target, hrefs []string, log *slog.Logger) (map[string]ksync.Entry, error) {
-	got, err := t.Get(ctx, hrefs)
-	if err == nil {
-		return got, nil
+	got, bad, err := ksync.GetEach(ctx, t, hrefs)
+	for _, href := range slices.Sorted(maps.Keys(bad)) {
+		log.Info("card made on the target not read; it waits", "target", t.Name(), "href", href, "err", bad[href])
 	}
-	got = map[string]ksync.Entry{}
-	for _, href := range hrefs {
-		one, err := t.Get(ctx, []string{href})
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		if err != nil {
-			log.Info("card made on the target not read; it waits", "target", t.Name(), "href", href, "err", err)
-			continue
-		}
-		maps.Copy(got, one)
-	}
-	return got, nil
+	return got, err
 }
 
 // listedTarget hands the listing newOnTarget made to the sync that follows

@@ -3,16 +3,22 @@ package daemon
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/emersion/go-vcard"
+
 	"kith/internal/state"
+	ksync "kith/sync"
 	"kith/sync/card"
 )
 
@@ -176,19 +182,7 @@ func TestJoinKeepsTheUserEditsOfTheCardThatGoes(t *testing.T) {
 		}
 	})
 	sum := syncAt(t, cfg, fixedNow)
-	var millers []string
-	for _, body := range vcfFiles(t, merged) {
-		if strings.Contains(body, "Miller") {
-			millers = append(millers, body)
-		}
-	}
-	if len(millers) != 1 {
-		t.Fatalf("%d Miller cards after the join, want 1 (%s)", len(millers), sum)
-	}
-	c, err := card.Decode([]byte(millers[0]))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := onlyMiller(t, merged, sum)
 	note := card.Text(c.Value("NOTE"))
 	all := string(card.EncodeBytes(c))
 	for _, want := range []string{"2026-11-23 Bob asked about the boat", "2026-11-23 Carol asked about the boat"} {
@@ -201,4 +195,95 @@ func TestJoinKeepsTheUserEditsOfTheCardThatGoes(t *testing.T) {
 			t.Errorf("after the join the card lost the user's phone %s:\n%s", tel, all)
 		}
 	}
+}
+
+// A join whose card that goes cannot be read (an app broke it) waits: no
+// card of the two is written or deleted, the broken one is named, and once
+// it reads again the join is made with what the user wrote on both.
+func TestJoinWaitsForABrokenCard(t *testing.T) {
+	ctx := context.Background()
+	cfg, dir := demoSetup(t)
+	syncAt(t, cfg, fixedNow)
+	merged := filepath.Join(dir, "merged")
+	carol := fileWith(t, merged, "FN:Carol Miller")
+	addNoteLine(t, carol, "2026-11-23 Carol asked about the boat")
+	syncAt(t, cfg, fixedNow) // the edit is taken in
+	good, err := os.ReadFile(carol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withStore(t, cfg, func(st *state.Store) {
+		if _, err := Join(ctx, st, "Bob Miller", "Carol Miller", io.Discard); err != nil {
+			t.Fatal(err)
+		}
+	})
+	const broken = "BEGIN:VCARD\nVERSION:3.0\nFN:Carol Miller\nthis line is no property\n"
+	os.WriteFile(carol, []byte(broken), 0o600)
+	before := vcfFiles(t, merged)
+	sum := syncAt(t, cfg, fixedNow)
+	if after := vcfFiles(t, merged); !maps.Equal(before, after) {
+		t.Errorf("a card was written or deleted while the join's card was unreadable (%s)", sum)
+	}
+	if !slices.ContainsFunc(sum.Errors, func(e string) bool { return strings.Contains(e, filepath.Base(carol)) }) {
+		t.Errorf("the sync's errors do not name the broken card %s: %q", filepath.Base(carol), sum.Errors)
+	}
+	os.WriteFile(carol, good, 0o600)
+	sum = syncAt(t, cfg, fixedNow)
+	c := onlyMiller(t, merged, sum)
+	if note := card.Text(c.Value("NOTE")); !strings.Contains(note, "2026-11-23 Carol asked about the boat") {
+		t.Errorf("after the join the note lost Carol's line:\n%s", note)
+	}
+}
+
+// downTarget is a target that cannot be reached: listing it fails.
+type downTarget struct{ ksync.Target }
+
+func (downTarget) List(context.Context) (map[string]string, error) {
+	return nil, errors.New("connection refused")
+}
+
+// A join made while the target cannot be reached is made there at the
+// next sync that reaches it, with what the user wrote on the card that
+// goes (it is not taken for the card of a contact that left).
+func TestJoinWhileTargetDownArrivesLater(t *testing.T) {
+	ctx := context.Background()
+	cfg, dir := demoSetup(t)
+	syncAt(t, cfg, fixedNow)
+	merged := filepath.Join(dir, "merged")
+	addNoteLine(t, fileWith(t, merged, "FN:Carol Miller"), "2026-11-23 Carol asked about the boat")
+	syncAt(t, cfg, fixedNow) // the edit is taken in
+	withStore(t, cfg, func(st *state.Store) {
+		if _, err := Join(ctx, st, "Bob Miller", "Carol Miller", io.Discard); err != nil {
+			t.Fatal(err)
+		}
+	})
+	sum := syncWith(t, cfg, func(r *Runner, _ *state.Store) { r.targets[0] = downTarget{r.targets[0]} })
+	if len(sum.Errors) == 0 {
+		t.Fatalf("a sync with the target down reports no error: %s", sum)
+	}
+	sum = syncAt(t, cfg, fixedNow)
+	c := onlyMiller(t, merged, sum)
+	if note := card.Text(c.Value("NOTE")); !strings.Contains(note, "2026-11-23 Carol asked about the boat") {
+		t.Errorf("the joined card lost what the user wrote on the card that went:\n%s", note)
+	}
+}
+
+// onlyMiller returns the one card in merged of a Miller (Bob and Carol
+// joined), failing the test when there is not exactly one.
+func onlyMiller(t *testing.T, merged string, sum *Summary) vcard.Card {
+	t.Helper()
+	var millers []string
+	for _, body := range vcfFiles(t, merged) {
+		if strings.Contains(body, "Miller") {
+			millers = append(millers, body)
+		}
+	}
+	if len(millers) != 1 {
+		t.Fatalf("%d Miller cards, want the one of Bob and Carol joined (%s)", len(millers), sum)
+	}
+	c, err := card.Decode([]byte(millers[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -197,5 +198,58 @@ func TestUnreadableCardOnTargetHoldsNothingBack(t *testing.T) {
 	}
 	if b, err := os.ReadFile(junk); err != nil || string(b) != "BEGIN:VCARD\nthis is no card" {
 		t.Errorf("the broken card was touched: %q %v", b, err)
+	}
+}
+
+// A card kith wrote on a target that no longer decodes (an app broke it)
+// holds back no other contact, is left exactly as it is, is named in the
+// sync's errors, and once it reads again the sources' change and the
+// user's edit both arrive.
+func TestBrokenKithCardOnTargetHoldsNothingBack(t *testing.T) {
+	cfg, dir := demoSetup(t)
+	syncAt(t, cfg, fixedNow)
+	merged := filepath.Join(dir, "merged")
+	ada := fileWith(t, merged, "FN:Ada Lovelace")
+	good, err := os.ReadFile(ada)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const broken = "BEGIN:VCARD\nVERSION:3.0\nFN:Ada Lovelace\nthis line is no property\n"
+	if err := os.WriteFile(ada, []byte(broken), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for who, edit := range map[string][2]string{
+		"bob-miller.vcf":   {"END:VCARD", "TITLE:Carpenter\nEND:VCARD"},
+		"ada-lovelace.vcf": {"TITLE:Chief Scientist", "TITLE:Countess"},
+	} {
+		src := filepath.Join(dir, "addressbook", who)
+		b, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(src, []byte(strings.Replace(string(b), edit[0], edit[1], 1)), 0o600)
+	}
+	sum := syncAt(t, cfg, fixedNow)
+	if b, _ := os.ReadFile(fileWith(t, merged, "FN:Bob Miller")); !strings.Contains(string(b), "TITLE:Carpenter") {
+		t.Errorf("Bob's card was not written while Ada's card was broken (%+v):\n%s", sum, b)
+	}
+	if b, err := os.ReadFile(ada); err != nil || string(b) != broken {
+		t.Errorf("the broken card was touched: %q %v", b, err)
+	}
+	if !slices.ContainsFunc(sum.Errors, func(e string) bool { return strings.Contains(e, filepath.Base(ada)) }) {
+		t.Errorf("the sync's errors do not name the broken card %s: %q", filepath.Base(ada), sum.Errors)
+	}
+	// The user mends the card and adds a note line: both it and the
+	// sources' change arrive.
+	os.WriteFile(ada, good, 0o600)
+	addNoteLine(t, ada, "2026-11-25 call about the engine")
+	sum = syncAt(t, cfg, fixedNow)
+	b, _ := os.ReadFile(ada)
+	c, err := card.Decode(b)
+	if err != nil || c.Value(vcard.FieldTitle) != "Countess" || !strings.Contains(card.Text(c.Value(vcard.FieldNote)), "2026-11-25 call about the engine") {
+		t.Errorf("after the card was mended, the source's change or the user's note is missing (%+v, %v):\n%s", sum, err, b)
+	}
+	if len(sum.Errors) > 0 {
+		t.Errorf("errors after the card was mended: %q", sum.Errors)
 	}
 }

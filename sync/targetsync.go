@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	gosync "sync"
@@ -82,7 +83,7 @@ func (e *Engine) SyncTarget(ctx context.Context, t Target, contacts []*Contact, 
 	listing, err := t.List(ctx)
 	if err != nil {
 		st.Unsettled = intents.Pending
-		return entries, st, fmt.Errorf("target %q: listing: %w", t.Name(), err)
+		return reowned(entries, contacts), st, fmt.Errorf("target %q: listing: %w", t.Name(), err)
 	}
 	next := map[string]*TargetEntry{}
 	for href, e := range entries {
@@ -142,10 +143,19 @@ func (e *Engine) SyncTarget(ctx context.Context, t Target, contacts []*Contact, 
 	}
 	slices.Sort(changed)
 	changed = slices.Compact(changed)
-	current, err := t.Get(ctx, changed)
+	// A card that cannot be read (it no longer decodes, the server will not
+	// hand it out) holds back no other: its contact's card is neither
+	// written nor deleted this sync, nor any card that would fold into it,
+	// and kith's record of it stays as it was, so a later sync, once it
+	// reads again, merges what is there.
+	current, unreadable, err := GetEach(ctx, t, changed)
 	if err != nil {
 		st = TargetStats{Unsettled: intents.Pending}
-		return entries, st, fmt.Errorf("target %q: reading changed cards: %w", t.Name(), err)
+		return reowned(entries, contacts), st, fmt.Errorf("target %q: reading changed cards: %w", t.Name(), err)
+	}
+	for _, href := range sortedHrefs(unreadable) {
+		st.Failed = append(st.Failed, fmt.Sprintf("%s: the card on the target could not be read, so it is left as it is: %v", href, unreadable[href]))
+		log.Warn("card on the target could not be read; left as it is", "target", t.Name(), "href", href, "err", unreadable[href])
 	}
 	for _, href := range changed {
 		if g, ok := current[href]; ok && next[href] != nil && next[href].Group {
@@ -195,7 +205,7 @@ func (e *Engine) SyncTarget(ctx context.Context, t Target, contacts []*Contact, 
 		for _, href := range p.leave {
 			leave[href] = true
 		}
-		if p.href == "" {
+		if p.href == "" || blocked(p, unreadable) {
 			continue
 		}
 		j := job{href: p.href, c: p.c, ent: next[p.href], drops: p.drops, adopt: p.adopt}
@@ -485,6 +495,55 @@ func (e *Engine) SyncTarget(ctx context.Context, t Target, contacts []*Contact, 
 		return next, st, fmt.Errorf("target %q: %d of the writes failed, first: %s", t.Name(), len(st.Failed), st.Failed[0])
 	}
 	return next, st, nil
+}
+
+// reowned returns entries for a sync that could not reach the target: as
+// they were, but the cards of contacts joined into another are that
+// contact's, as a sync that wrote nothing leaves them, so the next sync
+// folds them into its card (which contacts were joined is known only to
+// the sync that joined them; the next would take such a card for that of
+// a contact that left its sources).
+func reowned(entries map[string]*TargetEntry, contacts []*Contact) map[string]*TargetEntry {
+	by := map[string]string{}
+	for _, c := range contacts {
+		for _, uid := range c.Absorbed {
+			by[uid] = c.UID
+		}
+	}
+	var out map[string]*TargetEntry
+	for href, e := range entries {
+		to, ok := by[e.UID]
+		if !ok || e.Group || e.Deleted {
+			continue
+		}
+		if out == nil {
+			out = maps.Clone(entries)
+		}
+		c := *e
+		c.UID = to
+		out[href] = &c
+	}
+	if out == nil {
+		return entries
+	}
+	return out
+}
+
+// blocked reports whether one of the cards plan p writes, folds or drops
+// could not be read: then none of them is touched this sync.
+func blocked(p cardPlan, unreadable map[string]error) bool {
+	if len(unreadable) == 0 {
+		return false
+	}
+	if _, bad := unreadable[p.href]; bad {
+		return true
+	}
+	for _, h := range slices.Concat(p.folds, p.drops) {
+		if _, bad := unreadable[h]; bad {
+			return true
+		}
+	}
+	return false
 }
 
 // renameMembers points the members of every group card on t that name a
