@@ -104,6 +104,21 @@ func TestGoldenUnionsAndDedups(t *testing.T) {
 	}
 }
 
+// Two extensions of one switchboard are two numbers a card keeps; one
+// extension spelt two ways is one.
+func TestGoldenKeepsPhoneExtensions(t *testing.T) {
+	m := newMerger(t)
+	a := mk("VERSION:3.0", "UID:a", "FN:Anna Schmidt", "TEL;TYPE=WORK:+49 30 1234567 ext. 12")
+	b := mk("VERSION:3.0", "UID:b", "FN:Anna Schmidt", "TEL;TYPE=WORK:030 1234567 x34",
+		"TEL;TYPE=WORK:tel:+49-30-1234567;ext=12", "TEL;TYPE=WORK:+49 30 1234567")
+	g := m.Golden("kith-1", []Member{{Card: a}, {Card: b}})
+	got := values(g, vcard.FieldTelephone)
+	want := []string{"+49 30 1234567", "+49 30 1234567 ext. 12", "030 1234567 x34"}
+	if !slices.Equal(got, want) {
+		t.Errorf("phones %q, want %q", got, want)
+	}
+}
+
 func TestGoldenNewestJobWins(t *testing.T) {
 	m := newMerger(t)
 	old := mk("FN:Ada Lovelace", "ORG:Old Corp", "TITLE:Engineer")

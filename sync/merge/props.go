@@ -67,8 +67,10 @@ func (k keyer) key(name string, f *vcard.Field) string {
 			return e
 		}
 	case vcard.FieldTelephone:
-		p, _ := k.n.Phone(card.Text(f.Value))
-		if p != "" {
+		// Two extensions of one switchboard are two values.
+		if p, ext, _ := k.n.PhoneExt(card.Text(f.Value)); ext != "" {
+			return p + ";ext=" + ext
+		} else if p != "" {
 			return p
 		}
 	case vcard.FieldPhoto, vcard.FieldLogo, vcard.FieldSound, vcard.FieldKey:

@@ -169,22 +169,42 @@ func (n *Normalizer) Email(s string) string {
 }
 
 // Phone returns the number in E.164 form ("+4930123456"). A "tel:" URI prefix
-// and extensions are handled. When the number cannot be parsed it returns the
-// digits alone (and a leading '+') and ok=false, so that equal spellings still
-// compare equal. A nil Normalizer has no default region.
+// and extensions are handled (an extension is left out: see PhoneExt). When
+// the number cannot be parsed it returns the digits alone (and a leading '+')
+// and ok=false, so that equal spellings still compare equal. A nil
+// Normalizer has no default region.
 func (n *Normalizer) Phone(s string) (e164 string, ok bool) {
+	e164, _, ok = n.phone(s, false)
+	return e164, ok
+}
+
+// PhoneExt is Phone with the number's extension, in digits ("12" of
+// "+49 30 1234567 ext. 12" or "tel:+49-30-1234567;ext=12"; "" for none):
+// the number says where a person can be reached, the extension which desk,
+// so two extensions of one switchboard are two values of a card.
+func (n *Normalizer) PhoneExt(s string) (e164, ext string, ok bool) {
+	return n.phone(s, true)
+}
+
+func (n *Normalizer) phone(s string, wantExt bool) (e164, ext string, ok bool) {
 	s = strings.TrimSpace(s)
 	if len(s) >= 4 && strings.EqualFold(s[:4], "tel:") {
 		s = s[4:]
 		if i := strings.IndexByte(s, ';'); i >= 0 {
+			if wantExt {
+				ext = uriExt(s[i+1:])
+			}
 			s = s[:i]
 		}
 	}
 	if e, ok := n.fast(s); ok {
-		return e, true
+		return e, ext, true
 	}
 	if num, err := phonenumbers.Parse(s, n.Region()); err == nil && phonenumbers.IsPossibleNumber(num) {
-		return phonenumbers.Format(num, phonenumbers.E164), true
+		if ext == "" {
+			ext = num.GetExtension()
+		}
+		return phonenumbers.Format(num, phonenumbers.E164), ext, true
 	}
 	var b strings.Builder
 	for i, r := range s {
@@ -192,7 +212,24 @@ func (n *Normalizer) Phone(s string) (e164 string, ok bool) {
 			b.WriteRune(r)
 		}
 	}
-	return b.String(), false
+	return b.String(), ext, false
+}
+
+// uriExt returns the digits of the "ext" parameter among a tel: URI's
+// parameters (RFC 3966: ";ext=12;phone-context=…"), or "".
+func uriExt(params string) string {
+	for p := range strings.SplitSeq(params, ";") {
+		k, v, _ := strings.Cut(p, "=")
+		if strings.EqualFold(strings.TrimSpace(k), "ext") {
+			return strings.Map(func(r rune) rune {
+				if r >= '0' && r <= '9' {
+					return r
+				}
+				return -1
+			}, v)
+		}
+	}
+	return ""
 }
 
 // fast reads the common spellings of a number without the cost of a full

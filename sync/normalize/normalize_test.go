@@ -81,6 +81,20 @@ func TestPhone(t *testing.T) {
 			t.Errorf("Phone(%q) = %q, %v; want %q, %v", tt.in, got, ok, tt.want, tt.wantOK)
 		}
 	}
+	for _, tt := range []struct{ in, want, ext string }{
+		{"+1 415 555 0100 ext. 12", "+14155550100", "12"},
+		{"+1 415 555 0100 x34", "+14155550100", "34"},
+		{"tel:+1-415-555-0100;ext=7", "+14155550100", "7"},
+		{"tel:+1-415-555-0100;phone-context=x;EXT=8", "+14155550100", "8"},
+		{"030 1234567 x89", "+49301234567", "89"},
+		{"+49 30 1234567-89", "+4930123456789", ""}, // a German direct line is its own number
+		{"+1 415 555 0100", "+14155550100", ""},
+	} {
+		got, ext, ok := de.PhoneExt(tt.in)
+		if got != tt.want || ext != tt.ext || !ok {
+			t.Errorf("PhoneExt(%q) = %q, %q, %v; want %q, %q, true", tt.in, got, ext, ok, tt.want, tt.ext)
+		}
+	}
 	if _, err := New("XX"); err == nil {
 		t.Error("New(XX): no error")
 	}
@@ -149,6 +163,9 @@ func FuzzPhone(f *testing.F) {
 			e, ok := n.Phone(s)
 			if ok && (len(e) < 2 || e[0] != '+') {
 				t.Fatalf("Phone(%q) = %q, ok but not E.164", s, e)
+			}
+			if e2, ext, ok2 := n.PhoneExt(s); e2 != e || ok2 != ok || strings.Trim(ext, "0123456789") != "" {
+				t.Fatalf("PhoneExt(%q) = %q, %q, %v; Phone %q, %v", s, e2, ext, ok2, e, ok)
 			}
 			if n != nil {
 				checkFast(t, n, s)
