@@ -47,7 +47,8 @@ var droppedParams = []string{vcard.ParamPID, vcard.ParamAltID, vcard.ParamCalend
 //     KIND:group/org becomes X-ADDRESSBOOKSERVER-KIND (and X-ABShowAs:COMPANY
 //     for org), MEMBER becomes X-ADDRESSBOOKSERVER-MEMBER, ANNIVERSARY
 //     becomes X-ANNIVERSARY; a date without a year (--0415) becomes Apple's
-//     1604-04-15 with X-APPLE-OMIT-YEAR=1604; GEO:geo:1,2 becomes GEO:1;2.
+//     1604-04-15 with X-APPLE-OMIT-YEAR=1604, a full date in basic form
+//     (19850412) the extended 1985-04-12; GEO:geo:1,2 becomes GEO:1;2.
 //   - 2.1: Samsung's custom labels (TEL;X-CUSTOM(CHARSET=UTF-8,
 //     ENCODING=QUOTED-PRINTABLE,=E5=A4=A7)) become a group with an
 //     X-ABLabel, as Apple writes them; other parameters whose names 3.0
@@ -178,6 +179,10 @@ func convertField(name string, f *vcard.Field, pref int, v4 bool) string {
 			if m := noYear.FindStringSubmatch(f.Value); m != nil && len(p[vcard.ParamValue]) == 0 {
 				f.Value = omitYear + "-" + m[1] + "-" + m[2]
 				p[paramOmitYear] = []string{omitYear}
+			} else if m := basicDate.FindStringSubmatch(f.Value); m != nil && len(p[vcard.ParamValue]) == 0 {
+				// 4.0's basic form; 3.0 clients (and the card ToV4 was
+				// given) write the extended one.
+				f.Value = m[1] + "-" + m[2] + "-" + m[3]
 			}
 		}
 		if name == vcard.FieldAnniversary {
@@ -186,6 +191,9 @@ func convertField(name string, f *vcard.Field, pref int, v4 bool) string {
 	}
 	return name
 }
+
+// basicDate matches a full date in ISO 8601's basic form, YYYYMMDD.
+var basicDate = regexp.MustCompile(`^(\d{4})(\d\d)(\d\d)$`)
 
 // noYear matches a vCard 4.0 date without a year: --MMDD or --MM-DD.
 var noYear = regexp.MustCompile(`^--(\d\d)-?(\d\d)$`)

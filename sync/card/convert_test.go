@@ -94,7 +94,7 @@ func TestToV3(t *testing.T) {
 		{"kind individual", "4.0", "FN:a\nN:;a;;;\nKIND:individual", nil, []string{"KIND", "X-ADDRESSBOOKSERVER-KIND"}},
 		{"birthday without year", "4.0", "FN:a\nN:;a;;;\nBDAY:--0415\nANNIVERSARY:--12-24",
 			[]string{"BDAY;X-APPLE-OMIT-YEAR=1604:1604-04-15", "X-ANNIVERSARY;X-APPLE-OMIT-YEAR=1604:1604-12-24"}, []string{"ANNIVERSARY"}},
-		{"birthday with year", "4.0", "FN:a\nN:;a;;;\nBDAY:19850415", []string{"BDAY:19850415"}, nil},
+		{"birthday with year", "4.0", "FN:a\nN:;a;;;\nBDAY:19850415", []string{"BDAY:1985-04-15"}, nil},
 		{"geo uri", "4.0", "FN:a\nN:;a;;;\nGEO:geo:37.386013,-122.082932", []string{"GEO:37.386013;-122.082932"}, nil},
 		{"2.1 geo", "2.1", "FN:a\nN:;a;;;\nGEO:37.38,-122.08", []string{"GEO:37.38;-122.08"}, nil},
 		{"4.0-only params", "4.0", "FN:a\nN:;a;;;\nEMAIL;PID=1.1;ALTID=1:x@a\nCLIENTPIDMAP:1;urn:uuid:2",

@@ -112,6 +112,11 @@ func TestToV4RoundTrip(t *testing.T) {
 					t.Errorf("%s card %d: %s: %d in 3.0, %d after 4.0 and back\n%s", in, e.Index, name, len(v3[name]), len(back[name]), EncodeBytes(v4))
 				}
 			}
+			for _, name := range []string{vcard.FieldBirthday, fieldAnniversary} {
+				if a, b := v3.Value(name), back.Value(name); a != b {
+					t.Errorf("%s card %d: %s %q in 3.0, %q after 4.0 and back", in, e.Index, name, a, b)
+				}
+			}
 			if v4.Value(vcard.FieldVersion) != "4.0" {
 				t.Errorf("%s card %d: VERSION %q", in, e.Index, v4.Value(vcard.FieldVersion))
 			}
