@@ -19,11 +19,13 @@ var bench1M = flag.Bool("bench1m", false, "also run BenchmarkCluster at 1M recor
 // BenchmarkCluster clusters generated worlds of 10k, 100k and (with
 // -bench1m) 1M records. Besides time and allocations per op it reports the
 // CPU time per op (cpu-s/op, meaningful when the machine is busy with other
-// work), the peak live heap during Cluster (peak-MB), records/s and the
-// CPU and wall time of each phase (prepare, blocking, usample, compare,
-// em, termfreq, tfpass, grouping: cpu-s-PHASE/op, s-PHASE/op; term
-// frequencies are counted beside usample, compare and em, so termfreq is
-// only what is left of that count after em).
+// work), the peak live heap during Cluster (peak-MB), records/s, the
+// candidate pairs compared and those the partner budget dropped
+// (Result.Blocking: pairs, dropped-pairs) and the CPU and wall time of
+// each phase (prepare, blocking, usample, compare, em, termfreq, tfpass,
+// grouping: cpu-s-PHASE/op, s-PHASE/op; term frequencies are counted
+// beside usample, compare and em, so termfreq is only what is left of that
+// count after em).
 //
 //	go test ./sync/match -run '^$' -bench Cluster -benchtime 3x [-args -bench1m]
 func BenchmarkCluster(b *testing.B) {
@@ -52,8 +54,10 @@ func BenchmarkCluster(b *testing.B) {
 			cpu0 := cpuTime()
 			b.ReportAllocs()
 			b.ResetTimer()
+			var res Result
 			for b.Loop() {
-				if _, err := Cluster(context.Background(), ev, nil, opts); err != nil {
+				var err error
+				if res, err = Cluster(context.Background(), ev, nil, opts); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -63,6 +67,8 @@ func BenchmarkCluster(b *testing.B) {
 			b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
 			b.ReportMetric(float64(max-min(max, base))/1e6, "peak-MB")
 			b.ReportMetric(float64(len(ev))*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+			b.ReportMetric(float64(res.Blocking.Pairs), "pairs")
+			b.ReportMetric(float64(res.Blocking.Dropped), "dropped-pairs")
 			for name, d := range phases {
 				b.ReportMetric(d.Seconds()/float64(b.N), "cpu-s-"+name+"/op")
 				b.ReportMetric(walls[name].Seconds()/float64(b.N), "s-"+name+"/op")

@@ -976,9 +976,18 @@ func (m *matcher) blockPairs(pairs []uint64, kind uint8, members, targets, probe
 	return pairs
 }
 
+// slipRun is the most records of one name a slip block pairs. A common
+// name less a letter meets many names, and each pair of names in a slip
+// block costs the product of their runs: at nameWindow (8) records a name,
+// the 1M-record bench book's slip blocks made 1.47M pairs, at 4 0.79M. The
+// records of one name met each other in its name and sound blocks, so a
+// few of them stand for the rest (Febrl's and booksim's precision and
+// recall are the same either way).
+const slipRun = 4
+
 // slipPairs appends the pairs of a slip block. Its entries are the first
 // records of their names (see slipIndex); the records of two names that
-// differ are paired, at most nameWindow of each (those that agree met in
+// differ are paired, at most slipRun of each (those that agree met in
 // a name or sound block; two names whose tags agree are taken for one,
 // which costs a pair in 65,535). Every two names of a block of at most
 // maxNameBlock are paired, else each with the next nameWindow names in
@@ -1000,7 +1009,7 @@ func (m *matcher) slipPairs(pairs []uint64, block []keyEntry) []uint64 {
 	records := func(e keyEntry) []int32 {
 		k := x.run[e.i]
 		rs := x.recs[x.at[k]:x.at[k+1]]
-		return rs[:min(len(rs), nameWindow)]
+		return rs[:min(len(rs), slipRun)]
 	}
 	slices.SortStableFunc(block, func(x, y keyEntry) int { return int(x.tag) - int(y.tag) })
 	win := len(block)
