@@ -33,9 +33,10 @@ var davServers = []struct {
 }
 
 // accountConfig reads every book of srv's account (the URL a user types:
-// the server itself) and writes to the book "kith" on the same account. It
-// returns the config and the path of its file.
-func accountConfig(t *testing.T, srv *davtest.Server, dir string) (*Config, string) {
+// the server itself) and writes to the book "kith" on the same account;
+// extra is added to the config's text. It returns the config and the path
+// of its file.
+func accountConfig(t *testing.T, srv *davtest.Server, dir string, extra ...string) (*Config, string) {
 	t.Helper()
 	t.Setenv("KITH_TEST_DAV_PW", srv.Password)
 	path := filepath.Join(dir, "kith.toml")
@@ -53,7 +54,7 @@ kind = "carddav"
 url = %q
 username = %q
 password_env = "KITH_TEST_DAV_PW"
-`, srv.URL+"/", srv.Username, srv.URL+srv.Home+"kith/", srv.Username)
+`, srv.URL+"/", srv.Username, srv.URL+srv.Home+"kith/", srv.Username) + strings.Join(extra, "")
 	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -137,7 +137,7 @@ func newCardDAVSource(cfg *Config, sc SourceConfig, probes *carddav.ProbeGate, l
 		return nil, err
 	}
 	o := carddav.Options{Name: sc.Name, URL: sc.URL, Username: sc.Username, Password: pw,
-		Addressbooks: sc.Addressbooks, MaxAnswer: int64(cfg.Limits.CardDAVAnswerSize), Probes: probes, Logger: log, Timeout: sc.Timeout.Duration}
+		Addressbooks: sc.Addressbooks, MaxAnswer: int64(cfg.Limits.CardDAVAnswerSize), Card: cfg.Limits.card(), Probes: probes, Logger: log, Timeout: sc.Timeout.Duration}
 	if o.HTTPClient, err = sc.httpClient(carddav.DefaultTimeout); err != nil {
 		return nil, err
 	}
@@ -169,7 +169,7 @@ func newCardDAVTarget(cfg *Config, tc TargetConfig, probes *carddav.ProbeGate, l
 		return nil, err
 	}
 	return carddav.NewTarget(carddav.Options{Name: tc.Name, URL: tc.URL, Username: tc.Username, Password: pw,
-		MaxAnswer: int64(cfg.Limits.CardDAVAnswerSize), Probes: probes, Logger: log, Timeout: tc.Timeout.Duration, HTTPClient: hc})
+		MaxAnswer: int64(cfg.Limits.CardDAVAnswerSize), Card: cfg.Limits.card(), Probes: probes, Logger: log, Timeout: tc.Timeout.Duration, HTTPClient: hc})
 }
 
 // interactionWindow is how far back calendars and mail are read: shared

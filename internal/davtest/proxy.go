@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	gosync "sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -30,6 +31,8 @@ type Proxy struct {
 	// held and maxHeld count requests of a kind a Delay fault holds at
 	// once, and the most there were.
 	held, maxHeld map[string]int
+	// stretched counts the bytes Endless faults made up.
+	stretched atomic.Int64
 }
 
 // Request is one request the proxy saw.
@@ -75,6 +78,11 @@ type Fault struct {
 	// HideCTag makes the server look like one without getctag: the
 	// property is dropped from answers.
 	HideCTag bool
+	// Endless stretches the first card of the response without end (a
+	// NOTE line of up to 1 GiB, the body's length no longer said): the
+	// fault of a broken or hostile server. Proxy.Stretched counts what
+	// the client was sent of it.
+	Endless bool
 
 	hits int
 }
@@ -215,6 +223,7 @@ func (p *Proxy) handler(next http.Handler) http.Handler {
 			merged.InvalidToken = merged.InvalidToken || f.InvalidToken
 			merged.HideSync = merged.HideSync || f.HideSync
 			merged.HideCTag = merged.HideCTag || f.HideCTag
+			merged.Endless = merged.Endless || f.Endless
 		}
 		if merged.Delay > 0 {
 			// Held: two requests held at once were sent at once (a
@@ -301,10 +310,51 @@ func (p *Proxy) modify(resp *http.Response) error {
 		resp.ContentLength = int64(len(body))
 		resp.Header.Set("Content-Length", strconv.Itoa(len(body)))
 	}
+	if f.Endless {
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			return err
+		}
+		begin := []byte("BEGIN:VCARD")
+		if i := bytes.Index(body, begin); i >= 0 {
+			i += len(begin)
+			resp.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body[:i]), strings.NewReader("\r\nNOTE:"),
+				&endless{left: 1 << 30, sent: &p.stretched}, bytes.NewReader(body[i:])))
+			resp.ContentLength = -1
+			resp.Header.Del("Content-Length")
+		} else {
+			resp.Body = io.NopCloser(bytes.NewReader(body))
+		}
+	}
 	if f.CutBody {
 		resp.Body = &cutReader{r: resp.Body, left: max(resp.ContentLength/2, 1)}
 	}
 	return nil
+}
+
+// Stretched returns how many bytes Endless faults made up so far: about
+// what the client read of them before it stopped (plus what the
+// connection buffers).
+func (p *Proxy) Stretched() int64 { return p.stretched.Load() }
+
+// endless reads as left bytes of "x", counting them in sent.
+type endless struct {
+	left int64
+	sent *atomic.Int64
+}
+
+func (e *endless) Read(b []byte) (int, error) {
+	if e.left <= 0 {
+		return 0, io.EOF
+	}
+	n := int(min(int64(len(b)), e.left))
+	for i := range n {
+		b[i] = 'x'
+	}
+	e.left -= int64(n)
+	e.sent.Add(int64(n))
+	return n, nil
 }
 
 func rewriteETag(tag, how string) string {

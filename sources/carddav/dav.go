@@ -36,6 +36,8 @@ type client struct {
 	log  *slog.Logger
 	// maxAnswer bounds a multistatus answer (Options.MaxAnswer).
 	maxAnswer int64
+	// lim bounds one card (Options.Card).
+	lim card.Limits
 }
 
 func newClient(o *Options, origin *url.URL) *client {
@@ -45,7 +47,7 @@ func newClient(o *Options, origin *url.URL) *client {
 		hc = &c
 	}
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &client{http: hc, auth: dav.NewAuth(origin, o.Username, o.Password), log: o.Logger, maxAnswer: o.MaxAnswer}
+	return &client{http: hc, auth: dav.NewAuth(origin, o.Username, o.Password), log: o.Logger, maxAnswer: o.MaxAnswer, lim: o.Card}
 }
 
 // StatusError is an HTTP response with an unexpected status.

@@ -11,6 +11,13 @@
 // batch that fails. Its cursor is compact JSON holding per book the sync
 // token or the ctag and ETag digests.
 //
+// Nothing a server sends is read without bound: a multistatus answer stops
+// at Options.MaxAnswer (a multiget batch over it is read again card by
+// card), a GET at the card size of Options.Card. A card over Options.Card
+// (its size as sent, or its properties) is a Problem for the Source, once
+// for its ETag, so the engine keeps its last good version; a Target's Get
+// fails for it.
+//
 // Target writes to one collection, created with an extended MKCOL when
 // missing. Every write is conditional: If-None-Match: * to create, If-Match
 // to update or delete; a 412 is ksync.ErrConflict.

@@ -16,30 +16,43 @@ import (
 	"kith/sync/card"
 )
 
-// fetched is one card read from the server.
+// fetched is one card read from the server, or (err set, card nil) why it
+// could not be.
 type fetched struct {
 	etag string
 	card vcard.Card
+	err  error
 }
 
 // fetchResult is what fetching a set of members gave. Keys are URL paths.
 type fetchResult struct {
-	cards    map[string]fetched
-	gone     map[string]bool
-	problems map[string]error
+	cards map[string]fetched
+	gone  map[string]bool
+	// problems are the cards that could not be read or decoded (err set),
+	// with the ETag the server gave them when it did.
+	problems map[string]fetched
 }
 
-// maxCardSize bounds the body of one single GET.
+func newFetchResult() fetchResult {
+	return fetchResult{cards: map[string]fetched{}, gone: map[string]bool{}, problems: map[string]fetched{}}
+}
+
+// maxCardSize bounds the body of one single GET when Options.Card sets no
+// card size.
 const maxCardSize = 32 << 20
 
 // fetch reads the cards at members, all in collection coll: with
 // addressbook-multiget in batches, up to parallel at once, and single GETs
 // for the members of a batch that failed or that the batch left out. A
 // member that is gone is in gone; a card that cannot be read or decoded is
-// in problems. fetch fails only when the server cannot be reached (a network
-// error, or ctx done), so that the caller's state stays as it was.
+// in problems, among them a card over the client's card limits (a
+// *card.LimitError; a GET reads no more of a card than the size limit, and
+// a multiget answer over Options.MaxAnswer is read no further and its
+// batch read one by one). fetch fails only when the server cannot be
+// reached (a network error, or ctx done), so that the caller's state stays
+// as it was.
 func (c *client) fetch(ctx context.Context, coll *url.URL, members []*url.URL, batch, parallel int) (fetchResult, error) {
-	res := fetchResult{cards: map[string]fetched{}, gone: map[string]bool{}, problems: map[string]error{}}
+	res := newFetchResult()
 	var mu gosync.Mutex
 	var batches [][]*url.URL
 	for len(members) > 0 {
@@ -70,7 +83,7 @@ func (c *client) fetch(ctx context.Context, coll *url.URL, members []*url.URL, b
 
 // fetchBatch fetches one batch with a multiget, falling back to single GETs.
 func (c *client) fetchBatch(ctx context.Context, coll *url.URL, members []*url.URL) (fetchResult, error) {
-	res := fetchResult{cards: map[string]fetched{}, gone: map[string]bool{}, problems: map[string]error{}}
+	res := newFetchResult()
 	var b strings.Builder
 	b.WriteString(`<?xml version="1.0" encoding="utf-8"?><C:addressbook-multiget xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:carddav"><D:prop><D:getetag/><C:address-data/></D:prop>`)
 	for _, m := range members {
@@ -84,7 +97,10 @@ func (c *client) fetchBatch(ctx context.Context, coll *url.URL, members []*url.U
 	var retry []*url.URL
 	if err != nil {
 		// Servers fail a whole multiget for one entry they cannot serve,
-		// and a cut connection fails it too: read the batch one by one.
+		// a cut connection fails it too, and so does an answer over
+		// MaxAnswer (a card far over the card size, a server that sends
+		// without end): read the batch one by one, each GET read no
+		// further than one card may be.
 		retry = members
 	} else {
 		want := map[string]*url.URL{}
@@ -105,11 +121,11 @@ func (c *client) fetchBatch(ctx context.Context, coll *url.URL, members []*url.U
 				case dav.Code(r.Status) == http.StatusNotFound || dav.Code(r.Status) == http.StatusGone:
 					res.gone[u.Path] = true
 				case ok && p.AddressData != nil:
-					c, err := decodeCard([]byte(*p.AddressData))
-					if err != nil {
-						res.problems[u.Path] = err
+					f := fetched{etag: dav.NormETag(p.ETag)}
+					if f.card, f.err = decodeCard([]byte(*p.AddressData), c.lim); f.err != nil {
+						res.problems[u.Path] = f
 					} else {
-						res.cards[u.Path] = fetched{etag: dav.NormETag(p.ETag), card: c}
+						res.cards[u.Path] = f
 					}
 				default:
 					continue // not served in the batch: try alone
@@ -125,13 +141,15 @@ func (c *client) fetchBatch(ctx context.Context, coll *url.URL, members []*url.U
 	}
 	for _, m := range retry {
 		f, err := c.get(ctx, m)
+		var over *card.LimitError
 		switch {
 		case err == nil:
 			res.cards[m.Path] = f
 		case dav.IsNotFound(err):
 			res.gone[m.Path] = true
-		case dav.StatusOf(err) != 0 && dav.StatusOf(err) != http.StatusUnauthorized || errors.Is(err, errDecode):
-			res.problems[m.Path] = err
+		case dav.StatusOf(err) != 0 && dav.StatusOf(err) != http.StatusUnauthorized || errors.Is(err, errDecode) || errors.As(err, &over):
+			f.err = err
+			res.problems[m.Path] = f
 		default:
 			return res, err
 		}
@@ -141,37 +159,56 @@ func (c *client) fetchBatch(ctx context.Context, coll *url.URL, members []*url.U
 
 var errDecode = errors.New("decoding card")
 
-// decodeCard decodes one card as kith reads it.
-func decodeCard(data []byte) (vcard.Card, error) {
-	c, err := card.Decode(data)
+// decodeCard decodes one card as kith reads it, within lim: the size is
+// measured on the text as the server sent it, before anything is decoded.
+// A card over a limit is a *card.LimitError (not wrapped: it says all),
+// any other that does not decode wraps errDecode.
+func decodeCard(data []byte, lim card.Limits) (vcard.Card, error) {
+	if lim.Size > 0 && int64(len(data)) > lim.Size {
+		return nil, &card.LimitError{Key: "card_size", What: "card", Got: int64(len(data)), Max: lim.Size}
+	}
+	c, err := lim.Decode(data)
+	if over := (*card.LimitError)(nil); errors.As(err, &over) {
+		return nil, over
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", errDecode, err)
 	}
 	return c, nil
 }
 
-// get fetches one card with a GET.
+// get fetches one card with a GET. Its body is read no further than the
+// card size limit (maxCardSize when there is none): a card over it is a
+// *card.LimitError, returned with the card's ETag.
 func (c *client) get(ctx context.Context, u *url.URL) (fetched, error) {
 	resp, err := c.do(ctx, request{method: http.MethodGet, url: u, header: http.Header{"Accept": {"text/vcard, text/x-vcard;q=0.5"}}}, http.StatusOK)
 	if err != nil {
 		return fetched{}, err
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxCardSize+1))
+	f := fetched{etag: dav.NormETag(resp.Header.Get("ETag"))}
+	limit := c.lim.Size
+	if limit <= 0 {
+		limit = maxCardSize
+	}
+	if cl := resp.ContentLength; cl > limit {
+		// Said up front: nothing of it is read.
+		return f, &card.LimitError{Key: "card_size", What: "card", Got: cl, Max: limit}
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
 		return fetched{}, fmt.Errorf("GET %s: reading body: %w", redact(u), err)
 	}
-	if len(data) > maxCardSize {
-		return fetched{}, fmt.Errorf("GET %s: card larger than %d bytes", redact(u), maxCardSize)
+	if int64(len(data)) > limit {
+		return f, &card.LimitError{Key: "card_size", What: "card", Max: limit}
 	}
 	if cl := resp.ContentLength; cl >= 0 && int64(len(data)) != cl {
 		return fetched{}, fmt.Errorf("GET %s: body cut short (%d of %d bytes)", redact(u), len(data), cl)
 	}
-	vc, err := decodeCard(data)
-	if err != nil {
-		return fetched{}, err
+	if f.card, err = decodeCard(data, c.lim); err != nil {
+		return f, err
 	}
-	return fetched{etag: dav.NormETag(resp.Header.Get("ETag")), card: vc}, nil
+	return f, nil
 }
 
 // forEach calls fn for 0..n-1, at most parallel at once, and returns the

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"kith/internal/dav"
+	"kith/sync/card"
 )
 
 // FuzzMultistatus feeds arbitrary bodies to the multistatus reader and the
@@ -36,7 +37,7 @@ END:VCARD</C:address-data></prop><status>HTTP/1.1 200 OK</status></propstat></re
 				}
 			}
 			if p.AddressData != nil {
-				decodeCard([]byte(*p.AddressData))
+				decodeCard([]byte(*p.AddressData), card.Limits{Size: 1 << 20, Properties: 2000})
 			}
 		}
 	})

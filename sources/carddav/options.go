@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"kith/internal/dav"
+	"kith/sync/card"
 )
 
 // Options configure a Source or a Target.
@@ -63,6 +64,13 @@ type Options struct {
 	// further and the request fails naming the [limits] key; 0 means
 	// DefaultMaxAnswer.
 	MaxAnswer int64
+	// Card bounds one card read from the server (its size measured on the
+	// text as the server sends it, and its properties); a zero field means
+	// no limit, though a single GET never reads more than 32 MiB. A Source
+	// skips a card over a limit as a Problem (a *card.LimitError) and
+	// fetches it again only once its ETag changes; a Target's Get fails for
+	// it, naming the card.
+	Card card.Limits
 	// Probes, when set, is shared by every source and target on one
 	// server: their change probes (getctag) then go one after another.
 	// Radicale answers three getctags asked at once 2.6 times slower than

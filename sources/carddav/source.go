@@ -122,9 +122,10 @@ func (s *Source) decodeCursor(raw string) *cursor {
 // first run, after the set of books changed, or when the server no longer
 // accepts the stored sync token, it reads everything (Full true). Record IDs
 // are the cards' URL paths. A card that cannot be fetched or decoded is a
-// Problem and is fetched again on the next Read. Read fails, and the stored
-// state should stay as it was, when a book cannot be listed or the server
-// cannot be reached.
+// Problem and is fetched again on the next Read; one over Options.Card is a
+// Problem once, and fetched again only when its ETag changes. Read fails,
+// and the stored state should stay as it was, when a book cannot be listed
+// or the server cannot be reached.
 func (s *Source) Read(ctx context.Context, raw string) (ksync.Snapshot, error) {
 	prev := s.decodeCursor(raw)
 	now := s.now()
@@ -361,17 +362,38 @@ func (s *Source) fetchInto(ctx context.Context, b book, st *bookState, members l
 	if err != nil {
 		return fmt.Errorf("book %s: fetching cards: %w", redact(b.url), err)
 	}
+	// seen keeps the ETag of a card read, or skipped for good at it, so
+	// that the next read fetches it only when it changes.
+	seen := func(name, listed, etag string) {
+		if st.Sync {
+			return // the sync token moves past it
+		}
+		if st.ETags == nil {
+			st.ETags = map[string]string{}
+		}
+		if _, ok := st.ETags[name]; !ok || listed == "" {
+			st.ETags[name] = etagDigest(etag)
+		}
+	}
 	for _, u := range urls {
 		p := u.Path
 		name := memberName(b, u)
+		f, bad := res.problems[p]
+		var over *card.LimitError
 		switch {
 		case res.gone[p]:
 			if !snap.Full {
 				snap.Deleted = append(snap.Deleted, p)
 			}
 			delete(st.ETags, name)
-		case res.problems[p] != nil:
-			snap.Problems = append(snap.Problems, ksync.Problem{Source: s.name, ID: p, Err: res.problems[p]})
+		case bad && errors.As(f.err, &over):
+			// Over a limit it stays at this ETag: reported once, and not
+			// fetched again until it changes. Its last good version is
+			// kept (a Problem is no deletion).
+			snap.Problems = append(snap.Problems, ksync.Problem{Source: s.name, ID: p, Err: f.err})
+			seen(name, members[p].etag, f.etag)
+		case bad:
+			snap.Problems = append(snap.Problems, ksync.Problem{Source: s.name, ID: p, Err: f.err})
 			if st.Sync {
 				st.Retry = append(st.Retry, name)
 			} else {
@@ -382,14 +404,7 @@ func (s *Source) fetchInto(ctx context.Context, b book, st *bookState, members l
 			}
 		default:
 			f := res.cards[p]
-			if !st.Sync {
-				if st.ETags == nil {
-					st.ETags = map[string]string{}
-				}
-				if _, listed := st.ETags[name]; !listed || members[p].etag == "" {
-					st.ETags[name] = etagDigest(f.etag)
-				}
-			}
+			seen(name, members[p].etag, f.etag)
 			snap.Records = append(snap.Records, ksync.Record{Source: s.name, ID: p, Card: f.card, Hash: card.Hash(f.card), Seen: card.Revision(f.card)})
 		}
 	}

@@ -339,8 +339,10 @@ func (t *Target) SetCursor(raw string) {
 
 // Get returns the cards at hrefs, read with addressbook-multiget in
 // batches and single GETs where a batch fails. An href that is gone is
-// left out. A card that cannot be read or decoded fails Get: kith must not
-// write over a user's card it could not see.
+// left out. A card that cannot be read or decoded, or is over Options.Card,
+// fails Get: kith must not write over a user's card it could not see (the
+// engine reads such a batch again card by card, sync.GetEach, and leaves
+// the unreadable one alone).
 func (t *Target) Get(ctx context.Context, hrefs []string) (map[string]ksync.Entry, error) {
 	out := map[string]ksync.Entry{}
 	if len(hrefs) == 0 {
@@ -362,7 +364,7 @@ func (t *Target) Get(ctx context.Context, hrefs []string) (map[string]ksync.Entr
 			names = append(names, p)
 		}
 		slices.Sort(names)
-		return nil, fmt.Errorf("target %q: %s: %w", t.name, byPath[names[0]], res.problems[names[0]])
+		return nil, fmt.Errorf("target %q: %s: %w", t.name, byPath[names[0]], res.problems[names[0]].err)
 	}
 	for p, f := range res.cards {
 		out[byPath[p]] = ksync.Entry{ETag: f.etag, Card: f.card}
