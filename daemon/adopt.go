@@ -2,8 +2,7 @@ package daemon
 
 import (
 	"context"
-	"log/slog"
-	"maps"
+	"fmt"
 	"slices"
 	"strings"
 	gosync "sync"
@@ -17,12 +16,16 @@ import (
 // of a source named like the target, so they join dedup like any other
 // record (listing is the target's List); SyncTarget then writes the merged
 // contact onto that very card (adoption in place: same href, same UID).
-// The snapshot is incremental. A card adopted in place that the user
-// deleted since (kith knew it, now it is gone) leaves its record with it;
+// A card that cannot be read (it does not decode; in a vdir folder, a
+// FIFO, a symbolic link, a file over the card size limit) is a Problem of
+// the snapshot, so the sync names it among its skipped items; it is left
+// as it is and read again next sync. The snapshot is incremental. A card
+// adopted in place that the user deleted since (kith knew it, now it is
+// gone) leaves its record with it;
 // a record whose card is gone for another reason (adopted before cards
 // were adopted in place: kith deleted it) stays, its content living on in
 // the merged card.
-func newOnTarget(ctx context.Context, t ksync.Target, prev *ksync.State, listing map[string]string, log *slog.Logger) (ksync.Snapshot, error) {
+func newOnTarget(ctx context.Context, t ksync.Target, prev *ksync.State, listing map[string]string) (ksync.Snapshot, error) {
 	snap := ksync.Snapshot{Source: t.Name(), Cursor: prev.Cursors[t.Name()]}
 	known := prev.Targets[t.Name()]
 	// A card kith folded into another of its contact's and deleted in a
@@ -74,11 +77,15 @@ func newOnTarget(ctx context.Context, t ksync.Target, prev *ksync.State, listing
 		return snap, nil
 	}
 	slices.Sort(hrefs)
-	got, err := getEach(ctx, t, hrefs, log)
+	got, bad, err := ksync.GetEach(ctx, t, hrefs)
 	if err != nil {
 		return snap, err
 	}
 	for _, href := range hrefs {
+		if err := bad[href]; err != nil {
+			snap.Problems = append(snap.Problems, ksync.Problem{Source: t.Name(), ID: href, Err: fmt.Errorf("a card made on the target that cannot be read, left as it is: %w", err)})
+			continue
+		}
 		e, ok := got[href]
 		if !ok || ksync.IsGroup(e.Card) {
 			continue // a group is no person: SyncTarget keeps it as it is
@@ -89,16 +96,6 @@ func newOnTarget(ctx context.Context, t ksync.Target, prev *ksync.State, listing
 	}
 	slices.SortFunc(snap.Records, func(a, b ksync.Record) int { return strings.Compare(a.ID, b.ID) })
 	return snap, nil
-}
-
-// getEach reads hrefs from t (see ksync.GetEach), logging each card
-// that cannot be read: it waits for the next sync.
-func getEach(ctx context.Context, t ksync.Target, hrefs []string, log *slog.Logger) (map[string]ksync.Entry, error) {
-	got, bad, err := ksync.GetEach(ctx, t, hrefs)
-	for _, href := range slices.Sorted(maps.Keys(bad)) {
-		log.Info("card made on the target not read; it waits", "target", t.Name(), "href", href, "err", bad[href])
-	}
-	return got, err
 }
 
 // listedTarget hands the listing newOnTarget made to the sync that follows

@@ -114,7 +114,7 @@ func NewRunner(cfg *Config, log *slog.Logger) (*Runner, error) {
 		var t ksync.Target
 		switch tc.Kind {
 		case "vdir":
-			t, err = vdir.NewTarget(tc.Name, tc.Path)
+			t, err = vdir.NewTarget(tc.Name, tc.Path, cfg.Limits.card())
 		case "carddav":
 			t, err = newCardDAVTarget(cfg, tc, probes.For(tc.URL), log)
 		default:
@@ -641,7 +641,7 @@ func (r *Runner) Sync(ctx context.Context, st *state.Store) (*Summary, error) {
 			err = r.checkTargetShrink(prev, t, tgtReads[i].listing)
 		}
 		if err == nil {
-			snap, err = newOnTarget(ctx, t, prev, tgtReads[i].listing, r.log)
+			snap, err = newOnTarget(ctx, t, prev, tgtReads[i].listing)
 		}
 		if err != nil {
 			if ctx.Err() != nil {

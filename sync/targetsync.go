@@ -492,7 +492,15 @@ func (e *Engine) SyncTarget(ctx context.Context, t Target, contacts []*Contact, 
 		}
 	}
 	if len(st.Failed) > 0 {
-		return next, st, fmt.Errorf("target %q: %d of the writes failed, first: %s", t.Name(), len(st.Failed), st.Failed[0])
+		// The first few, each naming its card: two cards that cannot be
+		// read are both named, not one of them.
+		const named = 5
+		msgs := st.Failed[:min(len(st.Failed), named)]
+		more := ""
+		if n := len(st.Failed) - len(msgs); n > 0 {
+			more = fmt.Sprintf(" (and %d more)", n)
+		}
+		return next, st, fmt.Errorf("target %q: %d of the writes failed: %s%s", t.Name(), len(st.Failed), strings.Join(msgs, "; "), more)
 	}
 	return next, st, nil
 }

@@ -123,8 +123,8 @@ func Read(ctx context.Context, name, dir, prev string, opts Options, read ReadFu
 		nrec, nprob := len(snap.Records), len(snap.Problems)
 		if f.err == nil {
 			var data []byte
-			if data, f.err = readRegular(f.path, f.info, opts); f.err == nil {
-				read(data, f.info.ModTime().UTC(), id, &snap)
+			if data, f.err = f.Read(); f.err == nil {
+				read(data, f.Info.ModTime().UTC(), id, &snap)
 			}
 		}
 		if f.err != nil {
@@ -171,10 +171,50 @@ func Read(ctx context.Context, name, dir, prev string, opts Options, read ReadFu
 
 // file is what look found out about a directory entry before reading it.
 type file struct {
-	path  string      // what to open: the entry, or its link's target
-	info  fs.FileInfo // path's Lstat
-	stamp string      // the entry's version; "" when it could not be told
-	err   error       // why it is not read
+	File         // what to read: the entry, or its link's target
+	stamp string // the entry's version; "" when it could not be told
+	err   error  // why it is not read
+}
+
+// File is a regular file that Look (or a walk) found may be read, and how
+// much of it.
+type File struct {
+	// Path is what is opened.
+	Path string
+	// Info is Path's Lstat: Read reads only that very file.
+	Info    fs.FileInfo
+	maxSize int64
+	sizeKey string
+}
+
+// Look finds out what is at path without opening it or following a link,
+// and whether it may be read: only a regular file of at most maxSize bytes
+// (0: no limit) may. Anything else is an error saying what it is: a
+// symbolic link (never followed, wherever it leads), a FIFO (opening it
+// would block), a socket, a device, a folder; a larger file is a
+// *card.LimitError naming sizeKey, the limit's key in [limits]. A path
+// that does not exist gives an error that is fs.ErrNotExist.
+func Look(path string, maxSize int64, sizeKey string) (File, error) {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return File{}, unwrapPath(err)
+	}
+	f := File{Path: path, Info: fi, maxSize: maxSize, sizeKey: sizeKey}
+	return f, f.check()
+}
+
+// check refuses what f.Info says may not be read.
+func (f File) check() error {
+	m := f.Info.Mode()
+	switch {
+	case m&fs.ModeSymlink != 0:
+		return errors.New("a symbolic link: not followed")
+	case !m.IsRegular():
+		return fmt.Errorf("not a regular file (%s): not read", kind(m))
+	case f.maxSize > 0 && f.Info.Size() > f.maxSize:
+		return &card.LimitError{Key: f.sizeKey, What: "file", Got: f.Info.Size(), Max: f.maxSize}
+	}
+	return nil
 }
 
 // look finds out what the entry at path is without opening it, and whether
@@ -184,7 +224,7 @@ func look(root, path string, d fs.DirEntry, opts Options) file {
 	if err != nil {
 		return file{err: fmt.Errorf("reading: %w", unwrapPath(err))}
 	}
-	f := file{path: path, info: fi, stamp: Stamp(fi)}
+	f := file{File: File{Path: path, Info: fi, maxSize: opts.MaxSize, sizeKey: opts.SizeKey}, stamp: Stamp(fi)}
 	if fi.Mode()&fs.ModeSymlink != 0 {
 		target, err := filepath.EvalSymlinks(path)
 		if err != nil {
@@ -202,46 +242,39 @@ func look(root, path string, d fs.DirEntry, opts Options) file {
 		}
 		// The link's own stamp and its target's: either changing is a
 		// new version.
-		f.path, f.info, f.stamp = target, tfi, f.stamp+">"+Stamp(tfi)
-		fi = tfi
+		f.Path, f.Info, f.stamp = target, tfi, f.stamp+">"+Stamp(tfi)
 	}
-	if !fi.Mode().IsRegular() {
-		f.err = fmt.Errorf("not a regular file (%s): not read", kind(fi.Mode()))
-		return f
-	}
-	if opts.MaxSize > 0 && fi.Size() > opts.MaxSize {
-		f.err = &card.LimitError{Key: opts.SizeKey, What: "file", Got: fi.Size(), Max: opts.MaxSize}
-	}
+	f.err = f.check()
 	return f
 }
 
-// readRegular reads the regular file at path, which Lstat said is want. It
-// opens without blocking and without following a link, and checks that
-// what it opened is still that file: one swapped for a FIFO or a link
-// between the look and the open is not read.
-func readRegular(path string, want fs.FileInfo, opts Options) ([]byte, error) {
-	f, err := os.OpenFile(path, openFlags, 0)
+// Read reads f, which Look said may be read. It opens without blocking and
+// without following a link, and checks that what it opened is still that
+// file: one swapped for a FIFO or a link since the look is not read. Of a
+// file that grew since, no more than the size limit is read.
+func (f File) Read() ([]byte, error) {
+	fd, err := os.OpenFile(f.Path, openFlags, 0)
 	if err != nil {
 		return nil, fmt.Errorf("opening: %w", unwrapPath(err))
 	}
-	defer f.Close()
-	fi, err := f.Stat()
+	defer fd.Close()
+	fi, err := fd.Stat()
 	if err != nil {
 		return nil, fmt.Errorf("reading: %w", unwrapPath(err))
 	}
-	if !fi.Mode().IsRegular() || !os.SameFile(fi, want) {
+	if !fi.Mode().IsRegular() || !os.SameFile(fi, f.Info) {
 		return nil, errors.New("replaced while being read: read again when it changes")
 	}
-	var r io.Reader = f
-	if opts.MaxSize > 0 {
-		r = io.LimitReader(f, opts.MaxSize+1)
+	var r io.Reader = fd
+	if f.maxSize > 0 {
+		r = io.LimitReader(fd, f.maxSize+1)
 	}
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return nil, fmt.Errorf("reading: %w", unwrapPath(err))
 	}
-	if opts.MaxSize > 0 && int64(len(data)) > opts.MaxSize {
-		return nil, &card.LimitError{Key: opts.SizeKey, What: "file", Max: opts.MaxSize}
+	if f.maxSize > 0 && int64(len(data)) > f.maxSize {
+		return nil, &card.LimitError{Key: f.sizeKey, What: "file", Max: f.maxSize}
 	}
 	return data, nil
 }

@@ -232,3 +232,45 @@ func TestFolderThatIsALink(t *testing.T) {
 		t.Fatalf("read %v, problems %v", w.reads, snap.Problems)
 	}
 }
+
+// Look lets through only a regular file within the size limit, without
+// opening anything; Read reads no more than the limit of a file that grew
+// since, nor a file swapped for another since the look.
+func TestLookAndRead(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "ok.vcf", "card")
+	write(t, dir, "big.vcf", "a card too long")
+	os.Symlink("ok.vcf", filepath.Join(dir, "link.vcf"))
+	if err := syscall.Mkfifo(filepath.Join(dir, "pipe.vcf"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]string{
+		"ok.vcf": "", "big.vcf": "over the limit [limits] card_size", "link.vcf": "symbolic link",
+		"pipe.vcf": "named pipe", ".": "a folder", "gone.vcf": "no such file",
+	} {
+		f, err := Look(filepath.Join(dir, name), 8, "card_size")
+		if want == "" {
+			if b, rerr := f.Read(); err != nil || rerr != nil || string(b) != "card" {
+				t.Errorf("%s: Look %v, Read %q %v", name, err, b, rerr)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: Look gives %v, want an error with %q", name, err, want)
+		}
+	}
+	ok := filepath.Join(dir, "ok.vcf")
+	f, err := Look(ok, 8, "card_size")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(ok, []byte("a card grown too long"), 0o600)
+	if _, err := f.Read(); err == nil || !strings.Contains(err.Error(), "card_size") {
+		t.Errorf("a file grown over the limit since the look reads: %v", err)
+	}
+	write(t, dir, "new.vcf", "card")
+	os.Rename(filepath.Join(dir, "new.vcf"), ok)
+	if _, err := f.Read(); err == nil || !strings.Contains(err.Error(), "replaced") {
+		t.Errorf("a file replaced since the look reads: %v", err)
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	gosync "sync"
 	"testing"
+
+	"kith/sync/card"
 )
 
 // BenchmarkTargetFirstRun writes 20,000 new cards into an empty vdir
@@ -25,7 +27,7 @@ func BenchmarkTargetFirstRun(b *testing.B) {
 			ctx := context.Background()
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
-				tg, err := NewTarget("bench", filepath.Join(b.TempDir(), "out"))
+				tg, err := NewTarget("bench", filepath.Join(b.TempDir(), "out"), card.Limits{})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -66,7 +68,7 @@ func BenchmarkTargetDelete(b *testing.B) {
 			var syncs int64
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
-				tg, err := NewTarget("bench", filepath.Join(b.TempDir(), "out"))
+				tg, err := NewTarget("bench", filepath.Join(b.TempDir(), "out"), card.Limits{})
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/emersion/go-vcard"
 
+	"kith/internal/dirscan"
 	"kith/internal/fsname"
 	ksync "kith/sync"
 	"kith/sync/card"
@@ -27,6 +27,7 @@ import (
 type Target struct {
 	name string
 	dir  string
+	lim  card.Limits
 
 	// qmu guards queue and leading: the writes and deletes waiting for a
 	// commit, and whether a caller is committing batches now. Only that
@@ -64,15 +65,16 @@ var _ ksync.ParallelTarget = (*Target)(nil)
 // more, the fewer commits (ksync.ParallelTarget).
 func (t *Target) MaxParallel() int { return parallelWrites }
 
-// NewTarget returns a target named name writing to the folder dir. A
+// NewTarget returns a target named name writing to the folder dir; a file
+// there over lim (or one that is no regular file) is not read (see Get). A
 // folder that does not exist is not created here: it lists as empty (see
 // List) and the first write creates it (mode 0700, parents included), so
 // that a folder gone missing (unmounted, moved) is seen as missing by
 // whoever knows it held cards, not silently made again empty.
-func NewTarget(name, dir string) (*Target, error) {
+func NewTarget(name, dir string, lim card.Limits) (*Target, error) {
 	fi, err := os.Stat(dir)
 	if errors.Is(err, fs.ErrNotExist) {
-		return &Target{name: name, dir: dir}, nil
+		return &Target{name: name, dir: dir, lim: lim}, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("target %q: vdir %s: %w", name, dir, err)
@@ -80,7 +82,7 @@ func NewTarget(name, dir string) (*Target, error) {
 	if !fi.IsDir() {
 		return nil, fmt.Errorf("target %q: vdir %s: not a directory", name, dir)
 	}
-	return &Target{name: name, dir: dir}, nil
+	return &Target{name: name, dir: dir, lim: lim}, nil
 }
 
 // Missing reports whether the target's folder does not exist (it was never
@@ -96,10 +98,14 @@ func (t *Target) Name() string { return t.name }
 // Dir returns the folder the target writes to.
 func (t *Target) Dir() string { return t.dir }
 
-// List returns every ".vcf" file directly in the folder with its ETag.
-// Hidden, temporary and unsafe names and subfolders are left out. A folder
-// that does not exist holds no card: the listing is empty (the caller,
-// which knows what the folder held, tells a first run from a lost folder).
+// List returns every ".vcf" entry directly in the folder with its ETag.
+// Hidden, temporary and unsafe names and subfolders are left out. What is
+// no regular file (a symbolic link, wherever it leads; a FIFO; a socket)
+// is listed with the ETag of the entry itself, never followed, so that Get
+// names it as a card that cannot be read and kith leaves it as it is. A
+// folder that does not exist holds no card: the listing is empty (the
+// caller, which knows what the folder held, tells a first run from a lost
+// folder).
 func (t *Target) List(ctx context.Context) (map[string]string, error) {
 	entries, err := os.ReadDir(t.dir)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -117,14 +123,14 @@ func (t *Target) List(ctx context.Context) (map[string]string, error) {
 		if !isVCF(name) || checkHref(name) != nil || fsname.Skip(name) {
 			continue
 		}
-		fi, err := os.Stat(filepath.Join(t.dir, name))
+		fi, err := e.Info() // an Lstat: a link is not followed
 		if errors.Is(err, fs.ErrNotExist) {
 			continue // deleted while listing
 		}
 		if err != nil {
 			return nil, fmt.Errorf("target %q: %s: %w", t.name, name, unwrapPath(err))
 		}
-		if !fi.Mode().IsRegular() {
+		if fi.IsDir() {
 			continue
 		}
 		out[name] = etagOf(fi)
@@ -134,7 +140,10 @@ func (t *Target) List(ctx context.Context) (map[string]string, error) {
 
 // Get reads and decodes the files named by hrefs. A file that does not exist
 // is left out of the map; one that cannot be read or decoded is an error
-// naming it.
+// naming it. Only regular files of at most the card size limit are read,
+// opened without following a link and without blocking: a symbolic link
+// (into the folder or out of it), a FIFO or a larger file is such an error,
+// and is never opened.
 func (t *Target) Get(ctx context.Context, hrefs []string) (map[string]ksync.Entry, error) {
 	out := make(map[string]ksync.Entry, len(hrefs))
 	for _, href := range hrefs {
@@ -157,24 +166,32 @@ func (t *Target) Get(ctx context.Context, hrefs []string) (map[string]ksync.Entr
 }
 
 func (t *Target) get(href string) (ksync.Entry, error) {
-	f, err := os.Open(filepath.Join(t.dir, href))
+	data, fi, err := t.read(filepath.Join(t.dir, href))
 	if err != nil {
-		return ksync.Entry{}, unwrapPath(err)
+		return ksync.Entry{}, err
 	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return ksync.Entry{}, fmt.Errorf("reading: %w", unwrapPath(err))
-	}
-	data, err := io.ReadAll(f)
-	if err != nil {
-		return ksync.Entry{}, fmt.Errorf("reading: %w", unwrapPath(err))
-	}
-	c, err := card.Decode(data)
+	c, err := t.lim.Decode(data)
 	if err != nil {
 		return ksync.Entry{}, fmt.Errorf("decoding: %w", err)
 	}
 	return ksync.Entry{ETag: etagOf(fi), Card: c}, nil
+}
+
+// read reads the card file at path the way sources read theirs (see
+// dirscan.Look): a regular file within the card size limit, else an error
+// saying what it is. A file that does not exist gives an error that is
+// fs.ErrNotExist.
+func (t *Target) read(path string) ([]byte, fs.FileInfo, error) {
+	// A vdir file holds one card: the card size limit bounds the file.
+	f, err := dirscan.Look(path, t.lim.Size, "card_size")
+	if err != nil {
+		return nil, nil, err
+	}
+	data, err := f.Read()
+	if err != nil {
+		return nil, nil, err
+	}
+	return data, f.Info, nil
 }
 
 // Put writes c, converted to vCard 3.0, to the file href. With etag "" the
@@ -203,13 +220,13 @@ func (t *Target) Put(ctx context.Context, href string, c vcard.Card, etag string
 
 	path := filepath.Join(t.dir, href)
 	if etag != "" {
-		if err := checkETag(path, etag); err != nil {
+		if err := t.checkETag(path, etag); err != nil {
 			return "", fmt.Errorf("target %q: %s: %w", t.name, href, err)
 		}
 		// Rewriting a file with the bytes it holds would only change its
 		// ETag and make every client think it was edited.
-		if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, data) {
-			if err := checkETag(path, etag); err != nil {
+		if old, _, err := t.read(path); err == nil && bytes.Equal(old, data) {
+			if err := t.checkETag(path, etag); err != nil {
 				return "", fmt.Errorf("target %q: %s: %w", t.name, href, err)
 			}
 			return etag, nil
@@ -276,7 +293,7 @@ func (t *Target) commitBatch(batch []*pendingWrite) {
 	for _, w := range batch {
 		switch {
 		case w.tmp == "":
-			w.err = remove(w) // needs no file content on the disk
+			w.err = t.remove(w) // needs no file content on the disk
 		case syncErr != nil:
 			w.err = syncErr
 		default:
@@ -304,7 +321,7 @@ func (t *Target) install(w *pendingWrite) error {
 	}
 	// Checked again just before the rename to keep the window in which
 	// another program's edit could be lost as short as it can be.
-	if err := checkETag(w.path, w.etag); err != nil {
+	if err := t.checkETag(w.path, w.etag); err != nil {
 		return err
 	}
 	if err := os.Rename(w.tmp, w.path); err != nil {
@@ -383,8 +400,8 @@ func (t *Target) Delete(ctx context.Context, href, etag string) error {
 }
 
 // remove deletes w's file if it still has w's ETag.
-func remove(w *pendingWrite) error {
-	if err := checkETag(w.path, w.etag); err != nil {
+func (t *Target) remove(w *pendingWrite) error {
+	if err := t.checkETag(w.path, w.etag); err != nil {
 		return err
 	}
 	if err := os.Remove(w.path); err != nil {
@@ -396,16 +413,21 @@ func remove(w *pendingWrite) error {
 	return nil
 }
 
-// checkETag returns ErrConflict unless the file at path exists with etag.
-func checkETag(path, etag string) error {
-	fi, err := os.Stat(path)
-	if errors.Is(err, fs.ErrNotExist) {
+// checkETag returns ErrConflict unless the file at path exists with etag,
+// and an error when it is a file Get does not read (a symbolic link,
+// wherever it leads; a FIFO; a file over the card size limit): kith never
+// replaces or removes a file it cannot have seen.
+func (t *Target) checkETag(path, etag string) error {
+	f, err := dirscan.Look(path, t.lim.Size, "card_size")
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
 		return fmt.Errorf("gone: %w", ksync.ErrConflict)
+	case err != nil && f.Info == nil:
+		return fmt.Errorf("checking etag: %w", err)
+	case err != nil:
+		return fmt.Errorf("%w; left as it is", err)
 	}
-	if err != nil {
-		return fmt.Errorf("checking etag: %w", unwrapPath(err))
-	}
-	if got := etagOf(fi); got != etag {
+	if got := etagOf(f.Info); got != etag {
 		return fmt.Errorf("etag is %q, not %q: %w", got, etag, ksync.ErrConflict)
 	}
 	return nil

@@ -34,7 +34,7 @@ func person(uid, fn string, extra ...[2]string) vcard.Card {
 func newTarget(t *testing.T) (*Target, string) {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "out")
-	tg, err := NewTarget("out", dir)
+	tg, err := NewTarget("out", dir, card.Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func dirNames(t *testing.T, dir string) []string {
 func TestFirstWriteCreatesPrivateFolder(t *testing.T) {
 	ctx := context.Background()
 	dir := filepath.Join(t.TempDir(), "a", "b")
-	tg, err := NewTarget("out", dir)
+	tg, err := NewTarget("out", dir, card.Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +99,7 @@ func TestFirstWriteCreatesPrivateFolder(t *testing.T) {
 	if err := os.WriteFile(file, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := NewTarget("out", file); err == nil {
+	if _, err := NewTarget("out", file, card.Limits{}); err == nil {
 		t.Fatal("NewTarget on a file succeeded")
 	}
 }
@@ -368,7 +368,7 @@ func TestUnsafeHrefsRejected(t *testing.T) {
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	tg, err := NewTarget("out", dir)
+	tg, err := NewTarget("out", dir, card.Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
