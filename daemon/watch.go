@@ -11,10 +11,12 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"unicode/utf16"
 
 	"github.com/fsnotify/fsnotify"
 
 	"kith/internal/dirscan"
+	"kith/sync/card"
 )
 
 // watchTiming says how long the watcher waits before it calls a change
@@ -316,10 +318,11 @@ func isVCardFile(path string) bool {
 }
 
 // endsWithEndVCard reports whether the file's last non-blank line is
-// END:VCARD. A UTF-16 file (with a byte order mark) is taken as whole: its
-// end cannot be read as text here. Only a regular file is opened (a FIFO
-// swapped in after settled's look would block the watcher, and SIGTERM
-// with it); anything else is the sync's to judge.
+// END:VCARD. A UTF-16 file (with a byte order mark or without: see
+// card.UTF16Order) is judged by its end decoded; one of an odd length was
+// cut inside a character and is not whole. Only a regular file is opened
+// (a FIFO swapped in after settled's look would block the watcher, and
+// SIGTERM with it); anything else is the sync's to judge.
 func endsWithEndVCard(path string) bool {
 	f, fi, err := dirscan.OpenRegular(path)
 	if err != nil {
@@ -327,14 +330,24 @@ func endsWithEndVCard(path string) bool {
 	}
 	defer f.Close()
 	head := make([]byte, 2)
-	if n, _ := io.ReadFull(f, head); n == 2 && (bytes.Equal(head, []byte{0xFF, 0xFE}) || bytes.Equal(head, []byte{0xFE, 0xFF})) {
-		return true
+	n, _ := io.ReadFull(f, head)
+	order, wide := card.UTF16Order(head[:n])
+	if wide && fi.Size()%2 != 0 {
+		return false
 	}
-	const tail = 4096
+	const tail = 4096 // even: a UTF-16 tail starts on a character's unit
 	off := max(fi.Size()-tail, 0)
 	buf := make([]byte, fi.Size()-off)
-	n, _ := f.ReadAt(buf, off)
-	data := bytes.TrimRight(buf[:n], " \t\r\n\x00")
+	n, _ = f.ReadAt(buf, off)
+	data := buf[:n]
+	if wide {
+		units := make([]uint16, len(data)/2)
+		for i := range units {
+			units[i] = order.Uint16(data[2*i:])
+		}
+		data = []byte(string(utf16.Decode(units)))
+	}
+	data = bytes.TrimRight(data, " \t\r\n\x00")
 	i := bytes.LastIndexAny(data, "\r\n")
 	return bytes.EqualFold(bytes.TrimSpace(data[i+1:]), []byte("END:VCARD"))
 }

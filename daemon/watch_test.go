@@ -2,6 +2,8 @@ package daemon
 
 import (
 	"context"
+	"encoding/binary"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -10,6 +12,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unicode/utf16"
 )
 
 // fastTiming keeps the watcher's waits short in tests.
@@ -156,7 +159,29 @@ func TestEndsWithEndVCard(t *testing.T) {
 		{"half", testCard[:20], false},
 		{"cut inside END", testCard[:len(testCard)-5], false},
 		{"empty", "", false},
-		{"utf-16 is not judged", "\xff\xfeB\x00", true},
+		{"utf-16 begun", "\xff\xfeB\x00", false},
+	}
+	// UTF-16, both byte orders, with a byte order mark and without (as
+	// Windows tools and old phones export): its end is read decoded.
+	long := strings.Repeat("NOTE:"+strings.Repeat("ä", 70)+"\r\n", 40) // the tail starts past the head
+	for _, order := range []binary.ByteOrder{binary.LittleEndian, binary.BigEndian} {
+		for _, bom := range []bool{true, false} {
+			name := fmt.Sprintf("%s bom %v", order, bom)
+			whole := utf16Text(order, bom, testCard)
+			big := utf16Text(order, bom, strings.Replace(testCard, "END:VCARD", long+"END:VCARD", 1))
+			tests = append(tests, []struct {
+				name, data string
+				want       bool
+			}{
+				{name + " whole", whole, true},
+				{name + " whole, past the tail", big, true},
+				{name + " whole, blank lines after", whole + utf16Text(order, false, "\r\n\r\n"), true},
+				{name + " half", whole[:len(whole)/2&^1], false},
+				{name + " cut inside END", whole[:len(whole)-10], false},
+				{name + " cut inside a character", whole[:len(whole)-1], false},
+				{name + " cut inside END, past the tail", big[:len(big)-10], false},
+			}...)
+		}
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -167,6 +192,19 @@ func TestEndsWithEndVCard(t *testing.T) {
 			}
 		})
 	}
+}
+
+// utf16Text encodes s as UTF-16 in order, after a byte order mark if bom.
+func utf16Text(order binary.ByteOrder, bom bool, s string) string {
+	units := utf16.Encode([]rune(s))
+	if bom {
+		units = append([]uint16{0xFEFF}, units...)
+	}
+	b := make([]byte, 2*len(units))
+	for i, u := range units {
+		order.PutUint16(b[2*i:], u)
+	}
+	return string(b)
 }
 
 func BenchmarkWatcherLatency(b *testing.B) {

@@ -2,6 +2,7 @@ package card
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strings"
@@ -140,25 +141,42 @@ var (
 	endLine   = []byte("END:VCARD")
 )
 
-// inputToUTF8 strips a UTF-8 byte order mark and converts UTF-16 input (with
-// a BOM, or recognisable by "BEGIN" spelled with zero bytes) to UTF-8.
-func inputToUTF8(data []byte) ([]byte, error) {
-	var enc *unicode.Endianness
-	le, be := unicode.LittleEndian, unicode.BigEndian
+// UTF16Order reports whether data, the start of a card file, is UTF-16 and
+// in which byte order: by its byte order mark (FF FE little-endian, FE FF
+// big-endian), or without one by its first character, ASCII in any card
+// ("B" of BEGIN, a blank line), spelled with a zero byte after it
+// (little-endian) or before it (big-endian). The watcher uses it to read
+// a file's end.
+func UTF16Order(data []byte) (binary.ByteOrder, bool) {
 	switch {
-	case bytes.HasPrefix(data, bom):
+	case len(data) < 2:
+		return nil, false
+	case data[0] == 0xFF && data[1] == 0xFE, data[0] != 0 && data[1] == 0:
+		return binary.LittleEndian, true
+	case data[0] == 0xFE && data[1] == 0xFF, data[0] == 0 && data[1] != 0:
+		return binary.BigEndian, true
+	}
+	return nil, false
+}
+
+// inputToUTF8 strips a UTF-8 byte order mark and converts UTF-16 input (see
+// UTF16Order) to UTF-8.
+func inputToUTF8(data []byte) ([]byte, error) {
+	if bytes.HasPrefix(data, bom) {
 		return data[len(bom):], nil
-	case bytes.HasPrefix(data, []byte{0xFF, 0xFE}), len(data) >= 2 && data[0] != 0 && data[1] == 0:
-		enc = &le
-	case bytes.HasPrefix(data, []byte{0xFE, 0xFF}), len(data) >= 2 && data[0] == 0 && data[1] != 0:
-		enc = &be
-	default:
+	}
+	order, ok := UTF16Order(data)
+	if !ok {
 		return data, nil
 	}
-	out, err := unicode.UTF16(*enc, unicode.ExpectBOM).NewDecoder().Bytes(data)
+	enc := unicode.LittleEndian
+	if order == binary.BigEndian {
+		enc = unicode.BigEndian
+	}
+	out, err := unicode.UTF16(enc, unicode.ExpectBOM).NewDecoder().Bytes(data)
 	if err != nil {
 		// No BOM: decode with the guessed byte order.
-		out, err = unicode.UTF16(*enc, unicode.IgnoreBOM).NewDecoder().Bytes(data)
+		out, err = unicode.UTF16(enc, unicode.IgnoreBOM).NewDecoder().Bytes(data)
 		if err != nil {
 			return nil, fmt.Errorf("decoding UTF-16 input: %w", err)
 		}

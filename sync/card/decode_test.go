@@ -3,6 +3,7 @@ package card
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"path/filepath"
 	"reflect"
@@ -553,4 +554,17 @@ func FuzzRoundTrip(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestUTF16Order(t *testing.T) {
+	for in, want := range map[string]binary.ByteOrder{
+		"\xff\xfeB\x00": binary.LittleEndian, "\xfe\xff\x00B": binary.BigEndian,
+		"B\x00E\x00": binary.LittleEndian, "\x00B\x00E": binary.BigEndian, "\r\x00\n\x00": binary.LittleEndian,
+		"BEGIN:VCARD": nil, "\xef\xbb\xbfBEGIN": nil, "B": nil, "": nil,
+	} {
+		got, ok := UTF16Order([]byte(in))
+		if got != want || ok != (want != nil) {
+			t.Errorf("UTF16Order(%q) = %v, %v, want %v", in, got, ok, want)
+		}
+	}
 }
