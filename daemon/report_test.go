@@ -28,6 +28,20 @@ func syncAt(t *testing.T, cfg *Config, now time.Time) *Summary {
 // targets, its clock) with the state store it will use.
 func syncWith(t *testing.T, cfg *Config, tweak func(*Runner, *state.Store)) *Summary {
 	t.Helper()
+	r, st := testRunner(t, cfg)
+	defer st.Close()
+	tweak(r, st)
+	sum, err := r.Sync(context.Background(), st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sum
+}
+
+// testRunner returns a runner of cfg at fixedNow, logging nowhere, and the
+// state store it syncs with, for the caller to close.
+func testRunner(t *testing.T, cfg *Config) (*Runner, *state.Store) {
+	t.Helper()
 	r, err := NewRunner(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
@@ -37,13 +51,7 @@ func syncWith(t *testing.T, cfg *Config, tweak func(*Runner, *state.Store)) *Sum
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
-	tweak(r, st)
-	sum, err := r.Sync(context.Background(), st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sum
+	return r, st
 }
 
 func golden(t *testing.T, name string, got []byte) {

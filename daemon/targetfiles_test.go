@@ -2,16 +2,12 @@ package daemon
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
-
-	"kith/internal/state"
 )
 
 // What lies in a vdir target's folder but is no card file kith may read
@@ -81,7 +77,7 @@ func TestHostileFilesInTargetFolder(t *testing.T) {
 			t.Errorf("%s was changed:\n before %s\n after  %s", p, before[p], after)
 		}
 	}
-	for name, body := range regularVCFs(t, merged) {
+	for name, body := range vcfFiles(t, merged) {
 		if strings.Contains(body, "Eve Outsider") || strings.Contains(body, "read through a link") {
 			t.Errorf("%s holds what only the files outside the folder hold:\n%s", name, body)
 		}
@@ -94,15 +90,7 @@ func TestHostileFilesInTargetFolder(t *testing.T) {
 // the test then does to let it end.
 func syncWithin(t *testing.T, cfg *Config, d time.Duration, fifos []string) *Summary {
 	t.Helper()
-	r, err := NewRunner(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.Now = func() time.Time { return fixedNow }
-	st, err := state.Open(context.Background(), cfg.StateDir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, st := testRunner(t, cfg)
 	defer st.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
@@ -151,22 +139,4 @@ func entryState(t *testing.T, path string) string {
 		s += " " + string(b)
 	}
 	return s
-}
-
-// regularVCFs is vcfFiles for a folder that may hold FIFOs and links: it
-// reads only the regular files.
-func regularVCFs(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]string{}
-	for _, e := range ents {
-		if strings.HasSuffix(e.Name(), ".vcf") && e.Type().IsRegular() {
-			b, _ := os.ReadFile(filepath.Join(dir, e.Name()))
-			out[e.Name()] = string(b)
-		}
-	}
-	return out
 }
