@@ -158,6 +158,53 @@ func (m *matcher) compare(a, b *rec, explain bool) pairData {
 	return p
 }
 
+// tfOf returns the term-frequency adjustments compare finds for records a
+// and b, given key, the levels compare found for them without term
+// frequencies (vector.pack). The levels do not depend on term frequencies,
+// so the names, the costliest comparison, are not compared again: their
+// adjustments follow from their levels. The other fields are compared
+// again only where their level can carry an adjustment.
+func (m *matcher) tfOf(a, b *rec, key uint64) [nComp]float32 {
+	v := unpack(key)
+	var p pairData
+	na, nb := &a.nm, &b.nm
+	if na.org == "" && nb.org == "" {
+		// As compareNames does for two people's names.
+		if v[cGiven] == 5 {
+			if len(nb.gf) > 0 {
+				p.tf[cGiven] = m.tfAdjust(cGiven, nb.gf[0].flat)
+			} else {
+				p.tf[cGiven] = m.tfAdjust(cGiven, na.gf[0].flat)
+			}
+		}
+		if v[cFamily] == 3 {
+			if nb.family != "" {
+				p.tf[cFamily] = m.tfAdjust(cFamily, nb.ff.flat)
+			} else {
+				p.tf[cFamily] = m.tfAdjust(cFamily, na.ff.flat)
+			}
+		}
+		if v[cOrg] == 2 {
+			p.tf[cOrg] = m.tfAdjust(cOrg, a.org)
+		}
+	}
+	if v[cEmail] == 4 {
+		m.compareEmails(a, b, &p, false)
+	}
+	if v[cPhone] >= 3 {
+		// The phone's level may yet change with term frequencies (which
+		// of two equal numbers counts, a home's or not): compared again.
+		m.comparePhones(a, b, &p, false)
+	}
+	if v[cAddress] >= 3 {
+		m.compareAddresses(a, b, &p, false)
+	}
+	if na.org != "" && nb.org != "" {
+		p.tf[cPhone], p.tf[cEmail] = max(p.tf[cPhone], 0), max(p.tf[cEmail], 0)
+	}
+	return p.tf
+}
+
 // nameLevels compares two given names (with their aliases) and two family
 // names; it returns the given and family levels.
 func (m *matcher) compareNames(a, b *rec, p *pairData, explain bool) {

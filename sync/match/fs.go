@@ -12,9 +12,10 @@ import (
 // result does not depend on scheduling.
 func (m *matcher) fsJudgeAll(ctx context.Context, pairs []uint64) (joins, possible []edge, err error) {
 	// Term frequencies depend on u: the estimation goes without them, and
-	// only the pairs they could lift to a possible duplicate are compared
-	// again with them. They are counted meanwhile, one CPU's work beside
-	// the estimation (whose EM rounds use one CPU too).
+	// only the pairs they could lift to a possible duplicate get them
+	// (tfOf: from the levels found, the names not compared again). They
+	// are counted meanwhile, one CPU's work beside the estimation (whose
+	// EM rounds use one CPU too).
 	m.noTF = true
 	var tf map[uint64]int32
 	var tfN [nComp]int
@@ -66,9 +67,9 @@ func (m *matcher) fsJudgeAll(ctx context.Context, pairs []uint64) (joins, possib
 	if err := parallel(ctx, len(order), func(i int) {
 		s := &cands[again[order[i]]]
 		a, b := unpair(s.pair)
-		p := m.compare(m.recs[a], m.recs[b], false)
-		s.tf, s.tfPhone = 0, p.tf[cPhone]
-		for _, x := range p.tf {
+		tf := m.tfOf(m.recs[a], m.recs[b], s.key)
+		s.tf, s.tfPhone = 0, tf[cPhone]
+		for _, x := range tf {
 			s.tf += x
 		}
 	}); err != nil {

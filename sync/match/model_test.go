@@ -37,3 +37,22 @@ func TestSampleOf(t *testing.T) {
 		}
 	}
 }
+
+// TestTFOfMatchesCompare: the term-frequency pass takes a pair's
+// adjustments from tfOf, which reads the names' levels from the first
+// comparison; they must be those compare finds with term frequencies, on
+// every candidate pair of a generated book.
+func TestTFOfMatchesCompare(t *testing.T) {
+	_, m, pairs := candidatePairs(t, benchWorld(20_000))
+	for _, p := range pairs {
+		a, b := unpair(p)
+		ra, rb := m.recs[a], m.recs[b]
+		m.noTF = true
+		first := m.compare(ra, rb, false)
+		m.noTF = false
+		want := m.compare(ra, rb, false).tf
+		if got := m.tfOf(ra, rb, first.v.pack()); got != want {
+			t.Fatalf("tfOf(%q, %q) = %v, compare finds %v", m.ev[a].FN, m.ev[b].FN, got, want)
+		}
+	}
+}
