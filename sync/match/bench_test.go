@@ -22,10 +22,10 @@ var bench1M = flag.Bool("bench1m", false, "also run BenchmarkCluster at 1M recor
 // work), the peak live heap during Cluster (peak-MB), records/s, the
 // candidate pairs compared and those the partner budget dropped
 // (Result.Blocking: pairs, dropped-pairs) and the CPU and wall time of
-// each phase (prepare, blocking, usample, compare, em, termfreq, tfpass,
-// grouping: cpu-s-PHASE/op, s-PHASE/op; term frequencies are counted
-// beside usample, compare and em, so termfreq is only what is left of that
-// count after em).
+// each phase (prepare, blocking, usample, compare, em, tfpass, grouping:
+// cpu-s-PHASE/op, s-PHASE/op; the u sample and the term frequencies are
+// made beside blocking, so usample is only what is left of that work
+// after blocking, and blocking's CPU time includes theirs).
 //
 //	go test ./sync/match -run '^$' -bench Cluster -benchtime 3x [-args -bench1m]
 func BenchmarkCluster(b *testing.B) {

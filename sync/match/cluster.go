@@ -163,11 +163,32 @@ func newMatcher(ctx context.Context, ev []Evidence, opts Options) (*matcher, []u
 		}
 	}
 	m.mark("prepare")
+	// The model's u sample and term-frequency counts need the records,
+	// not the candidate pairs: they are made beside blocking, on the CPUs
+	// its serial steps (merging, pruning) leave idle. Term frequencies
+	// depend on u, so compare leaves them out until fsJudgeAll sets noTF
+	// false.
+	var side gosync.WaitGroup
+	var sampled error
+	if m.fs {
+		m.noTF = true
+		side.Go(func() { sampled = m.estimateU(ctx) })
+		side.Go(func() { m.model.tf, m.model.tfN = m.countValues() })
+	}
 	pairs, err := m.candidates(ctx)
+	if err == nil {
+		m.mark("blocking")
+	}
+	side.Wait()
 	if err != nil {
 		return nil, nil, fmt.Errorf("match: blocking: %w", err)
 	}
-	m.mark("blocking")
+	if sampled != nil {
+		return nil, nil, fmt.Errorf("match: scoring: %w", sampled)
+	}
+	if m.fs {
+		m.mark("usample")
+	}
 	return m, pairs, nil
 }
 

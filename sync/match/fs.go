@@ -11,24 +11,10 @@ import (
 // candidate pair. Joins and possible pairs come back in pair order, so the
 // result does not depend on scheduling.
 func (m *matcher) fsJudgeAll(ctx context.Context, pairs []uint64) (joins, possible []edge, err error) {
-	// Term frequencies depend on u: the estimation goes without them, and
-	// only the pairs they could lift to a possible duplicate get them
-	// (tfOf: from the levels found, the names not compared again). They
-	// are counted meanwhile, one CPU's work beside the estimation (whose
-	// EM rounds use one CPU too).
-	m.noTF = true
-	var tf map[uint64]int32
-	var tfN [nComp]int
-	counted := make(chan struct{})
-	go func() {
-		defer close(counted)
-		tf, tfN = m.countValues()
-	}()
-	defer func() { <-counted }()
-	if err := m.estimateU(ctx); err != nil {
-		return nil, nil, err
-	}
-	m.mark("usample")
+	// Term frequencies depend on u: the estimation goes without them (u
+	// and the counts were made beside blocking, see newMatcher), and only
+	// the pairs they could lift to a possible duplicate get them (tfOf:
+	// from the levels found, the names not compared again).
 	cands, err := m.compareAll(ctx, pairs)
 	if err != nil {
 		return nil, nil, err
@@ -43,9 +29,6 @@ func (m *matcher) fsJudgeAll(ctx context.Context, pairs []uint64) (joins, possib
 	}
 	m.estimateM(ps)
 	m.mark("em")
-	<-counted
-	m.model.tf, m.model.tfN = tf, tfN
-	m.mark("termfreq")
 	m.noTF = false
 	m.model.pairs = len(cands)
 	// Whether a pair is too weak to matter depends on its pattern only.
