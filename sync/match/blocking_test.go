@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -110,4 +111,26 @@ func TestPartnerBudget(t *testing.T) {
 		}
 	}
 	t.Logf("%+v", res.Blocking)
+}
+
+// FuzzCompareSortKeys checks that compareJoined orders records in large
+// blocks exactly as strings.Compare orders their joined sort keys
+// (given|family|org), as blocking did when it made those strings.
+func FuzzCompareSortKeys(f *testing.F) {
+	f.Add("ann", "lee", "", "anna", "lee", "")
+	f.Add("ann", "lee", "", "ann", "lee", "acme")
+	f.Add("", "lee", "", "a", "", "")
+	f.Add("ann|", "lee", "x", "ann", "|lee", "x")
+	f.Add("ann~", "", "", "ann", "~", "")
+	f.Add("jos\u00e9", "", "", "jose", "zz", "")
+	f.Fuzz(func(t *testing.T, x0, x1, x2, y0, y1, y2 string) {
+		x, y := [3]string{x0, x1, x2}, [3]string{y0, y1, y2}
+		want := strings.Compare(x0+"|"+x1+"|"+x2, y0+"|"+y1+"|"+y2)
+		if got := compareJoined(&x, &y); got != want {
+			t.Fatalf("compareJoined(%q, %q) = %d, want %d", x, y, got, want)
+		}
+		if got := compareJoined(&y, &x); got != -want {
+			t.Fatalf("compareJoined(%q, %q) = %d, want %d", y, x, got, -want)
+		}
+	})
 }

@@ -973,7 +973,7 @@ func (m *matcher) blockPairs(pairs []uint64, kind uint8, members, targets, probe
 		}
 	} else {
 		slices.SortStableFunc(members, func(x, y int32) int {
-			return strings.Compare(m.recs[x].sortKey, m.recs[y].sortKey)
+			return compareSortKeys(m.recs[x], m.recs[y])
 		})
 		for a := 0; a < len(members); a++ {
 			for b := a + 1; b < len(members) && b <= a+win; b++ {

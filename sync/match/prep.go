@@ -45,7 +45,6 @@ type rec struct {
 	personal int
 	scanned  bool
 	disp     string // the name as written, for reasons
-	sortKey  string // orders members of large blocks so namesakes sit together
 }
 
 // manyLines is the number of lines of one kind past which prepare finds
@@ -162,7 +161,50 @@ func prepare(r *rec, ev *Evidence, nz *normalize.Normalizer) {
 	}
 	r.bday = parseDate(ev.Birthday)
 	r.personal = personal(r.emails)
-	r.sortKey = r.nm.first() + "|" + r.nm.family + "|" + r.nm.org
+}
+
+// compareSortKeys orders records in large blocks so that namesakes sit
+// together: by given name, family name and organisation joined by "|",
+// as strings.Compare orders those joined strings, without joining them
+// (a string a record would cost an allocation each).
+func compareSortKeys(a, b *rec) int {
+	return compareJoined(&[3]string{a.nm.first(), a.nm.family, a.nm.org}, &[3]string{b.nm.first(), b.nm.family, b.nm.org})
+}
+
+// compareJoined compares x[0]+"|"+x[1]+"|"+x[2] with the same of y, as
+// strings.Compare does.
+func compareJoined(x, y *[3]string) int {
+	if x[0] == y[0] && x[1] == y[1] {
+		// Namesakes, the common case in a large block.
+		return strings.Compare(x[2], y[2])
+	}
+	// Segment k of a joined string: part k/2, or the "|" between parts.
+	seg := func(p *[3]string, k int) string {
+		if k%2 == 1 {
+			return "|"
+		}
+		return p[k/2]
+	}
+	kx, ky := 0, 0
+	a, b := x[0], y[0]
+	for {
+		for a == "" && kx < 4 {
+			kx++
+			a = seg(x, kx)
+		}
+		for b == "" && ky < 4 {
+			ky++
+			b = seg(y, ky)
+		}
+		if a == "" || b == "" {
+			return boolInt(b == "") - boolInt(a == "")
+		}
+		n := min(len(a), len(b))
+		if c := strings.Compare(a[:n], b[:n]); c != 0 {
+			return c
+		}
+		a, b = a[n:], b[n:]
+	}
 }
 
 func contains(ss []string, s string) bool {
