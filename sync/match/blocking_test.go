@@ -1,6 +1,7 @@
 package match
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -133,4 +134,23 @@ func FuzzCompareSortKeys(f *testing.F) {
 			t.Fatalf("compareJoined(%q, %q) = %d, want %d", y, x, got, -want)
 		}
 	})
+}
+
+// TestSortedKeysOrder: the blocking keys come sorted by hash, then record,
+// a record's keys of one hash in the order it made them (the order of a
+// block's members decides its windows).
+func TestSortedKeysOrder(t *testing.T) {
+	_, m, _ := candidatePairs(t, benchWorld(20_000))
+	got, err := m.sortedKeys(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []keyEntry
+	for i := range m.recs {
+		want = m.keys(i, want)
+	}
+	slices.SortStableFunc(want, func(x, y keyEntry) int { return cmp.Compare(x.h, y.h) })
+	if !slices.Equal(got, want) {
+		t.Fatalf("sortedKeys: %d entries, not in the order of a stable sort of %d by hash", len(got), len(want))
+	}
 }

@@ -1,8 +1,10 @@
 package match
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"math/bits"
 	"runtime"
 	"slices"
 	"strings"
@@ -851,7 +853,11 @@ func (m *matcher) rangePairs(ctx context.Context, entries []keyEntry) (pairs, sh
 }
 
 // sortedKeys returns every record's blocking keys sorted by hash, then
-// record. Chunks of records are keyed and sorted on all CPUs, then merged.
+// record (a record's keys of one hash in the order keys made them).
+// Chunks of records are keyed on all CPUs; then each CPU spreads its
+// entries into buckets by the top bits of their hash, a bucket holding
+// the entries of earlier chunks first, and the buckets, a few entries
+// each, are sorted on all CPUs.
 func (m *matcher) sortedKeys(ctx context.Context) ([]keyEntry, error) {
 	workers := runtime.GOMAXPROCS(0)
 	if len(m.recs) < 4096 {
@@ -870,7 +876,6 @@ func (m *matcher) sortedKeys(ctx context.Context) ([]keyEntry, error) {
 				}
 				run = m.keys(i, run)
 			}
-			radixSort(run, func(e keyEntry) uint64 { return e.h })
 			runs[w] = run
 		})
 	}
@@ -878,9 +883,77 @@ func (m *matcher) sortedKeys(ctx context.Context) ([]keyEntry, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	// Runs hold ascending ranges of records: on equal hashes the earlier
-	// run's entry comes first, so the order is by hash, then record.
-	return mergeRuns(runs, func(x, y keyEntry) bool { return x.h < y.h }), nil
+	total := 0
+	for _, run := range runs {
+		total += len(run)
+	}
+	// About keysPerBucket entries a bucket: the hashes are spread evenly,
+	// but for the blocks, whose entries share one hash.
+	shift := 64 - min(bits.Len(uint(total/keysPerBucket)), 22)
+	buckets := 1 << (64 - shift)
+	bucket := func(h uint64) int { return int(h >> shift) }
+	// at[w][b] is where run w's next entry of bucket b goes.
+	at := make([][]int32, workers)
+	for w := range workers {
+		wg.Go(func() {
+			at[w] = make([]int32, buckets)
+			for _, e := range runs[w] {
+				at[w][bucket(e.h)]++
+			}
+		})
+	}
+	wg.Wait()
+	bounds := make([]int32, buckets+1)
+	var n int32
+	for b := range buckets {
+		bounds[b] = n
+		for w := range workers {
+			n, at[w][b] = n+at[w][b], n
+		}
+	}
+	bounds[buckets] = n
+	out := make([]keyEntry, total)
+	for w := range workers {
+		wg.Go(func() {
+			next := at[w]
+			for _, e := range runs[w] {
+				b := bucket(e.h)
+				out[next[b]] = e
+				next[b]++
+			}
+		})
+	}
+	wg.Wait()
+	if err := parallelBatches(ctx, buckets, 4096, func(lo, hi int) {
+		for b := lo; b < hi; b++ {
+			sortByHash(out[bounds[b]:bounds[b+1]])
+		}
+	}); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// keysPerBucket is about how many entries sortedKeys puts in a bucket.
+const keysPerBucket = 16
+
+// sortByHash sorts es by hash, stably.
+func sortByHash(es []keyEntry) {
+	if len(es) <= 4*keysPerBucket {
+		for i := 1; i < len(es); i++ {
+			e, j := es[i], i
+			for ; j > 0 && es[j-1].h > e.h; j-- {
+				es[j] = es[j-1]
+			}
+			es[j] = e
+		}
+		return
+	}
+	// A large bucket is mostly one large block.
+	byHash := func(x, y keyEntry) int { return cmp.Compare(x.h, y.h) }
+	if !slices.IsSortedFunc(es, byHash) {
+		slices.SortStableFunc(es, byHash)
+	}
 }
 
 // mergeRuns merges sorted runs into one sorted slice; on ties the
