@@ -149,8 +149,9 @@ func newMatcher(ctx context.Context, ev []Evidence, opts Options) (*matcher, []u
 	slab := make([]rec, len(ev))
 	m.pos = make([]int32, len(ev))
 	if err := parallelBatches(ctx, len(ev), compactBatch, func(lo, hi int) {
+		bt := newBatch(ev, order[lo:hi])
 		for k := lo; k < hi; k++ {
-			prepare(&slab[k], &ev[order[k]], opts.Normalizer)
+			prepare(&slab[k], &ev[order[k]], opts.Normalizer, bt)
 			m.recs[order[k]] = &slab[k]
 			m.pos[order[k]] = int32(k)
 		}

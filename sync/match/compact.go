@@ -8,38 +8,20 @@ import (
 )
 
 // Comparing a candidate pair reads two records, and a record's values are
-// a few dozen strings and small slices that prepare allocated one by one,
-// scattered over the heap: comparing is then mostly waiting for memory.
-// compact moves a batch of records' values into a few backing arrays in
-// record order, so one record's values sit side by side.
+// a few dozen strings and small slices: scattered over the heap, comparing
+// is mostly waiting for memory. prepare puts a batch's slices in shared
+// arrays in record order (see batch); compact moves the batch's strings
+// into one backing array in record order, so one record's values sit side
+// by side.
 
 // compactBatch is how many records share their backing arrays.
 const compactBatch = 1024
 
-// compact moves the strings and slices of recs into shared backing arrays.
+// compact moves the strings of recs into one backing array.
 func compact(recs []rec) {
-	var nForms, nEmails, nPhones, nPost, nAddrs, size int
+	size := 0
 	for i := range recs {
-		r := &recs[i]
-		nForms += len(r.nm.gf)
-		nEmails += len(r.emails)
-		nPhones += len(r.phones)
-		nPost += len(r.post)
-		nAddrs += len(r.addrs)
-	}
-	forms := make([]form, 0, nForms)
-	emails := make([]pemail, 0, nEmails)
-	phones := make([]pphone, 0, nPhones)
-	post := make([]paddr, 0, nPost)
-	addrs := make([]string, 0, nAddrs)
-	for i := range recs {
-		r := &recs[i]
-		r.nm.gf, forms = move(forms, r.nm.gf)
-		r.emails, emails = move(emails, r.emails)
-		r.phones, phones = move(phones, r.phones)
-		r.post, post = move(post, r.post)
-		r.addrs, addrs = move(addrs, r.addrs)
-		r.eachString(func(s *string) { size += len(*s) })
+		recs[i].eachString(func(s *string) { size += len(*s) })
 	}
 	var b strings.Builder
 	b.Grow(size)
@@ -54,18 +36,6 @@ func compact(recs []rec) {
 			at += n
 		})
 	}
-}
-
-// move appends xs to the backing array to and returns xs's new place
-// (its capacity capped, so an append to it never writes into a neighbour)
-// and the backing array.
-func move[T any](to, xs []T) ([]T, []T) {
-	if len(xs) == 0 {
-		return xs, to
-	}
-	at := len(to)
-	to = append(to, xs...)
-	return to[at:len(to):len(to)], to
 }
 
 // eachString calls f with every string of r that comparisons read.

@@ -66,7 +66,7 @@ func TestParseName(t *testing.T) {
 		{Evidence{FN: "Smith, John, Sr."}, "john", "", "smith", "sr", ""},
 	}
 	for _, tt := range tests {
-		n := parseName(&tt.ev)
+		n := parseName(&tt.ev, nil)
 		var aliases string
 		if len(n.given) > 1 {
 			aliases = n.given[1]
@@ -106,7 +106,7 @@ func TestNameRel(t *testing.T) {
 		{"Ann", "Bob", false, relConflict},
 	}
 	for _, tt := range tests {
-		a, b := parseName(&Evidence{FN: tt.a, Scanned: tt.scan}), parseName(&Evidence{FN: tt.b})
+		a, b := parseName(&Evidence{FN: tt.a, Scanned: tt.scan}, nil), parseName(&Evidence{FN: tt.b}, nil)
 		if got, how := nameRel(&a, &b); got != tt.want {
 			t.Errorf("nameRel(%q, %q) = %v (%s), want %v", tt.a, tt.b, got, how, tt.want)
 		}
@@ -125,8 +125,8 @@ func FuzzParseName(f *testing.F) {
 	f.Add("Bob Smith", "Robert", "Smith", true)
 	f.Fuzz(func(t *testing.T, fn, given, family string, scanned bool) {
 		ev := Evidence{FN: fn, Given: given, Family: family, Scanned: scanned}
-		n := parseName(&ev)
-		m := parseName(&ev)
+		n := parseName(&ev, nil)
+		m := parseName(&ev, nil)
 		if r, _ := nameRel(&n, &m); r == relConflict {
 			t.Fatalf("name %q/%q/%q conflicts with itself: %+v", fn, given, family, n)
 		}
@@ -176,7 +176,7 @@ func TestPrepareKeepsEachLineOnce(t *testing.T) {
 			}
 			ev.Phones = append(ev.Phones, Phone{Number: "+49 30 1234567", Types: []string{"cell"}})
 			var r rec
-			prepare(&r, &ev, nz)
+			prepare(&r, &ev, nz, &batch{})
 			if len(r.emails) != 2 || len(r.addrs) != 2 || len(r.post) != 2 || len(r.phones) != 1 {
 				t.Fatalf("kept %d emails, %d addresses, %d postal addresses, %d phones; want 2, 2, 2, 1", len(r.emails), len(r.addrs), len(r.post), len(r.phones))
 			}

@@ -264,8 +264,10 @@ func normSuffix(s string) string {
 // parseName builds the name of ev: N's components when it has a given or
 // family name, else FN parsed ("Smith, John", "Dr. John A. Smith Jr.",
 // "Ludwig van Beethoven"). A first name in FN that differs from N's (FN
-// "Bob Smith", N "Smith;Robert") and the nicknames become aliases.
-func parseName(ev *Evidence) name {
+// "Bob Smith", N "Smith;Robert") and the nicknames become aliases. The
+// given names' forms are appended to *forms, a batch's shared array (see
+// batch), or, if forms is nil, to an array of their own.
+func parseName(ev *Evidence, forms *[]form) name {
 	var n name
 	n.scan = ev.Scanned
 	var fn name
@@ -314,7 +316,7 @@ func parseName(ev *Evidence) name {
 	if !n.person() && ev.Org != "" {
 		n.org = orgForm(ev.Org)
 	}
-	n.compile()
+	n.compile(forms)
 	return n
 }
 
@@ -487,12 +489,18 @@ func makeForm(s string) form {
 	return f
 }
 
-// compile precomputes the forms nameRel compares.
-func (n *name) compile() {
-	n.gf = make([]form, len(n.given))
-	for i, g := range n.given {
-		n.gf[i] = makeForm(g)
+// compile precomputes the forms nameRel compares, the given names' appended
+// to *forms (nil: an array of their own).
+func (n *name) compile(forms *[]form) {
+	if forms == nil {
+		own := make([]form, 0, len(n.given))
+		forms = &own
 	}
+	at := len(*forms)
+	for _, g := range n.given {
+		*forms = append(*forms, makeForm(g))
+	}
+	n.gf = (*forms)[at:len(*forms):len(*forms)]
 	if n.family != "" {
 		n.ff = makeForm(n.family)
 		if len(n.middle) > 1 {

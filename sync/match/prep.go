@@ -88,13 +88,61 @@ func indexOf[T any, K comparable](x lineIndexOf[K], kept []T, k K, key func(*T) 
 	return -1
 }
 
-// prepare normalises ev into r, which must be zero. Written in place, a
-// record is not copied (a copy of its pointers while the collector runs
-// costs write barriers).
-func prepare(r *rec, ev *Evidence, nz *normalize.Normalizer) {
+// batch holds the values of a batch of records in shared arrays, one
+// record's after another's in the order they are prepared: a slice a
+// record would cost an allocation each, and comparing reads a record's
+// values side by side (see compact).
+type batch struct {
+	forms  []form
+	emails []pemail
+	phones []pphone
+	addrs  []string
+	post   []paddr
+}
+
+// newBatch returns a batch sized for the records of evs, so that the
+// arrays need not grow (but for a name of many aliases).
+func newBatch(evs []Evidence, order []int32) *batch {
+	var forms, emails, phones, addrs int
+	for _, i := range order {
+		ev := &evs[i]
+		forms += 2 + len(ev.Nicknames)
+		emails += len(ev.Emails)
+		phones += len(ev.Phones)
+		addrs += len(ev.Addresses)
+	}
+	return &batch{forms: make([]form, 0, forms), emails: make([]pemail, 0, emails), phones: make([]pphone, 0, phones),
+		addrs: make([]string, 0, addrs), post: make([]paddr, 0, addrs)}
+}
+
+// tail returns the free end of a batch's array, for a record's values to
+// be appended to in place.
+func tail[T any](arr []T) []T { return arr[len(arr):] }
+
+// claim counts a record's values, appended to tail(*arr), into *arr and
+// returns them capped, so that no append writes over the next record's;
+// values that outgrew the tail were moved to an array of their own, and
+// stay there.
+func claim[T any](arr *[]T, mine []T) []T {
+	if len(mine) == 0 {
+		return nil
+	}
+	n := len(*arr)
+	if cap(*arr)-n >= len(mine) && &(*arr)[:n+1][n] == &mine[0] {
+		*arr = (*arr)[:n+len(mine)]
+		return (*arr)[n : n+len(mine) : n+len(mine)]
+	}
+	return mine[:len(mine):len(mine)]
+}
+
+// prepare normalises ev into r, which must be zero, its values in bt's
+// arrays. Written in place, a record is not copied (a copy of its
+// pointers while the collector runs costs write barriers).
+func prepare(r *rec, ev *Evidence, nz *normalize.Normalizer, bt *batch) {
 	r.scanned = ev.Scanned
-	r.nm = parseName(ev)
+	r.nm = parseName(ev, &bt.forms)
 	r.disp = displayOf(ev)
+	r.emails, r.phones, r.addrs, r.post = tail(bt.emails), tail(bt.phones), tail(bt.addrs), tail(bt.post)
 	emailAt, phoneAt := lineIndex[string](len(ev.Emails)), lineIndex[string](len(ev.Phones))
 	for _, e := range ev.Emails {
 		if ev.Scanned {
@@ -159,6 +207,8 @@ func prepare(r *rec, ev *Evidence, nz *normalize.Normalizer) {
 			r.post = append(r.post, pa)
 		}
 	}
+	r.emails, r.phones = claim(&bt.emails, r.emails), claim(&bt.phones, r.phones)
+	r.addrs, r.post = claim(&bt.addrs, r.addrs), claim(&bt.post, r.post)
 	r.bday = parseDate(ev.Birthday)
 	r.personal = personal(r.emails)
 }
