@@ -2,7 +2,9 @@ package match
 
 import (
 	"strings"
+	gosync "sync"
 	"unicode"
+	"unicode/utf8"
 
 	"kith/sync/normalize"
 )
@@ -49,14 +51,64 @@ func loose(s string) string {
 	if isASCII(s) {
 		return looseASCII(s)
 	}
+	if l, ok := looseLatin(s); ok {
+		return l
+	}
 	return looseFolded(normalize.Fold(s))
+}
+
+// latinEnd ends the runes looseLatin folds through a table: Latin-1
+// Supplement, Latin Extended-A and B, the letters of most names written
+// in the Latin alphabet that are not ASCII.
+const latinEnd = 0x250
+
+// latinFold is what normalize.Fold makes of one rune, if that is ASCII.
+type latinFold struct {
+	s  string // in lower case, without accents; " " for white space
+	ok bool
+}
+
+// latinFolds returns the latinFold of every rune from 0x80 to latinEnd.
+// It is built once, on first use, from normalize.Fold itself (so the two
+// cannot disagree), and never written afterwards.
+var latinFolds = gosync.OnceValue(func() *[latinEnd - utf8.RuneSelf]latinFold {
+	var t [latinEnd - utf8.RuneSelf]latinFold
+	for r := rune(utf8.RuneSelf); r < latinEnd; r++ {
+		// Between two letters, white space is kept (as one space).
+		f := normalize.Fold("x" + string(r) + "x")
+		if len(f) >= 2 && f[0] == 'x' && f[len(f)-1] == 'x' && isASCII(f) {
+			t[r-utf8.RuneSelf] = latinFold{s: f[1 : len(f)-1], ok: true}
+		}
+	}
+	return &t
+})
+
+// looseLatin is loose of s through latinFolds, without normalize.Fold's
+// decomposition and recomposition: each rune folds on its own, and the
+// folded text is ASCII. ok is false when s has a rune the table does not
+// fold (or is not valid UTF-8).
+func looseLatin(s string) (l string, ok bool) {
+	t := latinFolds()
+	var arr [64]byte
+	b := arr[:0]
+	for _, r := range s {
+		switch {
+		case r < utf8.RuneSelf:
+			b = append(b, byte(r))
+		case r < latinEnd && t[r-utf8.RuneSelf].ok:
+			b = append(b, t[r-utf8.RuneSelf].s...)
+		default:
+			return "", false
+		}
+	}
+	return looseASCII(b), true
 }
 
 // looseASCII is loose of an ASCII string in one pass: folding (case, white
 // space), punctuation and umlaut transliterations at once, and s itself,
 // not a copy, when it is loose already. Most names are ASCII, and every
 // record's names, title and organisation pass through loose.
-func looseASCII(s string) string {
+func looseASCII[S string | []byte](s S) string {
 	var arr [64]byte
 	b := arr[:0]
 	if len(s) > len(arr) {
@@ -86,8 +138,8 @@ func looseASCII(s string) string {
 		}
 		b, prev = append(b, c), c
 	}
-	if string(b) == s {
-		return s
+	if string(b) == string(s) {
+		return string(s) // no copy of a string
 	}
 	return string(b)
 }
@@ -155,8 +207,8 @@ func ocrForm(s string) string { return foldUmlauts(ocrFold(s)) }
 func ocrLoose(s string) string {
 	var buf [64]byte
 	b := appendOCRLoose(buf[:0], s)
-	if string(b) == s {
-		return s
+	if string(b) == string(s) {
+		return string(s) // no copy of a string
 	}
 	return string(b)
 }

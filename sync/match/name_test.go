@@ -49,6 +49,34 @@ func FuzzLooseASCII(f *testing.F) {
 	})
 }
 
+// FuzzLooseLatin checks that loose through the table of Latin runes
+// (looseLatin) reads every string it takes as normalize.Fold followed by
+// the general loose does. The fuzzed bytes are also read two at a time as
+// runes below latinEnd, so that most inputs exercise the table.
+func FuzzLooseLatin(f *testing.F) {
+	for _, s := range []string{"Müller", "Søren Kierkegaard", "José Núñez", "Æsa Þór", "Straße", "François-Xavier",
+		"Łukasz Żółć", "a´b", "Ŀuis", "x\u00a0y", "a\u0085b", "ǅemal", "ŉ", "Œuvre", "Ångström", "ĳsbrand", "Zoë\u00a0Ng", "\xff"} {
+		f.Add(s)
+	}
+	check := func(t *testing.T, s string) {
+		got, ok := looseLatin(s)
+		if !ok {
+			return
+		}
+		if want := looseFolded(normalize.Fold(s)); got != want {
+			t.Errorf("looseLatin(%q) = %q, want %q", s, got, want)
+		}
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		check(t, s)
+		var rs []rune
+		for i := 0; i+1 < len(s); i += 2 {
+			rs = append(rs, rune(uint16(s[i])<<8|uint16(s[i+1]))%latinEnd)
+		}
+		check(t, string(rs))
+	})
+}
+
 // FuzzWords checks words against strings.Join(strings.Fields(s), " "), and
 // that loose's output is already in that form (parseName relies on it).
 func FuzzWords(f *testing.F) {
