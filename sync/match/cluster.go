@@ -148,6 +148,7 @@ func newMatcher(ctx context.Context, ev []Evidence, opts Options) (*matcher, []u
 	order := nameOrder(ev)
 	slab := make([]rec, len(ev))
 	m.pos = make([]int32, len(ev))
+	m.sounds = make([]sounds, len(ev))
 	if err := parallelBatches(ctx, len(ev), compactBatch, func(lo, hi int) {
 		bt := newBatch(ev, order[lo:hi])
 		for k := lo; k < hi; k++ {
@@ -156,6 +157,7 @@ func newMatcher(ctx context.Context, ev []Evidence, opts Options) (*matcher, []u
 			m.pos[order[k]] = int32(k)
 		}
 		compact(slab[lo:hi])
+		m.soundsOf(slab[lo:hi], order[lo:hi])
 	}); err != nil {
 		return nil, nil, fmt.Errorf("match: normalising: %w", err)
 	}
@@ -197,8 +199,9 @@ func newMatcher(ctx context.Context, ev []Evidence, opts Options) (*matcher, []u
 
 type matcher struct {
 	ev         []Evidence
-	recs       []*rec  // by input index, laid out in name order
-	pos        []int32 // where each record sits in that layout
+	recs       []*rec   // by input index, laid out in name order
+	pos        []int32  // where each record sits in that layout
+	sounds     []sounds // by input index
 	anyScanned bool
 	shared     map[uint64]bool // identifier hashes carried by clearly different people (rule cascade)
 	// fs selects the probabilistic model (not Options.RuleCascade).
@@ -309,17 +312,17 @@ func hashPart(h uint64, p string, skip int) uint64 {
 	return h * 1099511628211
 }
 
-// slipValue returns the sound and name record r's slip keys of kind are
+// slipValue returns the sound and name record i's slip keys of kind are
 // made from, or ok false if it has none.
-func slipValue(r *rec, kind uint8) (sound, s string, ok bool) {
-	n := &r.nm
+func (m *matcher) slipValue(i int, kind uint8) (sound, s string, ok bool) {
+	n := &m.recs[i].nm
 	if n.ff.ocr == "" || len(n.gf) == 0 {
 		return "", "", false
 	}
 	if kind == keySlipGiven {
-		sound, s = phonetic(n.ff.ocr), n.gf[0].ocr
+		sound, s = m.sounds[i].family, n.gf[0].ocr
 	} else {
-		sound, s = phonetic(n.gf[0].ocr), n.ff.ocr
+		sound, s = m.sounds[i].given, n.ff.ocr
 	}
 	return sound, s, len(s) >= minSlip
 }
@@ -342,7 +345,7 @@ func (m *matcher) slipIndexOf(ctx context.Context, kind uint8) (slipIndex, error
 	vs := make([]valued, len(m.recs))
 	if err := parallel(ctx, len(m.recs), func(i int) {
 		vs[i] = valued{i: -1}
-		if sound, s, ok := slipValue(m.recs[i], kind); ok {
+		if sound, s, ok := m.slipValue(i, kind); ok {
 			vs[i] = valued{v: hashPart(hashPart(hashStart(kind), sound, -1), s, -1), i: int32(i)}
 		}
 	}); err != nil {
@@ -402,13 +405,7 @@ func (m *matcher) keys(i int, out []keyEntry) []keyEntry {
 	r := m.recs[i]
 	start := len(out)
 	// The sound keys of the family and first given name, read by several keys.
-	var famSound, givenSound string
-	if r.nm.family != "" {
-		famSound = phonetic(r.nm.ff.ocr)
-	}
-	if len(r.nm.gf) > 0 {
-		givenSound = phonetic(r.nm.gf[0].ocr)
-	}
+	famSound, givenSound := m.sounds[i].family, m.sounds[i].given
 	// A record's keys are few; a card with 100k phones has 100k: past a
 	// handful they are found through a map, not a scan of those so far.
 	var at map[uint64]int
@@ -522,7 +519,7 @@ func (m *matcher) keys(i int, out []keyEntry) []keyEntry {
 	}
 	if fam := n.ff.ocr; fam != "" {
 		var gid [5]byte
-		flatSound := phonetic(n.ff.flat)
+		flatSound := m.sounds[i].flat
 		for k := range n.gf {
 			g := &n.gf[k]
 			if len(g.first) == 1 {
@@ -559,7 +556,7 @@ func (m *matcher) keys(i int, out []keyEntry) []keyEntry {
 		// keys already made need not scan them.
 		for k, kind := range [...]uint8{keySlipGiven, keySlipFamily} {
 			if m.fs && len(m.slips[k].run) > 0 && m.slips[k].run[i] >= 0 {
-				sound, s, _ := slipValue(r, kind)
+				sound, s, _ := m.slipValue(i, kind)
 				out = slipKeys(out, int32(i), kind, sound, s)
 			}
 		}
@@ -571,15 +568,60 @@ func appendInt(b []byte, v int32) []byte {
 	return append(b, '#', byte(v>>24), byte(v>>16), byte(v>>8), byte(v))
 }
 
-// phonetic returns a rough sound key of a folded family name: first letter
-// kept, vowels and h, w, y dropped, similar consonants merged, repeats
-// collapsed (Meyer and Maier, Schmidt and Schmitt agree).
-func phonetic(s string) string {
-	if s == "" {
-		return ""
+// sounds are the sound keys (appendPhonetic) of a record's names that its
+// blocking keys are made from.
+type sounds struct {
+	family string // of the family name, OCR-folded
+	given  string // of the first given name, OCR-folded
+	flat   string // of the family name, not OCR-folded
+}
+
+// soundsOf sets the sounds of the records of a batch, by input index: in
+// one string for the batch, rather than one a name.
+func (m *matcher) soundsOf(batch []rec, order []int32) {
+	size := 0
+	for k := range batch {
+		n := &batch[k].nm
+		size += len(n.ff.ocr) + len(n.ff.flat)
+		if len(n.gf) > 0 {
+			size += len(n.gf[0].ocr)
+		}
 	}
-	var b strings.Builder
-	b.WriteByte(s[0])
+	// A sound key is never longer than its name.
+	var sb strings.Builder
+	sb.Grow(size)
+	var tmp [64]byte
+	at := make([]int32, 0, 3*len(batch)+1)
+	add := func(s string) {
+		at = append(at, int32(sb.Len()))
+		sb.Write(appendPhonetic(tmp[:0], s))
+	}
+	for k := range batch {
+		n := &batch[k].nm
+		add(n.ff.ocr)
+		if len(n.gf) > 0 {
+			add(n.gf[0].ocr)
+		} else {
+			add("")
+		}
+		add(n.ff.flat)
+	}
+	at = append(at, int32(sb.Len()))
+	all := sb.String()
+	for k, i := range order {
+		x := at[3*k:]
+		m.sounds[i] = sounds{family: all[x[0]:x[1]], given: all[x[1]:x[2]], flat: all[x[2]:x[3]]}
+	}
+}
+
+// appendPhonetic appends to b a rough sound key of a folded name: first
+// letter kept, vowels and h, w, y dropped, similar consonants merged,
+// repeats collapsed (Meyer and Maier, Schmidt and Schmitt agree).
+func appendPhonetic(b []byte, s string) []byte {
+	if s == "" {
+		return b
+	}
+	b = append(b, s[0])
 	prev := byte(0)
 	for i := 1; i < len(s); i++ {
 		c := s[i]
@@ -601,11 +643,11 @@ func phonetic(s string) string {
 			c = 'n'
 		}
 		if c != prev {
-			b.WriteByte(c)
+			b = append(b, c)
 		}
 		prev = c
 	}
-	return b.String()
+	return b
 }
 
 // candidates returns the pairs (i<<32 | j, i < j) that share a blocking key,
