@@ -388,7 +388,7 @@ func givenPairLevel(x, y *form, ocr bool) (int8, string) {
 	if len(x.flat) >= 4 && len(y.flat) >= 4 && within1(x.flat, y.flat) {
 		return 3, "one slip apart"
 	}
-	if mayBeSimilar(x.flat, y.flat) && (jaroWinkler(x.flat, y.flat) >= 0.88 || len(x.flat) >= 6 && len(y.flat) >= 6 && editsWithin(x.flat, y.flat, 2)) {
+	if mayBeSimilarForms(x, y) && (jaroWinkler(x.flat, y.flat) >= 0.88 || len(x.flat) >= 6 && len(y.flat) >= 6 && editsWithin(x.flat, y.flat, 2)) {
 		return 1, "similar"
 	}
 	if shortForm(x.flat, y.flat) {
@@ -425,7 +425,7 @@ func familyLevel(a, b *form, ocr bool) (int8, string) {
 	if len(a.flat) >= 4 && len(b.flat) >= 4 && within1(a.flat, b.flat) {
 		return 2, "one slip apart"
 	}
-	if mayBeSimilar(a.flat, b.flat) && (jaroWinkler(a.flat, b.flat) >= 0.88 || len(a.flat) >= 6 && len(b.flat) >= 6 && editsWithin(a.flat, b.flat, 2)) {
+	if mayBeSimilarForms(a, b) && (jaroWinkler(a.flat, b.flat) >= 0.88 || len(a.flat) >= 6 && len(b.flat) >= 6 && editsWithin(a.flat, b.flat, 2)) {
 		return 1, "similar"
 	}
 	return 0, ""

@@ -527,11 +527,13 @@ type form struct {
 	first   string  // first word of s
 	groups  []int32 // nickname groups of flat
 	fgroups []int32 // nickname groups of first, when first != flat
+	letters uint64  // letterMask(flat)
 }
 
 func makeForm(s string) form {
 	f := form{s: s, flat: strings.ReplaceAll(s, " ", ""), first: firstWord(s)}
 	f.ocr = ocrForm(f.flat)
+	f.letters = letterMask(f.flat)
 	f.groups = nicknames().byName[f.flat]
 	if f.first != f.flat {
 		f.fgroups = nicknames().byName[f.first]

@@ -1,26 +1,68 @@
 package match
 
+import "math/bits"
+
 // mayBeSimilar reports whether a and b could be similar enough for
 // jaroWinkler >= 0.88 or two edits: a bound from the letters they have in
 // common, far cheaper than either.
 func mayBeSimilar(a, b string) bool {
+	return mayBeSimilarLetters(a, b, letterMask(a), letterMask(b))
+}
+
+// mayBeSimilarForms is mayBeSimilar of the forms' flat names, with the
+// letter masks made once per form.
+func mayBeSimilarForms(x, y *form) bool {
+	return mayBeSimilarLetters(x.flat, y.flat, x.letters, y.letters)
+}
+
+// mayBeSimilarLetters is mayBeSimilar(a, b), given ma = letterMask(a)
+// and mb = letterMask(b). Every byte of a whose mask bit b lacks has no
+// partner in b, so the letters in common are at most la less the bits
+// only a has (and lb less those only b has): most pairs of different
+// names fail that bound, and never need the count.
+func mayBeSimilarLetters(a, b string, ma, mb uint64) bool {
 	la, lb := len(a), len(b)
 	if la == 0 || lb == 0 {
 		return false
 	}
+	bound := min(la-bits.OnesCount64(ma&^mb), lb-bits.OnesCount64(mb&^ma))
+	if !similarCounts(bound, la, lb) {
+		return false
+	}
+	return similarCounts(commonLetters(a, b), la, lb)
+}
+
+// letterMask has bit c&63 set for every byte c of s.
+func letterMask(s string) uint64 {
+	var m uint64
+	for i := 0; i < len(s); i++ {
+		m |= 1 << (s[i] & 63)
+	}
+	return m
+}
+
+// commonLetters counts the bytes a and b have in common, with repeats:
+// the sum over byte values of the fewer of their counts in a and in b.
+func commonLetters(a, b string) int {
 	var ca [256]uint8
-	for i := 0; i < la; i++ {
+	for i := 0; i < len(a); i++ {
 		ca[a[i]]++
 	}
 	m := 0
-	for i := 0; i < lb; i++ {
+	for i := 0; i < len(b); i++ {
 		if ca[b[i]] > 0 {
 			ca[b[i]]--
 			m++
 		}
 	}
-	// Jaro-Winkler >= 0.88 needs Jaro >= 0.8, so m/la + m/lb >= 1.4; two
-	// edits need m >= max(la, lb) - 2.
+	return m
+}
+
+// similarCounts reports whether m letters in common of strings of
+// lengths la and lb (both > 0) allow the similarity mayBeSimilar asks for:
+// Jaro-Winkler >= 0.88 needs Jaro >= 0.8, so m/la + m/lb >= 1.4; two
+// edits need m >= max(la, lb) - 2. It only grows with m.
+func similarCounts(m, la, lb int) bool {
 	return float64(m)/float64(la)+float64(m)/float64(lb) >= 1.4 || m >= max(la, lb)-2
 }
 
