@@ -256,9 +256,17 @@ func (m *matcher) setU(weight func(key uint64) float64) {
 // email are mostly duplicates, and would make an email look common.
 func (m *matcher) refineU() {
 	md := &m.model
+	// The sample's 200,000 pairs share a few hundred patterns: the weight of
+	// each is worked out once.
+	memo := make(map[uint64]float64)
 	m.setU(func(k uint64) float64 {
-		v := unpack(k)
-		return 1 - probability(md.rawPrior+md.sum(&v))
+		w, ok := memo[k]
+		if !ok {
+			v := unpack(k)
+			w = 1 - probability(md.rawPrior+md.sum(&v))
+			memo[k] = w
+		}
+		return w
 	})
 }
 
@@ -357,12 +365,13 @@ func (m *matcher) estimateM(ps []pattern) {
 				counts[c] = make([]float64, len(comparisons[c].levels))
 			}
 			seen, matched := 0.0, 0.0
+			odds := math.Log2(lambda / (1 - lambda))
 			for k := range ps {
 				p := &ps[k]
 				if !in(&p.v) {
 					continue
 				}
-				w := math.Log2(lambda / (1 - lambda))
+				w := odds
 				for c, l := range p.v {
 					if l != null && !chosen(c) {
 						w += md.w[c][l]
