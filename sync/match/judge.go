@@ -385,15 +385,24 @@ func (m *matcher) union(ctx context.Context, joins, possible []edge, cons []Cons
 	for i := range groupOf {
 		groupOf[i] = -1
 	}
+	// A group's members are a window of one array, as many as its root's
+	// size, capped so that appending to one copies it out.
+	members := make([]int, n)
+	next := 0
 	for i := 0; i < n; i++ {
 		r := u.find(int32(i))
 		if groupOf[r] < 0 {
 			groupOf[r] = int32(len(res.Groups))
 			var why []string
-			for _, k := range reasons[r] {
-				why = append(why, texts[k])
+			if len(reasons[r]) > 0 {
+				why = make([]string, len(reasons[r]))
+				for j, k := range reasons[r] {
+					why[j] = texts[k]
+				}
 			}
-			res.Groups = append(res.Groups, Group{Reasons: why})
+			size := int(u.size[r])
+			res.Groups = append(res.Groups, Group{Reasons: why, Members: members[next : next : next+size]})
+			next += size
 		}
 		g := &res.Groups[groupOf[r]]
 		g.Members = append(g.Members, i)
