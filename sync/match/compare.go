@@ -150,12 +150,41 @@ func (m *matcher) compare(a, b *rec, explain bool) pairData {
 	m.comparePhones(a, b, &p, explain)
 	m.compareAddresses(a, b, &p, explain)
 	m.compareOrg(a, b, &p, explain)
-	if a.nm.org != "" && b.nm.org != "" {
-		// Two cards of one organisation: its switchboard and info@ address
-		// are shared with its people, and still identify it.
-		p.tf[cPhone], p.tf[cEmail] = max(p.tf[cPhone], 0), max(p.tf[cEmail], 0)
-	}
+	m.levelTF(a, b, &p)
 	return p
+}
+
+// levelTF sets the term-frequency adjustments of p that follow from the
+// levels of the names and the organisation alone, and keeps those of
+// phone and email from counting against two cards of one organisation.
+// compare and tfOf both end with it.
+func (m *matcher) levelTF(a, b *rec, p *pairData) {
+	na, nb := &a.nm, &b.nm
+	if na.org != "" || nb.org != "" {
+		if na.org != "" && nb.org != "" {
+			// Two cards of one organisation: its switchboard and info@
+			// address are shared with its people, and still identify it.
+			p.tf[cPhone], p.tf[cEmail] = max(p.tf[cPhone], 0), max(p.tf[cEmail], 0)
+		}
+		return // a company's name was compared as the name, without them
+	}
+	if p.v[cGiven] == 5 {
+		if len(nb.gf) > 0 {
+			p.tf[cGiven] = m.tfAdjust(cGiven, nb.gf[0].flat)
+		} else {
+			p.tf[cGiven] = m.tfAdjust(cGiven, na.gf[0].flat)
+		}
+	}
+	if p.v[cFamily] == 3 {
+		if nb.family != "" {
+			p.tf[cFamily] = m.tfAdjust(cFamily, nb.ff.flat)
+		} else {
+			p.tf[cFamily] = m.tfAdjust(cFamily, na.ff.flat)
+		}
+	}
+	if p.v[cOrg] == 2 {
+		p.tf[cOrg] = m.tfAdjust(cOrg, a.org)
+	}
 }
 
 // tfOf returns the term-frequency adjustments compare finds for records a
@@ -165,48 +194,30 @@ func (m *matcher) compare(a, b *rec, explain bool) pairData {
 // adjustments follow from their levels. The other fields are compared
 // again only where their level can carry an adjustment.
 func (m *matcher) tfOf(a, b *rec, key uint64) [nComp]float32 {
-	v := unpack(key)
-	var p pairData
-	na, nb := &a.nm, &b.nm
-	if na.org == "" && nb.org == "" {
-		// As compareNames does for two people's names.
-		if v[cGiven] == 5 {
-			if len(nb.gf) > 0 {
-				p.tf[cGiven] = m.tfAdjust(cGiven, nb.gf[0].flat)
-			} else {
-				p.tf[cGiven] = m.tfAdjust(cGiven, na.gf[0].flat)
-			}
-		}
-		if v[cFamily] == 3 {
-			if nb.family != "" {
-				p.tf[cFamily] = m.tfAdjust(cFamily, nb.ff.flat)
-			} else {
-				p.tf[cFamily] = m.tfAdjust(cFamily, na.ff.flat)
-			}
-		}
-		if v[cOrg] == 2 {
-			p.tf[cOrg] = m.tfAdjust(cOrg, a.org)
-		}
-	}
-	if v[cEmail] == 4 {
+	p := pairData{v: unpack(key)}
+	if p.v[cEmail] == 4 {
 		m.compareEmails(a, b, &p, false)
 	}
-	if v[cPhone] >= 3 {
+	if p.v[cPhone] >= 3 {
 		// The phone's level may yet change with term frequencies (which
 		// of two equal numbers counts, a home's or not): compared again.
 		m.comparePhones(a, b, &p, false)
 	}
-	if v[cAddress] >= 3 {
+	if p.v[cAddress] >= 3 {
 		m.compareAddresses(a, b, &p, false)
 	}
-	if na.org != "" && nb.org != "" {
-		p.tf[cPhone], p.tf[cEmail] = max(p.tf[cPhone], 0), max(p.tf[cEmail], 0)
-	}
+	m.levelTF(a, b, &p)
 	return p.tf
 }
 
-// nameLevels compares two given names (with their aliases) and two family
-// names; it returns the given and family levels.
+// similarForms reports whether two name forms are similar: Jaro-Winkler
+// 0.88 or more, or two edits apart when both have six letters or more.
+func similarForms(x, y *form) bool {
+	return mayBeSimilarForms(x, y) && (jaroWinkler(x.flat, y.flat) >= 0.88 || len(x.flat) >= 6 && len(y.flat) >= 6 && editsWithin(x.flat, y.flat, 2))
+}
+
+// compareNames compares two given names (with their aliases) and two family
+// names and sets their levels in p (their term frequencies: levelTF).
 func (m *matcher) compareNames(a, b *rec, p *pairData, explain bool) {
 	na, nb := &a.nm, &b.nm
 	if na.org != "" || nb.org != "" {
@@ -264,20 +275,6 @@ func (m *matcher) compareNames(a, b *rec, p *pairData, explain bool) {
 		}
 	}
 	p.v[cGiven], p.v[cFamily] = gl, fl
-	if gl == 5 {
-		if len(nb.gf) > 0 {
-			p.tf[cGiven] = m.tfAdjust(cGiven, nb.gf[0].flat)
-		} else {
-			p.tf[cGiven] = m.tfAdjust(cGiven, na.gf[0].flat)
-		}
-	}
-	if fl == 3 {
-		if nb.family != "" {
-			p.tf[cFamily] = m.tfAdjust(cFamily, nb.ff.flat)
-		} else {
-			p.tf[cFamily] = m.tfAdjust(cFamily, na.ff.flat)
-		}
-	}
 	if na.suffix != "" && nb.suffix != "" && na.suffix != nb.suffix {
 		p.veto |= vetoSuffix
 	}
@@ -388,7 +385,7 @@ func givenPairLevel(x, y *form, ocr bool) (int8, string) {
 	if len(x.flat) >= 4 && len(y.flat) >= 4 && within1(x.flat, y.flat) {
 		return 3, "one slip apart"
 	}
-	if mayBeSimilarForms(x, y) && (jaroWinkler(x.flat, y.flat) >= 0.88 || len(x.flat) >= 6 && len(y.flat) >= 6 && editsWithin(x.flat, y.flat, 2)) {
+	if similarForms(x, y) {
 		return 1, "similar"
 	}
 	if shortForm(x.flat, y.flat) {
@@ -425,7 +422,7 @@ func familyLevel(a, b *form, ocr bool) (int8, string) {
 	if len(a.flat) >= 4 && len(b.flat) >= 4 && within1(a.flat, b.flat) {
 		return 2, "one slip apart"
 	}
-	if mayBeSimilarForms(a, b) && (jaroWinkler(a.flat, b.flat) >= 0.88 || len(a.flat) >= 6 && len(b.flat) >= 6 && editsWithin(a.flat, b.flat, 2)) {
+	if similarForms(a, b) {
 		return 1, "similar"
 	}
 	return 0, ""
@@ -789,9 +786,6 @@ func (m *matcher) compareOrg(a, b *rec, p *pairData, explain bool) {
 		return // a company's card: its name was compared as the name
 	}
 	p.v[cOrg], p.how[cOrg] = fuzzyLevel(a.org, b.org)
-	if p.v[cOrg] == 2 {
-		p.tf[cOrg] = m.tfAdjust(cOrg, a.org)
-	}
 	p.v[cTitle], p.how[cTitle] = fuzzyLevel(a.title, b.title)
 	if explain {
 		p.how[cOrg] = joinHow(p.how[cOrg], pairWords(a.org, b.org))
