@@ -3,6 +3,7 @@ package normalize
 import (
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
 
@@ -19,6 +20,10 @@ type Normalizer struct {
 	// "00" in the way fastE164 can read without a full parse.
 	cc         string
 	trunk, idd bool
+	// lengths memoises possible: bit l of lengths[cc] is set when a
+	// national significant number of l digits is possible for country
+	// code cc, bit memoised when the row is filled.
+	lengths [1000]atomic.Uint32
 }
 
 // fastRegions are the regions whose national numbers are "0" and the
@@ -253,44 +258,46 @@ func (n *Normalizer) fast(s string) (string, bool) {
 			if !trunkZero[cc] {
 				return "", false
 			}
-			return fastE164(s[:i] + s[i+3:])
+			return n.fastE164(s[:i], s[i+3:])
 		}
-		return fastE164(s)
+		return n.fastE164(s, "")
 	case n == nil || n.cc == "" || len(s) < 3 || s[0] != '0':
 	case s[1] == '0':
 		if n.idd {
-			return fastE164("+" + s[2:])
+			return n.fastE164("+", s[2:])
 		}
 	case n.trunk:
-		if e, ok := fastE164("+" + n.cc + " " + s[1:]); ok && e[1:1+len(n.cc)] == n.cc {
+		if e, ok := n.fastE164("+"+n.cc+" ", s[1:]); ok && e[1:1+len(n.cc)] == n.cc {
 			return e, true
 		}
 	}
 	return "", false
 }
 
-// fastE164 handles the common spelling of an international number, '+' and
-// digits with spaces, dashes, dots or slashes between them, without the cost of
-// a full parse (several microseconds). Anything else (a zero after the
-// country code, extensions, letters, a length the country's numbers do not
-// have) is left to the parser.
-func fastE164(s string) (string, bool) {
-	if len(s) < 2 || s[0] != '+' {
+// fastE164 handles the common spelling of an international number, head
+// and then tail: '+' and digits with spaces, dashes, dots or slashes
+// between them, without the cost of a full parse (several microseconds).
+// Anything else (a zero after the country code, extensions, letters, a
+// length the country's numbers do not have) is left to the parser.
+func (n *Normalizer) fastE164(head, tail string) (string, bool) {
+	if len(head) < 1 || head[0] != '+' || len(head)+len(tail) < 2 {
 		return "", false
 	}
 	var buf [24]byte
 	out := append(buf[:0], '+')
-	for i := 1; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= '0' && c <= '9':
-			if len(out) == cap(buf) {
+	for _, s := range [2]string{head[1:], tail} {
+		for i := 0; i < len(s); i++ {
+			c := s[i]
+			switch {
+			case c >= '0' && c <= '9':
+				if len(out) == cap(buf) {
+					return "", false
+				}
+				out = append(out, c)
+			case c == ' ' || c == '-' || c == '.' || c == '/':
+			default:
 				return "", false
 			}
-			out = append(out, c)
-		case c == ' ' || c == '-' || c == '.' || c == '/':
-		default:
-			return "", false
 		}
 	}
 	digits := out[1:]
@@ -306,7 +313,7 @@ func fastE164(s string) (string, bool) {
 			continue
 		}
 		nsn := digits[l:]
-		if len(nsn) < 6 || nsn[0] == '0' && !keepsLeadingZero(cc) || !possible(cc, nsn) {
+		if len(nsn) < 6 || nsn[0] == '0' && !keepsLeadingZero(cc) || !n.possible(cc, nsn) {
 			return "", false
 		}
 		return string(out), true
@@ -314,10 +321,41 @@ func fastE164(s string) (string, bool) {
 	return "", false
 }
 
-// possible reports whether the parser would call the number possible (its
-// length fits the country's numbers), so that the fast path never says ok
-// where the parser would not.
-func possible(cc int, nsn []byte) bool {
+// possible is possibleNumber, which depends on the country code and the
+// number's length only, memoised per country code and length.
+func (n *Normalizer) possible(cc int, nsn []byte) bool {
+	if n == nil || allZeros(nsn) {
+		return possibleNumber(cc, nsn) // "000…": the parser reads one digit more
+	}
+	const filled = 1 << 31
+	row := &n.lengths[cc]
+	bits := row.Load()
+	if bits&filled == 0 {
+		bits = filled
+		one := []byte("1000000000000000000000000000000")
+		for l := 1; l < 31; l++ {
+			if possibleNumber(cc, one[:l]) {
+				bits |= 1 << l
+			}
+		}
+		row.Store(bits)
+	}
+	return len(nsn) < 31 && bits&(1<<len(nsn)) != 0
+}
+
+func allZeros(nsn []byte) bool {
+	for _, d := range nsn {
+		if d != '0' {
+			return false
+		}
+	}
+	return true
+}
+
+// possibleNumber reports whether the parser would call the number possible
+// (its length fits the country's numbers), so that the fast path never says
+// ok where the parser would not.
+func possibleNumber(cc int, nsn []byte) bool {
 	var v uint64
 	zeros := int32(0)
 	for _, d := range nsn {

@@ -2,6 +2,7 @@ package normalize
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -131,6 +132,34 @@ func TestFastPath(t *testing.T) {
 				}
 				for _, s := range spellings {
 					checkFast(t, n, s)
+				}
+			}
+		}
+	}
+}
+
+// TestPossibleMemo checks the memo of possible against the parser's answer
+// for every calling code and every length, with and without leading zeros.
+func TestPossibleMemo(t *testing.T) {
+	n, err := New("DE")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for cc := range phonenumbers.GetSupportedCallingCodes() {
+		for l := 1; l <= 20; l++ {
+			for _, zeros := range []int{0, 1, 2, l} {
+				nsn := make([]byte, l)
+				for k := range nsn {
+					nsn[k] = byte('0' + r.IntN(10))
+					if k < zeros {
+						nsn[k] = '0'
+					} else if k == zeros {
+						nsn[k] = byte('1' + r.IntN(9))
+					}
+				}
+				if got, want := n.possible(cc, nsn), possibleNumber(cc, nsn); got != want {
+					t.Errorf("+%d %s: memo says possible %v, parser %v", cc, nsn, got, want)
 				}
 			}
 		}
