@@ -934,39 +934,7 @@ func (m *matcher) sortedKeys(ctx context.Context) ([]keyEntry, error) {
 	// but for the blocks, whose entries share one hash.
 	shift := 64 - min(bits.Len(uint(total/keysPerBucket)), 22)
 	buckets := 1 << (64 - shift)
-	bucket := func(h uint64) int { return int(h >> shift) }
-	// at[w][b] is where run w's next entry of bucket b goes.
-	at := make([][]int32, workers)
-	for w := range workers {
-		wg.Go(func() {
-			at[w] = make([]int32, buckets)
-			for _, e := range runs[w] {
-				at[w][bucket(e.h)]++
-			}
-		})
-	}
-	wg.Wait()
-	bounds := make([]int32, buckets+1)
-	var n int32
-	for b := range buckets {
-		bounds[b] = n
-		for w := range workers {
-			n, at[w][b] = n+at[w][b], n
-		}
-	}
-	bounds[buckets] = n
-	out := make([]keyEntry, total)
-	for w := range workers {
-		wg.Go(func() {
-			next := at[w]
-			for _, e := range runs[w] {
-				b := bucket(e.h)
-				out[next[b]] = e
-				next[b]++
-			}
-		})
-	}
-	wg.Wait()
+	out, bounds := spread(runs, buckets, func(e keyEntry) int { return int(e.h >> shift) })
 	if err := parallelBatches(ctx, buckets, 4096, func(lo, hi int) {
 		for b := lo; b < hi; b++ {
 			sortByHash(out[bounds[b]:bounds[b+1]])
