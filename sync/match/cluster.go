@@ -688,7 +688,6 @@ func (m *matcher) candidates(ctx context.Context) ([]uint64, error) {
 	for w := range workers {
 		wg.Go(func() {
 			parts[w], shared[w] = m.rangePairs(ctx, entries[cuts[w]:cuts[w+1]])
-			radixSort(parts[w], func(x uint64) uint64 { return x })
 		})
 	}
 	wg.Wait()
@@ -700,13 +699,46 @@ func (m *matcher) candidates(ctx context.Context) ([]uint64, error) {
 			m.shared[h] = true
 		}
 	}
-	pairs := mergeRuns(parts, func(x, y uint64) bool { return x < y })
+	pairs, err := sortPairs(ctx, parts, len(m.recs))
+	if err != nil {
+		return nil, err
+	}
 	if !m.prunes() {
 		pairs = slices.Compact(pairs)
 		m.blocking = Blocking{Pairs: len(pairs)}
 		return pairs, ctx.Err()
 	}
 	return m.prune(ctx, pairs)
+}
+
+// pairsPerBucket is about how many pairs sortPairs puts in a bucket.
+const pairsPerBucket = 16
+
+// sortPairs returns the pairs of parts, a CPU's each, in one sorted slice,
+// duplicates kept (prune counts them). Their records are below recs. Each
+// part is spread into buckets by the top bits of its pairs, the buckets of
+// pairs with idFlag after all others, and the buckets, a few pairs each,
+// are sorted on all CPUs.
+func sortPairs(ctx context.Context, parts [][]uint64, recs int) ([]uint64, error) {
+	total := 0
+	for _, part := range parts {
+		total += len(part)
+	}
+	// Without idFlag, a pair is below recs<<32: its top k bits pick one of
+	// 1<<k buckets, and idFlag the upper half of 2<<k.
+	k := min(bits.Len(uint(total/pairsPerBucket)), 22)
+	shift := max(bits.Len64(uint64(recs)<<32)-k, 0)
+	pairs, bounds := spread(parts, 2<<k, func(p uint64) int {
+		return int(p>>63)<<k | int((p&^idFlag)>>shift)
+	})
+	if err := parallelBatches(ctx, len(bounds)-1, 4096, func(lo, hi int) {
+		for b := lo; b < hi; b++ {
+			slices.Sort(pairs[bounds[b]:bounds[b+1]])
+		}
+	}); err != nil {
+		return nil, err
+	}
+	return pairs, nil
 }
 
 // prunes reports whether candidates prunes pairs over the partner budget:
@@ -965,35 +997,6 @@ func sortByHash(es []keyEntry) {
 	if !slices.IsSortedFunc(es, byHash) {
 		slices.SortStableFunc(es, byHash)
 	}
-}
-
-// mergeRuns merges sorted runs into one sorted slice; on ties the
-// entry of the earlier run comes first.
-func mergeRuns[T any](runs [][]T, less func(x, y T) bool) []T {
-	for len(runs) > 1 {
-		var next [][]T
-		for k := 0; k < len(runs); k += 2 {
-			if k+1 == len(runs) {
-				next = append(next, runs[k])
-				continue
-			}
-			a, b := runs[k], runs[k+1]
-			out := make([]T, 0, len(a)+len(b))
-			for len(a) > 0 && len(b) > 0 {
-				if less(b[0], a[0]) {
-					out, b = append(out, b[0]), b[1:]
-				} else {
-					out, a = append(out, a[0]), a[1:]
-				}
-			}
-			next = append(next, append(append(out, a...), b...))
-		}
-		runs = next
-	}
-	if len(runs) == 0 {
-		return nil
-	}
-	return runs[0]
 }
 
 // radixSort sorts xs by key, stably, in up to eight passes of one byte;

@@ -2,6 +2,8 @@ package match
 
 import (
 	"cmp"
+	"context"
+	"math/rand/v2"
 	"slices"
 	"testing"
 )
@@ -87,4 +89,40 @@ func FuzzSpread(f *testing.F) {
 		}
 		checkSpread(t, parts, int(buckets))
 	})
+}
+
+// TestSortPairs: sortPairs returns what sorting the parts' pairs together
+// returns, duplicates kept, the pairs with idFlag last, for any number of
+// parts and records.
+func TestSortPairs(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, recs := range []int{1, 2, 7, 1000, 100_000, 1 << 24} {
+		for _, n := range []int{0, 1, 50, 5000, 200_000} {
+			parts := make([][]uint64, 1+rng.IntN(4))
+			var seen []uint64
+			for range n {
+				p := rng.Uint64N(uint64(recs) << 32)
+				switch rng.IntN(4) {
+				case 0:
+					p |= idFlag
+				case 1:
+					if len(seen) > 0 {
+						p = seen[rng.IntN(len(seen))] // a duplicate
+					}
+				}
+				seen = append(seen, p)
+				w := rng.IntN(len(parts))
+				parts[w] = append(parts[w], p)
+			}
+			want := slices.Concat(parts...)
+			slices.Sort(want)
+			got, err := sortPairs(context.Background(), parts, recs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("sortPairs of %d pairs of %d records in %d parts: not what sorting them gives", n, recs, len(parts))
+			}
+		}
+	}
 }
