@@ -3,6 +3,7 @@ package match
 import (
 	"context"
 	"fmt"
+	"math"
 	"runtime"
 	"slices"
 	"strings"
@@ -325,6 +326,8 @@ func (m *matcher) union(ctx context.Context, joins, possible []edge, cons []Cons
 		reasons[gone] = nil
 		lines = append(lines, l)
 	}
+	// refused are the automatic joins a clash refused (see contested).
+	var refused []edge
 	for _, c := range cons {
 		a, okA := index[c.A]
 		b, okB := index[c.B]
@@ -358,6 +361,7 @@ func (m *matcher) union(ctx context.Context, joins, possible []edge, cons []Cons
 			if a, b, why := m.clash(u, ra, rb, e.a, e.b); why != 0 {
 				possible = append(possible, edge{a: e.a, b: e.b, score: e.score,
 					reason: fmt.Sprintf("; but the group would hold %s (%s / %s)", vetoText(why), m.recs[a].disp, m.recs[b].disp)})
+				refused = append(refused, e)
 				continue
 			}
 		} else if a, b, bad := m.namesClash(u, ra, rb); bad {
@@ -366,12 +370,18 @@ func (m *matcher) union(ctx context.Context, joins, possible []edge, cons []Cons
 			continue
 		}
 		r := u.join(ra, rb, m)
-		addLine(r, ra^rb^r, reasonLine{a: e.a, b: e.b})
+		addLine(r, ra^rb^r, reasonLine{a: e.a, b: e.b, score: e.score})
+	}
+	if gone := m.contested(lines, refused); gone != nil {
+		possible = m.rejoin(u, lines, reasons, gone, apart, possible)
 	}
 	texts := make([]string, len(lines))
 	if err := parallel(ctx, len(lines), func(k int) {
 		l := lines[k]
-		if l.user {
+		switch {
+		case l.undone:
+			return // not a reason of any group
+		case l.user:
 			texts[k] = fmt.Sprintf("%s + %s: joined by the user", m.ev[l.a].Key, m.ev[l.b].Key)
 			return
 		}
@@ -454,8 +464,120 @@ func (m *matcher) union(ctx context.Context, joins, possible []edge, cons []Cons
 
 // reasonLine is one join of union, to be put in words.
 type reasonLine struct {
-	a, b int32
-	user bool // joined by the user's decision
+	a, b   int32
+	score  float64
+	user   bool // joined by the user's decision
+	undone bool // left undone by rejoin
+}
+
+// contestMargin is how much stronger, in bits, a record's best join must
+// be than a join a clash refused it, for the record to stay in its group.
+const contestMargin = 1.0
+
+// contested returns the records that union joined to a group while a
+// join of about the same strength (within contestMargin of their best
+// join) to a group that clashes with it was refused, each with the record
+// of that refused join; nil for none. Such a record is as like two
+// groups that cannot be one person: a father's card and his son's of one
+// name at one address, one of them without the birthday or mobile that
+// tells them apart. Which group took it is an accident of the order of
+// equal scores, so it joins neither and is offered as a possible
+// duplicate of both. Records joined by the user stay where they are.
+func (m *matcher) contested(made []reasonLine, refused []edge) map[int32]int32 {
+	if len(refused) == 0 {
+		return nil
+	}
+	// best[x] is the strongest automatic join of a record x of a refused
+	// join, -Inf when x made none, NaN when the user joined x.
+	best := make(map[int32]float64, 2*len(refused))
+	for _, e := range refused {
+		best[e.a], best[e.b] = math.Inf(-1), math.Inf(-1)
+	}
+	for _, l := range made {
+		for _, x := range [2]int32{l.a, l.b} {
+			switch s, ok := best[x]; {
+			case !ok:
+			case l.user:
+				best[x] = math.NaN()
+			case l.score > s:
+				best[x] = l.score
+			}
+		}
+	}
+	var gone map[int32]int32
+	for _, e := range refused {
+		for _, x := range [2]int32{e.a, e.b} {
+			// -Inf (x made no join to leave) and NaN (the user joined
+			// x) keep x where it is.
+			if s := best[x]; !math.IsInf(s, -1) && e.score >= s-contestMargin {
+				if gone == nil {
+					gone = map[int32]int32{}
+				}
+				if _, seen := gone[x]; !seen {
+					gone[x] = e.a ^ e.b ^ x
+				}
+			}
+		}
+	}
+	return gone
+}
+
+// rejoin takes the contested records gone (see contested) out of their
+// groups: the groups that hold one are undone to single records and
+// joined again by lines, their joins in the order union made them, less
+// the automatic joins of a contested record, which become possible pairs
+// (appended to possible, which rejoin returns). The groups made again
+// are parts of coherent groups, so no clash is checked; reasons[r] are
+// set again for their roots, and lines left undone are marked. Joins a
+// contested record's group refused are not tried again.
+func (m *matcher) rejoin(u *unionFind, lines []reasonLine, reasons [][]int32, gone map[int32]int32, apart map[int32][]int32, possible []edge) []edge {
+	undo := map[int32]bool{}
+	for x := range gone {
+		r := u.find(x)
+		if undo[r] {
+			continue
+		}
+		undo[r] = true
+		for _, i := range u.members[r] {
+			undo[i] = true
+		}
+	}
+	for i := range undo {
+		u.parent[i], u.size[i], u.reps[i], u.members[i], reasons[i] = i, 1, nil, []int32{i}, nil
+		u.aparts[i] = nil
+		if _, ok := apart[i]; ok {
+			u.aparts[i] = []int32{i}
+		}
+	}
+	for k := range lines {
+		l := &lines[k]
+		if !undo[l.a] {
+			continue
+		}
+		if !l.user {
+			x := l.a
+			if _, ok := gone[x]; !ok {
+				x = l.b
+			}
+			if z, ok := gone[x]; ok {
+				l.undone = true
+				possible = append(possible, edge{a: l.a, b: l.b, score: l.score, reason: m.contestedReason(x, z)})
+				continue
+			}
+		}
+		ra, rb := u.find(l.a), u.find(l.b)
+		r := u.join(ra, rb, m)
+		was := ra ^ rb ^ r
+		reasons[r] = append(append(reasons[r], reasons[was]...), int32(k))
+		reasons[was] = nil
+	}
+	return possible
+}
+
+// contestedReason ends the reason of a join of record x left undone
+// because x is as like record y, whose group cannot join x's.
+func (m *matcher) contestedReason(x, y int32) string {
+	return "; but " + m.recs[x].disp + " is as like " + m.recs[y].disp + " of another group, which cannot join this one: joined to neither"
 }
 
 // unpair returns the records of a pair made by pairKey, smaller first.
