@@ -33,6 +33,18 @@ func cell(n string) Phone { return Phone{Number: n, Types: []string{"cell"}} }
 func work(n string) Phone { return Phone{Number: n, Types: []string{"work"}} }
 func home(n string) Phone { return Phone{Number: n, Types: []string{"home"}} }
 
+// fatherSonAndThird are a father's and a son's cards of one name at one
+// home, birthdays a generation apart, and a third card of one of them
+// without a birthday.
+func fatherSonAndThird() []Evidence {
+	var ev []Evidence
+	for _, c := range [][2]string{{"a", "1958-06-01"}, {"b", "1987-02-17"}, {"c", ""}} {
+		ev = append(ev, Evidence{Key: c[0], FN: "Tom Berg", Birthday: c[1], Phones: []Phone{home("+44 20 7946 0005")},
+			Addresses: []Address{{Street: "3 Mill Lane", Locality: "York", Postcode: "YO1 7HH"}}})
+	}
+	return ev
+}
+
 // groupsOf renders a result's groups as key lists, e.g. "a+b c".
 func groupsOf(ev []Evidence, res Result) string {
 	var out []string
@@ -121,14 +133,7 @@ func TestCluster(t *testing.T) {
 		},
 		{
 			name: "father and son of one name and home, and a card of either without a birthday",
-			ev: []Evidence{
-				{Key: "a", FN: "Tom Berg", Birthday: "1958-06-01", Phones: []Phone{home("+44 20 7946 0005")},
-					Addresses: []Address{{Street: "3 Mill Lane", Locality: "York", Postcode: "YO1 7HH"}}},
-				{Key: "b", FN: "Tom Berg", Birthday: "1987-02-17", Phones: []Phone{home("+44 20 7946 0005")},
-					Addresses: []Address{{Street: "3 Mill Lane", Locality: "York", Postcode: "YO1 7HH"}}},
-				{Key: "c", FN: "Tom Berg", Phones: []Phone{home("+44 20 7946 0005")},
-					Addresses: []Address{{Street: "3 Mill Lane", Locality: "York", Postcode: "YO1 7HH"}}},
-			},
+			ev:   fatherSonAndThird(),
 			// c is as like the father as the son: a possible duplicate of
 			// both, joined to neither (by the order of equal scores it
 			// went to one of them).
@@ -136,15 +141,8 @@ func TestCluster(t *testing.T) {
 			possible: 2,
 		},
 		{
-			name: "the user's join of a card as like two groups stands",
-			ev: []Evidence{
-				{Key: "a", FN: "Tom Berg", Birthday: "1958-06-01", Phones: []Phone{home("+44 20 7946 0005")},
-					Addresses: []Address{{Street: "3 Mill Lane", Locality: "York", Postcode: "YO1 7HH"}}},
-				{Key: "b", FN: "Tom Berg", Birthday: "1987-02-17", Phones: []Phone{home("+44 20 7946 0005")},
-					Addresses: []Address{{Street: "3 Mill Lane", Locality: "York", Postcode: "YO1 7HH"}}},
-				{Key: "c", FN: "Tom Berg", Phones: []Phone{home("+44 20 7946 0005")},
-					Addresses: []Address{{Street: "3 Mill Lane", Locality: "York", Postcode: "YO1 7HH"}}},
-			},
+			name:     "the user's join of a card as like two groups stands",
+			ev:       fatherSonAndThird(),
 			cons:     []Constraint{{A: "b", B: "c", Together: true}},
 			want:     "a b+c",
 			possible: 1,
