@@ -720,25 +720,13 @@ const pairsPerBucket = 16
 // pairs with idFlag after all others, and the buckets, a few pairs each,
 // are sorted on all CPUs.
 func sortPairs(ctx context.Context, parts [][]uint64, recs int) ([]uint64, error) {
-	total := 0
-	for _, part := range parts {
-		total += len(part)
-	}
 	// Without idFlag, a pair is below recs<<32: its top k bits pick one of
 	// 1<<k buckets, and idFlag the upper half of 2<<k.
-	k := min(bits.Len(uint(total/pairsPerBucket)), 22)
+	k := min(bits.Len(uint(lenAll(parts)/pairsPerBucket)), 22)
 	shift := max(bits.Len64(uint64(recs)<<32)-k, 0)
-	pairs, bounds := spread(parts, 2<<k, func(p uint64) int {
+	return sortSpread(ctx, parts, 2<<k, func(p uint64) int {
 		return int(p>>63)<<k | int((p&^idFlag)>>shift)
-	})
-	if err := parallelBatches(ctx, len(bounds)-1, 4096, func(lo, hi int) {
-		for b := lo; b < hi; b++ {
-			slices.Sort(pairs[bounds[b]:bounds[b+1]])
-		}
-	}); err != nil {
-		return nil, err
-	}
-	return pairs, nil
+	}, slices.Sort)
 }
 
 // prunes reports whether candidates prunes pairs over the partner budget:
@@ -958,23 +946,10 @@ func (m *matcher) sortedKeys(ctx context.Context) ([]keyEntry, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	total := 0
-	for _, run := range runs {
-		total += len(run)
-	}
 	// About keysPerBucket entries a bucket: the hashes are spread evenly,
 	// but for the blocks, whose entries share one hash.
-	shift := 64 - min(bits.Len(uint(total/keysPerBucket)), 22)
-	buckets := 1 << (64 - shift)
-	out, bounds := spread(runs, buckets, func(e keyEntry) int { return int(e.h >> shift) })
-	if err := parallelBatches(ctx, buckets, 4096, func(lo, hi int) {
-		for b := lo; b < hi; b++ {
-			sortByHash(out[bounds[b]:bounds[b+1]])
-		}
-	}); err != nil {
-		return nil, err
-	}
-	return out, nil
+	shift := 64 - min(bits.Len(uint(lenAll(runs)/keysPerBucket)), 22)
+	return sortSpread(ctx, runs, 1<<(64-shift), func(e keyEntry) int { return int(e.h >> shift) }, sortByHash)
 }
 
 // keysPerBucket is about how many entries sortedKeys puts in a bucket.

@@ -322,8 +322,7 @@ func (m *matcher) union(ctx context.Context, joins, possible []edge, cons []Cons
 	reasons := make([][]int32, n)
 	var lines []reasonLine
 	addLine := func(r, gone int32, l reasonLine) {
-		reasons[r] = append(append(reasons[r], reasons[gone]...), int32(len(lines)))
-		reasons[gone] = nil
+		joinReasons(reasons, r, gone, int32(len(lines)))
 		lines = append(lines, l)
 	}
 	// refused are the automatic joins a clash refused (see contested).
@@ -567,11 +566,16 @@ func (m *matcher) rejoin(u *unionFind, lines []reasonLine, reasons [][]int32, go
 		}
 		ra, rb := u.find(l.a), u.find(l.b)
 		r := u.join(ra, rb, m)
-		was := ra ^ rb ^ r
-		reasons[r] = append(append(reasons[r], reasons[was]...), int32(k))
-		reasons[was] = nil
+		joinReasons(reasons, r, ra^rb^r, int32(k))
 	}
 	return possible
+}
+
+// joinReasons gives root r, which has absorbed root gone, gone's reasons
+// and then the line k of their join.
+func joinReasons(reasons [][]int32, r, gone, k int32) {
+	reasons[r] = append(append(reasons[r], reasons[gone]...), k)
+	reasons[gone] = nil
 }
 
 // contestedReason ends the reason of a join of record x left undone

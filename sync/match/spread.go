@@ -1,6 +1,9 @@
 package match
 
-import gosync "sync"
+import (
+	"context"
+	gosync "sync"
+)
 
 // spread returns the entries of parts grouped by bucket: out[bounds[b]:
 // bounds[b+1]] holds the entries x with bucket(x) == b, those of parts[0]
@@ -8,8 +11,7 @@ import gosync "sync"
 // (len(bounds) is buckets+1). bucket must return 0..buckets-1. Each part
 // is counted and scattered on a goroutine of its own, so parts made on
 // all CPUs (a run a CPU) are spread on all CPUs; sorting each bucket then
-// sorts the whole, which is how sortedKeys and candidates sort on all
-// CPUs.
+// sorts the whole (sortSpread).
 func spread[T any](parts [][]T, buckets int, bucket func(T) int) (out []T, bounds []int32) {
 	// at[w][b] is where part w's next entry of bucket b goes.
 	at := make([][]int32, len(parts))
@@ -45,4 +47,28 @@ func spread[T any](parts [][]T, buckets int, bucket func(T) int) (out []T, bound
 	}
 	wg.Wait()
 	return out, bounds
+}
+
+// sortSpread returns the entries of parts in one sorted slice: spread
+// into buckets (bucket must not decrease along the order sought), then
+// each bucket sorted by sortBucket, on all CPUs.
+func sortSpread[T any](ctx context.Context, parts [][]T, buckets int, bucket func(T) int, sortBucket func([]T)) ([]T, error) {
+	out, bounds := spread(parts, buckets, bucket)
+	if err := parallelBatches(ctx, buckets, 4096, func(lo, hi int) {
+		for b := lo; b < hi; b++ {
+			sortBucket(out[bounds[b]:bounds[b+1]])
+		}
+	}); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// lenAll returns the number of entries of parts.
+func lenAll[T any](parts [][]T) int {
+	n := 0
+	for _, part := range parts {
+		n += len(part)
+	}
+	return n
 }

@@ -22,7 +22,7 @@ type Normalizer struct {
 	trunk, idd bool
 	// lengths memoises possible: bit l of lengths[cc] is set when a
 	// national significant number of l digits is possible for country
-	// code cc, bit memoised when the row is filled.
+	// code cc, and bit 31 once the row is filled.
 	lengths [1000]atomic.Uint32
 }
 
@@ -343,6 +343,7 @@ func (n *Normalizer) possible(cc int, nsn []byte) bool {
 	return len(nsn) < 31 && bits&(1<<len(nsn)) != 0
 }
 
+// allZeros reports whether every digit of nsn is '0'.
 func allZeros(nsn []byte) bool {
 	for _, d := range nsn {
 		if d != '0' {
